@@ -1,0 +1,246 @@
+import { NdrError } from './error.js';
+import type { NdrReader } from './reader.js';
+import type { NdrType, Scope } from './type.js';
+import type { NdrWriter } from './writer.js';
+
+/**
+ * A size_is / length_is expression: reads sibling fields (or parameters) of the array.
+ * It may return undefined when the value is not in scope (a client decoding an [out]
+ * array sized by an [in] parameter), in which case the wire's count is taken as it is,
+ * still bounded by the bytes present.
+ */
+export type CountExpr = (scope: any) => number | undefined;
+
+interface ArrayOpts {
+  sizeIs?: CountExpr;
+  lengthIs?: CountExpr;
+}
+
+function writeItems<T>(w: NdrWriter, elem: NdrType<T>, items: readonly T[], scope: Scope): void {
+  for (let i = 0; i < items.length; i++) elem.writeScalars(w, items[i]!, scope, false);
+}
+
+function writeItemBuffers<T>(w: NdrWriter, elem: NdrType<T>, items: readonly T[], scope: Scope): void {
+  if (!elem.deferred) return;
+  for (let i = 0; i < items.length; i++) elem.writeBuffers(w, items[i]!, scope);
+}
+
+function readItems(r: NdrReader, elem: NdrType<any>, count: number, scope: Scope): any[] {
+  r.checkCount(count, elem.minSize);
+  const out = new Array(count);
+  for (let i = 0; i < count; i++) out[i] = elem.readScalars(r, scope, undefined);
+  return out;
+}
+
+function readItemBuffers(r: NdrReader, elem: NdrType<any>, items: any[], scope: Scope): any[] {
+  if (!elem.deferred) return items;
+  for (let i = 0; i < items.length; i++) items[i] = elem.readBuffers(r, items[i], scope);
+  return items;
+}
+
+function checkExpr(expr: CountExpr | undefined, scope: Scope, wire: number, what: string): void {
+  if (!expr) return;
+  const want = expr(scope);
+  if (want !== undefined && want !== wire) {
+    throw new NdrError(`${what} ${wire} does not match its correlated value ${want}`);
+  }
+}
+
+function expected(expr: CountExpr | undefined, scope: Scope, fallback: number): number {
+  const v = expr?.(scope);
+  return v === undefined ? fallback : v;
+}
+
+/** `T a[N]`: exactly N elements, no header. */
+export function fixedArray<T>(elem: NdrType<T>, n: number): NdrType<T[]> {
+  return {
+    name: `${elem.name}[${n}]`,
+    align: elem.align,
+    minSize: elem.minSize * n,
+    conformant: false,
+    deferred: elem.deferred,
+    writeScalars(w, v, scope) {
+      if (v.length !== n) throw new TypeError(`${elem.name}[${n}] given ${v.length} elements`);
+      writeItems(w, elem, v, scope);
+    },
+    writeBuffers: (w, v, scope) => writeItemBuffers(w, elem, v, scope),
+    readScalars: (r, scope) => readItems(r, elem, n, scope),
+    readBuffers: (r, v, scope) => readItemBuffers(r, elem, v, scope),
+  };
+}
+
+/** `[size_is(...)] T a[]`: max_count, then the elements. */
+export function conformantArray<T>(elem: NdrType<T>, opts: ArrayOpts = {}): NdrType<T[]> {
+  const maxOf = (v: readonly T[], scope: Scope) => {
+    const m = expected(opts.sizeIs, scope, v.length);
+    if (v.length !== m) throw new TypeError(`conformant array of ${elem.name}: ${v.length} elements, size_is ${m}`);
+    return m;
+  };
+  return {
+    name: `${elem.name}[]`,
+    // Inside a structure only the elements stay inline (the max_count is hoisted).
+    align: elem.align,
+    minSize: 4,
+    conformant: true,
+    deferred: elem.deferred,
+    writeConformance: (w, v, scope) => w.u32(maxOf(v, scope)),
+    readConformance: (r) => r.u32(),
+    writeScalars(w, v, scope, hoisted) {
+      if (!hoisted) w.u32(maxOf(v, scope));
+      writeItems(w, elem, v, scope);
+    },
+    writeBuffers: (w, v, scope) => writeItemBuffers(w, elem, v, scope),
+    readScalars(r, scope, conformance) {
+      const max = conformance ?? r.u32();
+      checkExpr(opts.sizeIs, scope, max, 'max_count');
+      return readItems(r, elem, max, scope);
+    },
+    readBuffers: (r, v, scope) => readItemBuffers(r, elem, v, scope),
+  };
+}
+
+/** `[length_is(...)] T a[N]`: offset and actual_count, then the elements sent. */
+export function varyingArray<T>(elem: NdrType<T>, n: number, opts: ArrayOpts = {}): NdrType<T[]> {
+  return {
+    name: `${elem.name}[${n}] varying`,
+    align: Math.max(4, elem.align),
+    minSize: 8,
+    conformant: false,
+    deferred: elem.deferred,
+    writeScalars(w, v, scope) {
+      if (v.length > n) throw new TypeError(`varying array of ${n} given ${v.length} elements`);
+      w.u32(0);
+      w.u32(v.length);
+      writeItems(w, elem, v, scope);
+    },
+    writeBuffers: (w, v, scope) => writeItemBuffers(w, elem, v, scope),
+    readScalars(r, scope) {
+      const offset = r.u32();
+      const actual = r.u32();
+      if (offset > n || actual > n - offset) throw new NdrError(`varying array bounds ${offset}+${actual} exceed ${n}`);
+      checkExpr(opts.lengthIs, scope, actual, 'actual_count');
+      return readItems(r, elem, actual, scope);
+    },
+    readBuffers: (r, v, scope) => readItemBuffers(r, elem, v, scope),
+  };
+}
+
+/**
+ * `[size_is(...), length_is(...)] T a[]`: max_count (hoisted when inside a structure),
+ * offset, actual_count, then the elements sent. Encoding always uses offset 0. Decoding
+ * yields the elements sent; the offset must keep them inside max_count.
+ */
+export function conformantVaryingArray<T>(elem: NdrType<T>, opts: ArrayOpts = {}): NdrType<T[]> {
+  const maxOf = (v: readonly T[], scope: Scope) => {
+    const m = expected(opts.sizeIs, scope, v.length);
+    if (v.length > m) throw new TypeError(`conformant varying array: ${v.length} elements exceed size_is ${m}`);
+    return m;
+  };
+  return {
+    name: `${elem.name}[] varying`,
+    align: Math.max(4, elem.align),
+    minSize: 12,
+    conformant: true,
+    deferred: elem.deferred,
+    writeConformance: (w, v, scope) => w.u32(maxOf(v, scope)),
+    readConformance: (r) => r.u32(),
+    writeScalars(w, v, scope, hoisted) {
+      if (!hoisted) w.u32(maxOf(v, scope));
+      const len = expected(opts.lengthIs, scope, v.length);
+      if (len !== v.length) throw new TypeError(`length_is ${len} but ${v.length} elements given`);
+      w.u32(0);
+      w.u32(v.length);
+      writeItems(w, elem, v, scope);
+    },
+    writeBuffers: (w, v, scope) => writeItemBuffers(w, elem, v, scope),
+    readScalars(r, scope, conformance) {
+      const max = conformance ?? r.u32();
+      checkExpr(opts.sizeIs, scope, max, 'max_count');
+      const offset = r.u32();
+      const actual = r.u32();
+      if (offset > max || actual > max - offset) {
+        throw new NdrError(`conformant varying array bounds ${offset}+${actual} exceed max_count ${max}`);
+      }
+      checkExpr(opts.lengthIs, scope, actual, 'actual_count');
+      return readItems(r, elem, actual, scope);
+    },
+    readBuffers: (r, v, scope) => readItemBuffers(r, elem, v, scope),
+  };
+}
+
+/** Octet arrays as Buffers (copies, so a value never pins a whole PDU in memory). */
+export function fixedBytes(n: number): NdrType<Buffer> {
+  return {
+    name: `byte[${n}]`,
+    align: 1,
+    minSize: n,
+    conformant: false,
+    deferred: false,
+    writeScalars(w, v) {
+      if (v.length !== n) throw new TypeError(`byte[${n}] given ${v.length} bytes`);
+      w.bytes(v);
+    },
+    writeBuffers() {},
+    readScalars: (r) => Buffer.from(r.bytes(n)),
+    readBuffers: (_r, v) => v,
+  };
+}
+
+export function conformantBytes(opts: ArrayOpts = {}): NdrType<Buffer> {
+  const maxOf = (v: Buffer, scope: Scope) => {
+    const m = expected(opts.sizeIs, scope, v.length);
+    if (m !== v.length) throw new TypeError(`byte[] of ${v.length} with size_is ${m}`);
+    return m;
+  };
+  return {
+    name: 'byte[]',
+    align: 1,
+    minSize: 4,
+    conformant: true,
+    deferred: false,
+    writeConformance: (w, v, scope) => w.u32(maxOf(v, scope)),
+    readConformance: (r) => r.u32(),
+    writeScalars(w, v, scope, hoisted) {
+      if (!hoisted) w.u32(maxOf(v, scope));
+      w.bytes(v);
+    },
+    writeBuffers() {},
+    readScalars(r, scope, conformance) {
+      const max = conformance ?? r.u32();
+      checkExpr(opts.sizeIs, scope, max, 'max_count');
+      return Buffer.from(r.bytes(max));
+    },
+    readBuffers: (_r, v) => v,
+  };
+}
+
+export function conformantVaryingBytes(opts: ArrayOpts = {}): NdrType<Buffer> {
+  return {
+    name: 'byte[] varying',
+    align: 4,
+    minSize: 12,
+    conformant: true,
+    deferred: false,
+    writeConformance: (w, v, scope) => w.u32(expected(opts.sizeIs, scope, v.length)),
+    readConformance: (r) => r.u32(),
+    writeScalars(w, v, scope, hoisted) {
+      const max = expected(opts.sizeIs, scope, v.length);
+      if (v.length > max) throw new TypeError(`byte[] varying: ${v.length} bytes exceed size_is ${max}`);
+      if (!hoisted) w.u32(max);
+      w.u32(0);
+      w.u32(v.length);
+      w.bytes(v);
+    },
+    writeBuffers() {},
+    readScalars(r, scope, conformance) {
+      const max = conformance ?? r.u32();
+      checkExpr(opts.sizeIs, scope, max, 'max_count');
+      const offset = r.u32();
+      const actual = r.u32();
+      if (offset > max || actual > max - offset) throw new NdrError(`byte array bounds ${offset}+${actual} exceed ${max}`);
+      checkExpr(opts.lengthIs, scope, actual, 'actual_count');
+      return Buffer.from(r.bytes(actual));
+    },
+    readBuffers: (_r, v) => v,
+  };
+}

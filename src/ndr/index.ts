@@ -1,0 +1,36 @@
+import { NdrReader, type NdrReaderLimits, DEFAULT_NDR_READER_LIMITS } from './reader.js';
+import type { NdrType, Scope } from './type.js';
+import { NdrWriter } from './writer.js';
+
+export * from './error.js';
+export * from './guid.js';
+export * from './reader.js';
+export * from './writer.js';
+export * from './type.js';
+export * from './primitives.js';
+export * from './struct.js';
+export * from './pointer.js';
+export * from './array.js';
+export * from './string.js';
+export * from './union.js';
+export * from './serialization.js';
+
+/** Marshals `value` as a top-level value (scalars, then its deferred referents). */
+export function ndrEncode<T>(type: NdrType<T>, value: T, scope?: Scope, w = new NdrWriter()): Buffer {
+  type.writeScalars(w, value, scope, false);
+  type.writeBuffers(w, value, scope);
+  return w.finish();
+}
+
+/** Unmarshals a top-level value from `buf` in the given byte order. */
+export function ndrDecode<T>(
+  type: NdrType<T>,
+  buf: Buffer,
+  littleEndian = true,
+  scope?: Scope,
+  limits: NdrReaderLimits = DEFAULT_NDR_READER_LIMITS,
+): T {
+  const r = new NdrReader(buf, littleEndian, limits);
+  const partial = type.readScalars(r, scope, undefined);
+  return type.readBuffers(r, partial, scope);
+}

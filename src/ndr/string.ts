@@ -1,0 +1,115 @@
+import { NdrError } from './error.js';
+import type { NdrReader } from './reader.js';
+import type { NdrType } from './type.js';
+import type { NdrWriter } from './writer.js';
+
+/**
+ * `[string]` arrays of char (octets, ASCII/latin1) or wchar_t (UTF-16LE code units). On the
+ * wire the terminating NUL is part of the count; in TypeScript it is not part of the string.
+ * A string whose last element is not NUL, or with a non-zero offset, is bad stub data (MIDL's
+ * stubs refuse both).
+ */
+type Width = 1 | 2;
+
+function encodeChars(s: string, width: Width): Buffer {
+  if (width === 2) {
+    const b = Buffer.allocUnsafe((s.length + 1) * 2);
+    b.write(s, 0, 'utf16le');
+    b.writeUInt16LE(0, s.length * 2);
+    return b;
+  }
+  const b = Buffer.allocUnsafe(s.length + 1);
+  b.write(s, 0, 'latin1');
+  b[s.length] = 0;
+  return b;
+}
+
+function readChars(r: NdrReader, count: number, width: Width): string {
+  if (count === 0) throw new NdrError('string without its terminating NUL');
+  r.checkCount(count, width);
+  if (width === 1) {
+    const b = r.bytes(count);
+    if (b[count - 1] !== 0) throw new NdrError('string not terminated by NUL');
+    return b.toString('latin1', 0, count - 1);
+  }
+  r.align(2);
+  const b = r.bytes(count * 2);
+  if (r.littleEndian) {
+    if (b.readUInt16LE((count - 1) * 2) !== 0) throw new NdrError('string not terminated by NUL');
+    return b.toString('utf16le', 0, (count - 1) * 2);
+  }
+  if (b.readUInt16BE((count - 1) * 2) !== 0) throw new NdrError('string not terminated by NUL');
+  const swapped = Buffer.from(b.subarray(0, (count - 1) * 2));
+  swapped.swap16();
+  return swapped.toString('utf16le');
+}
+
+function writeCounted(w: NdrWriter, chars: Buffer, width: Width): void {
+  const n = chars.length / width;
+  w.u32(0);
+  w.u32(n);
+  if (width === 2) w.align(2);
+  w.bytes(chars);
+}
+
+function readOffsetAndActual(r: NdrReader, max: number): number {
+  const offset = r.u32();
+  const actual = r.u32();
+  if (offset !== 0) throw new NdrError(`string offset ${offset} is not 0`);
+  if (actual > max) throw new NdrError(`string actual_count ${actual} exceeds max_count ${max}`);
+  return actual;
+}
+
+/**
+ * A conformant varying string: max_count, offset, actual_count, characters. Used
+ * through a pointer (`[string] wchar_t*`) or, hoisted, as the last field of a structure.
+ */
+export function conformantString(width: Width): NdrType<string> {
+  return {
+    name: width === 2 ? '[string] wchar_t[]' : '[string] char[]',
+    align: 4,
+    minSize: 12,
+    conformant: true,
+    deferred: false,
+    writeConformance: (w, v) => w.u32(v.length + 1),
+    readConformance: (r) => r.u32(),
+    writeScalars(w, v, _scope, hoisted) {
+      const chars = encodeChars(v, width);
+      if (!hoisted) w.u32(chars.length / width);
+      writeCounted(w, chars, width);
+    },
+    writeBuffers() {},
+    readScalars(r, _scope, conformance) {
+      const max = conformance ?? r.u32();
+      const actual = readOffsetAndActual(r, max);
+      return readChars(r, actual, width);
+    },
+    readBuffers: (_r, v) => v,
+  };
+}
+
+/** `[string] char s[N]`: a varying string inside a fixed buffer of N characters. */
+export function varyingString(width: Width, n: number): NdrType<string> {
+  return {
+    name: width === 2 ? `[string] wchar_t[${n}]` : `[string] char[${n}]`,
+    align: 4,
+    minSize: 8,
+    conformant: false,
+    deferred: false,
+    writeScalars(w, v) {
+      const chars = encodeChars(v, width);
+      if (chars.length / width > n) throw new TypeError(`string of ${v.length} characters exceeds [string] [${n}]`);
+      writeCounted(w, chars, width);
+    },
+    writeBuffers() {},
+    readScalars(r) {
+      const actual = readOffsetAndActual(r, n);
+      return readChars(r, actual, width);
+    },
+    readBuffers: (_r, v) => v,
+  };
+}
+
+/** `[string] wchar_t*` referent and `[string] char*` referent. */
+export const wstring = conformantString(2);
+export const cstring = conformantString(1);

@@ -1,0 +1,84 @@
+import { NdrError } from './error.js';
+import type { NdrReader } from './reader.js';
+import type { NdrType, Scope, TypeOf } from './type.js';
+import type { NdrWriter } from './writer.js';
+
+/** An arm table: discriminant value → arm type (null for an empty arm). */
+export type Arms = Record<number, NdrType<any> | null>;
+
+/** The TypeScript shape of a union value: which arm, and that arm's value. */
+export type UnionOf<A extends Arms> = {
+  [K in keyof A]: { tag: K extends `${infer N extends number}` ? N : number; value: A[K] extends NdrType<any> ? TypeOf<A[K]> : null };
+}[keyof A];
+
+interface UnionOpts {
+  /** The `[default]` arm, taken for any discriminant not listed. Without it such a value is bad stub data. */
+  default?: NdrType<any> | null;
+}
+
+function armFor(arms: Arms, opts: UnionOpts, tag: number, name: string): NdrType<any> | null {
+  const a = arms[tag];
+  if (a !== undefined) return a;
+  if (opts.default !== undefined) return opts.default;
+  throw new NdrError(`${name}: no arm for discriminant ${tag}`);
+}
+
+function unionType<A extends Arms>(
+  name: string,
+  disc: NdrType<number>,
+  arms: A,
+  opts: UnionOpts,
+  encapsulated: boolean,
+): NdrType<UnionOf<A>> {
+  const armTypes = [...Object.values(arms), opts.default].filter((t): t is NdrType<any> => !!t);
+  const armAlign = armTypes.reduce((a, t) => Math.max(a, t.align), 1);
+  const deferred = armTypes.some((t) => t.deferred);
+  return {
+    name,
+    align: Math.max(disc.align, armAlign),
+    minSize: disc.minSize,
+    conformant: false,
+    deferred,
+    writeScalars(w: NdrWriter, v: any, scope: Scope) {
+      const arm = armFor(arms, opts, v.tag, name);
+      disc.writeScalars(w, v.tag, scope, false);
+      // An encapsulated union is a structure whose second member is the union proper,
+      // aligned to its most-aligned arm; a non-encapsulated arm aligns only itself.
+      if (encapsulated) w.align(armAlign);
+      if (arm) arm.writeScalars(w, v.value, scope, false);
+    },
+    writeBuffers(w: NdrWriter, v: any, scope: Scope) {
+      const arm = armFor(arms, opts, v.tag, name);
+      if (arm?.deferred) arm.writeBuffers(w, v.value, scope);
+    },
+    readScalars(r: NdrReader, scope: Scope) {
+      const tag = disc.readScalars(r, scope, undefined) as number;
+      const arm = armFor(arms, opts, tag, name);
+      if (encapsulated) r.align(armAlign);
+      return { tag, value: arm ? arm.readScalars(r, scope, undefined) : null };
+    },
+    readBuffers(r: NdrReader, v: any, scope: Scope) {
+      const arm = armFor(arms, opts, v.tag, name);
+      if (arm?.deferred) v.value = arm.readBuffers(r, v.value, scope);
+      return v;
+    },
+  };
+}
+
+/**
+ * `[switch_type(T)] union` used with `[switch_is(x)]`: the discriminant still travels on
+ * the wire in front of the arm, although the field it copies was sent just before.
+ */
+export function union<A extends Arms>(name: string, disc: NdrType<number>, arms: A, opts: UnionOpts = {}): NdrType<UnionOf<A>> {
+  return unionType(name, disc, arms, opts, false);
+}
+
+/** `union switch (T d) { ... }`: discriminant and arm as one structure. */
+export function encapsulatedUnion<A extends Arms>(
+  name: string,
+  disc: NdrType<number>,
+  arms: A,
+  opts: UnionOpts = {},
+): NdrType<UnionOf<A>> {
+  return unionType(name, disc, arms, opts, true);
+}

@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Interop tests spawn Python and tshark; two workers fit the two-core machines CI runs on.
+    maxWorkers: 2,
+  },
+});
