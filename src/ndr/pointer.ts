@@ -49,12 +49,19 @@ function pointer<T>(kind: Kind, to: NdrType<T>): NdrType<any> {
       if (id === 0) return null;
       if (kind !== 'ptr') return readReferent(r, scope);
       // A full pointer whose id was seen before in this stream aliases that referent,
-      // which is not sent again.
+      // which is not sent again. The referent is registered as soon as its scalars are
+      // read (a structure, array or union is then completed in place by its buffers), so
+      // an id met again while its own referent is still being read (a cycle) aliases it
+      // too. Only a pointer's partial (a bare referent id) is not yet the value.
       const seen = (r.fullPointers ??= new Map());
       if (seen.has(id)) return seen.get(id);
-      seen.set(id, undefined);
-      const v = readReferent(r, scope);
+      r.enter();
+      const partial = to.readScalars(r, scope, undefined);
+      const inPlace = !to.deferred || (typeof partial === 'object' && partial !== null);
+      seen.set(id, inPlace ? partial : undefined);
+      const v = to.readBuffers(r, partial, scope);
       seen.set(id, v);
+      r.leave();
       return v;
     },
   };

@@ -1,6 +1,6 @@
 import { NdrError } from './error.js';
 import type { NdrReader } from './reader.js';
-import type { NdrType } from './type.js';
+import type { NdrType, Scope } from './type.js';
 import type { NdrWriter } from './writer.js';
 
 /**
@@ -64,23 +64,31 @@ function readOffsetAndActual(r: NdrReader, max: number): number {
  * A conformant varying string: max_count, offset, actual_count, characters. Used
  * through a pointer (`[string] wchar_t*`) or, hoisted, as the last field of a structure.
  */
-export function conformantString(width: Width): NdrType<string> {
+export function conformantString(width: Width, opts: { sizeIs?: (scope: any) => number | undefined } = {}): NdrType<string> {
+  // With size_is the buffer (max_count) is the caller's size and the string may be shorter.
+  const maxOf = (v: string, scope: Scope) => {
+    const m = opts.sizeIs?.(scope) ?? v.length + 1;
+    if (v.length + 1 > m) throw new TypeError(`string of ${v.length} characters exceeds size_is ${m}`);
+    return m;
+  };
   return {
     name: width === 2 ? '[string] wchar_t[]' : '[string] char[]',
     align: 4,
     minSize: 12,
     conformant: true,
     deferred: false,
-    writeConformance: (w, v) => w.u32(v.length + 1),
+    writeConformance: (w, v, scope) => w.u32(maxOf(v, scope)),
     readConformance: (r) => r.u32(),
-    writeScalars(w, v, _scope, hoisted) {
+    writeScalars(w, v, scope, hoisted) {
       const chars = encodeChars(v, width);
-      if (!hoisted) w.u32(chars.length / width);
+      if (!hoisted) w.u32(maxOf(v, scope));
       writeCounted(w, chars, width);
     },
     writeBuffers() {},
-    readScalars(r, _scope, conformance) {
+    readScalars(r, scope, conformance) {
       const max = conformance ?? r.u32();
+      const want = opts.sizeIs?.(scope);
+      if (want !== undefined && want !== max) throw new NdrError(`string max_count ${max} does not match size_is ${want}`);
       const actual = readOffsetAndActual(r, max);
       return readChars(r, actual, width);
     },

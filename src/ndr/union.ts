@@ -33,17 +33,20 @@ function unionType<A extends Arms>(
   const armTypes = [...Object.values(arms), opts.default].filter((t): t is NdrType<any> => !!t);
   const armAlign = armTypes.reduce((a, t) => Math.max(a, t.align), 1);
   const deferred = armTypes.some((t) => t.deferred);
+  const align = Math.max(disc.align, armAlign);
   return {
     name,
-    align: Math.max(disc.align, armAlign),
+    align,
     minSize: disc.minSize,
     conformant: false,
     deferred,
     writeScalars(w: NdrWriter, v: any, scope: Scope) {
       const arm = armFor(arms, opts, v.tag, name);
-      disc.writeScalars(w, v.tag, scope, false);
       // An encapsulated union is a structure whose second member is the union proper,
-      // aligned to its most-aligned arm; a non-encapsulated arm aligns only itself.
+      // aligned to its most-aligned arm; like any structure it starts at its own
+      // (largest member's) alignment. A non-encapsulated arm aligns only itself.
+      if (encapsulated) w.align(align);
+      disc.writeScalars(w, v.tag, scope, false);
       if (encapsulated) w.align(armAlign);
       if (arm) arm.writeScalars(w, v.value, scope, false);
     },
@@ -52,6 +55,7 @@ function unionType<A extends Arms>(
       if (arm?.deferred) arm.writeBuffers(w, v.value, scope);
     },
     readScalars(r: NdrReader, scope: Scope) {
+      if (encapsulated) r.align(align);
       const tag = disc.readScalars(r, scope, undefined) as number;
       const arm = armFor(arms, opts, tag, name);
       if (encapsulated) r.align(armAlign);

@@ -1,0 +1,65 @@
+import { isLogLevel, type LogLevel } from '../log.js';
+
+/** scmpd's command line, parsed without side effects (tests call it directly). */
+export interface ScmpdArgs {
+  listen: string[] | undefined;
+  port: number;
+  logLevel: LogLevel;
+  help: boolean;
+}
+
+export class UsageError extends Error {}
+
+export const USAGE = `Usage: scmpd [options]
+
+Serves the Shadow Copy Management Protocol (MS-SCMP) as a Windows host does.
+
+Options:
+  --listen ADDR      address to listen on; repeat for several (default: all IPv4 and IPv6 addresses)
+  --port N           endpoint mapper port (default: 135)
+  --log-level LEVEL  error | warn | info | debug (default: info)
+  -h, --help         show this help
+`;
+
+function portOf(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < 0 || n > 65535) throw new UsageError(`--port takes a number from 0 to 65535, not "${v}"`);
+  return n;
+}
+
+export function parseArgs(argv: string[]): ScmpdArgs {
+  const out: ScmpdArgs = { listen: undefined, port: 135, logLevel: 'info', help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const eq = a.indexOf('=');
+    const name = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
+    const inline = a.startsWith('--') && eq > 0 ? a.slice(eq + 1) : undefined;
+    const value = (): string => {
+      if (inline !== undefined) return inline;
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`${name} needs a value`);
+      return v;
+    };
+    switch (name) {
+      case '--listen':
+        (out.listen ??= []).push(...value().split(',').filter(Boolean));
+        break;
+      case '--port':
+        out.port = portOf(value());
+        break;
+      case '--log-level': {
+        const v = value();
+        if (!isLogLevel(v)) throw new UsageError(`--log-level takes error, warn, info or debug, not "${v}"`);
+        out.logLevel = v;
+        break;
+      }
+      case '-h':
+      case '--help':
+        out.help = true;
+        break;
+      default:
+        throw new UsageError(`unknown option ${a}`);
+    }
+  }
+  return out;
+}

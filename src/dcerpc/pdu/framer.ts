@@ -1,0 +1,63 @@
+import { COMMON_HEADER_SIZE, DREP_LITTLE_ENDIAN } from '../constants.js';
+import { PduError } from './error.js';
+
+/**
+ * Cuts a TCP byte stream into fragments by frag_length. It holds at most one partial
+ * fragment, never more than `maxFragment` bytes, so a peer cannot make it buffer without
+ * bound; a frag_length outside [16, maxFragment] is an error before anything is kept.
+ */
+export class PduFramer {
+  private chunks: Buffer[] = [];
+  private held = 0;
+  /** The largest fragment accepted; the connection lowers it to the negotiated max_recv_frag. */
+  maxFragment: number;
+
+  constructor(maxFragment: number) {
+    this.maxFragment = maxFragment;
+  }
+
+  get buffered(): number {
+    return this.held;
+  }
+
+  /** Feeds bytes; returns the complete fragments they finish, in order. */
+  push(data: Buffer): Buffer[] {
+    this.chunks.push(data);
+    this.held += data.length;
+    const out: Buffer[] = [];
+    for (;;) {
+      if (this.held < COMMON_HEADER_SIZE) break;
+      const head = this.peek(COMMON_HEADER_SIZE);
+      const le = (head[4]! & 0xf0) === DREP_LITTLE_ENDIAN;
+      const len = le ? head.readUInt16LE(8) : head.readUInt16BE(8);
+      if (len < COMMON_HEADER_SIZE) throw new PduError(`frag_length ${len} is shorter than the header`);
+      if (len > this.maxFragment) throw new PduError(`frag_length ${len} exceeds the limit of ${this.maxFragment}`);
+      if (this.held < len) break;
+      out.push(this.take(len));
+    }
+    return out;
+  }
+
+  private peek(n: number): Buffer {
+    const first = this.chunks[0]!;
+    if (first.length >= n) return first;
+    this.chunks = [Buffer.concat(this.chunks)];
+    return this.chunks[0]!;
+  }
+
+  private take(n: number): Buffer {
+    const first = this.chunks[0]!;
+    let out: Buffer;
+    if (first.length >= n) {
+      out = first.subarray(0, n);
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+    } else {
+      const all = Buffer.concat(this.chunks);
+      out = all.subarray(0, n);
+      this.chunks = all.length > n ? [all.subarray(n)] : [];
+    }
+    this.held -= n;
+    return out;
+  }
+}

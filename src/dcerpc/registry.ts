@@ -1,0 +1,78 @@
+import type { Guid } from '../ndr/guid.js';
+import type { AssociationGroup } from './association.js';
+import type { InOf, InterfaceDecl, MethodDecl, Methods, OutOf } from './interface.js';
+
+/** What a method sees of the connection its call arrived on. */
+export interface ConnectionInfo {
+  readonly id: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly assocGroup: AssociationGroup;
+  /** The endpoint (listener) the connection belongs to. */
+  readonly endpoint: EndpointInfo;
+}
+
+export interface EndpointInfo {
+  readonly name: string;
+  /** The TCP port the endpoint listens on (known once listening). */
+  readonly port: number;
+  readonly registry: InterfaceRegistry;
+}
+
+export interface CallContext {
+  readonly conn: ConnectionInfo;
+  readonly callId: number;
+  readonly opnum: number;
+  /** The request's object UUID (PFC_OBJECT_UUID), for DCOM the IPID. */
+  readonly object: Guid | undefined;
+}
+
+export type Handler<M extends MethodDecl> = (args: InOf<M>, call: CallContext) => OutOf<M> | Promise<OutOf<M>>;
+export type Handlers<M extends Methods> = { [K in keyof M]: Handler<M[K]> };
+
+/** An interface with its implementation, ready to register on an endpoint. */
+export interface ServedInterface {
+  readonly decl: InterfaceDecl;
+  /** Handler by opnum, parallel to decl.opnums. */
+  readonly handlers: ReadonlyArray<Handler<any> | undefined>;
+  /** Annotation shown by the endpoint mapper. */
+  readonly annotation: string;
+}
+
+export function implement<M extends Methods>(decl: InterfaceDecl<M>, handlers: Handlers<M>, annotation = ''): ServedInterface {
+  const byOpnum: Array<Handler<any> | undefined> = [];
+  for (const [key, m] of Object.entries(decl.methods)) {
+    const h = (handlers as Record<string, Handler<any>>)[key];
+    if (typeof h !== 'function') throw new Error(`${decl.name}.${key} has no handler`);
+    byOpnum[m.opnum] = h;
+  }
+  return { decl, handlers: byOpnum, annotation };
+}
+
+/**
+ * The interfaces one endpoint serves, keyed by UUID and major version. A bind matches an
+ * interface when the major versions are equal and the client's minor version is not newer
+ * than ours (C706 12.6.4.6 compatibility rule).
+ */
+export class InterfaceRegistry {
+  private readonly byKey = new Map<string, ServedInterface>();
+
+  add(served: ServedInterface): this {
+    const key = `${served.decl.uuid}/${served.decl.major}`;
+    if (this.byKey.has(key)) throw new Error(`${served.decl.name} registered twice`);
+    this.byKey.set(key, served);
+    return this;
+  }
+
+  lookup(uuid: Guid, major: number, minor: number): ServedInterface | undefined {
+    const s = this.byKey.get(`${uuid}/${major}`);
+    if (!s || minor > s.decl.minor) return undefined;
+    return s;
+  }
+
+  list(): ServedInterface[] {
+    return [...this.byKey.values()];
+  }
+}

@@ -1,0 +1,123 @@
+import * as net from 'node:net';
+import { createLogger, type Logger } from '../log.js';
+import { AssociationGroups } from './association.js';
+import { ServerConnection, type ConnectionHost, type RpcStats } from './connection.js';
+import type { EndpointInfo, InterfaceRegistry } from './registry.js';
+import { DEFAULT_RPC_SETTINGS, type RpcSettings } from './settings.js';
+
+/** A listening TCP endpoint (ncacn_ip_tcp) and the interfaces it serves. */
+export class Endpoint implements EndpointInfo {
+  port = 0;
+  readonly listeners: net.Server[] = [];
+  /** "address:port" for every socket bound, IPv6 in brackets. */
+  readonly bound: string[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly registry: InterfaceRegistry,
+  ) {}
+}
+
+export class ListenError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+    this.name = 'ListenError';
+  }
+}
+
+export interface RpcServerOptions {
+  settings?: Partial<RpcSettings>;
+  log?: Logger;
+}
+
+/**
+ * The connection-oriented RPC server: endpoints, connections, association groups and the
+ * counters the management interface reports. It knows nothing of DCOM or MS-SCMP: the
+ * interfaces it serves are the registries handed to its endpoints.
+ */
+export class RpcServer implements ConnectionHost {
+  readonly settings: RpcSettings;
+  readonly log: Logger;
+  readonly groups: AssociationGroups;
+  readonly stats: RpcStats = { callsIn: 0, callsOut: 0, pktsIn: 0, pktsOut: 0 };
+  readonly endpoints: Endpoint[] = [];
+  private readonly connections = new Set<ServerConnection>();
+  private stopping = false;
+
+  constructor(opts: RpcServerOptions = {}) {
+    this.settings = { ...DEFAULT_RPC_SETTINGS, ...opts.settings };
+    this.log = opts.log ?? createLogger('info');
+    this.groups = new AssociationGroups(this.settings.maxContextHandlesPerAssociation);
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /**
+   * Listens on every address given, all on one port; port 0 picks an ephemeral port
+   * (the first address's) and binds the rest to the same one.
+   */
+  async listen(name: string, registry: InterfaceRegistry, addresses: string[], port: number): Promise<Endpoint> {
+    const ep = new Endpoint(name, registry);
+    ep.port = port;
+    try {
+      for (const address of addresses) {
+        const srv = net.createServer({ noDelay: true }, (s) => this.accept(s, ep));
+        await new Promise<void>((resolve, reject) => {
+          srv.once('error', reject);
+          srv.listen({ host: address, port: ep.port, ipv6Only: address.includes(':') }, () => {
+            srv.off('error', reject);
+            resolve();
+          });
+        });
+        srv.on('error', (e) => this.log.error('listener error', { endpoint: name, error: e.message }));
+        const a = srv.address() as net.AddressInfo;
+        ep.port = a.port;
+        ep.listeners.push(srv);
+        ep.bound.push(a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`);
+      }
+    } catch (e) {
+      for (const l of ep.listeners) l.close();
+      const err = e as NodeJS.ErrnoException;
+      throw new ListenError(`cannot listen on port ${ep.port} for ${name}: ${err.message}`, err.code);
+    }
+    this.endpoints.push(ep);
+    return ep;
+  }
+
+  private accept(socket: net.Socket, ep: Endpoint): void {
+    if (this.stopping || this.connections.size >= this.settings.maxConnections) {
+      this.log.warn('connection refused', { reason: this.stopping ? 'stopping' : 'maxConnections', peer: socket.remoteAddress });
+      socket.destroy();
+      return;
+    }
+    const conn = new ServerConnection(socket, this, ep);
+    this.connections.add(conn);
+  }
+
+  connectionClosed(conn: ServerConnection): void {
+    this.connections.delete(conn);
+  }
+
+  /**
+   * Graceful stop: no new connections; calls in flight are answered, then every
+   * connection is closed; after shutdownGraceMs the rest are destroyed.
+   */
+  async close(): Promise<void> {
+    this.stopping = true;
+    const closed = Promise.all(
+      this.endpoints.flatMap((ep) => ep.listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve())))),
+    );
+    for (const c of this.connections) c.drain();
+    const deadline = Date.now() + this.settings.shutdownGraceMs;
+    while (this.connections.size > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    for (const c of this.connections) c.destroy();
+    await closed;
+  }
+}
