@@ -68,6 +68,8 @@ export class RpcClient {
   /** PDUs nobody waited for (kept for tests that speak raw PDUs). */
   readonly unsolicited: Pdu[] = [];
   private rawWaiters: Array<(p: Pdu | undefined) => void> = [];
+  /** Fragments received, and the largest (tests check the server's fragmentation). */
+  readonly stats = { fragments: 0, largestFragment: 0 };
   maxXmitFrag = 5840;
   maxRecvFrag = 5840;
   assocGroupId = 0;
@@ -132,6 +134,8 @@ export class RpcClient {
   }
 
   private onPdu(pdu: Pdu): void {
+    this.stats.fragments++;
+    this.stats.largestFragment = Math.max(this.stats.largestFragment, pdu.header.fragLength);
     const id = pdu.header.callId;
     if ((pdu.type === 'bind_ack' || pdu.type === 'alter_context_resp' || pdu.type === 'bind_nak') && this.bindWaiter) {
       const w = this.bindWaiter;

@@ -140,7 +140,14 @@ export class ServerConnection implements ConnectionInfo {
     }
     for (const f of frags) {
       if ((this.state as string) === 'closing') return;
-      this.onFragment(f);
+      try {
+        this.onFragment(f);
+      } catch (e) {
+        // A defect of ours must cost this connection only, never the process.
+        this.log('error', 'internal error', { error: String((e as Error)?.stack ?? e) });
+        this.close();
+        return;
+      }
     }
   }
 

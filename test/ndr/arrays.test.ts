@@ -17,6 +17,7 @@ import {
   i32,
   ndrDecode,
   ndrEncode,
+  params,
   struct,
   u16,
   u32,
@@ -117,6 +118,12 @@ describe('conformant arrays', () => {
     vector(S, { n: 2, items: [1, 2] }, '02000000 02000000 0102', '00000002 00000002 0102');
     expectNdrError(() => ndrDecode(S, hex('03000000 02000000 010203')));
     expectNdrError(() => ndrDecode(S, hex('00000001 00000002 01'), false));
+  });
+
+  it('a size_is whose value is not in scope takes the wire count (still bounded by the data)', () => {
+    const P = params('P', { data: conformantArray(u16, { sizeIs: (s) => s.count }) });
+    decodes(P, '02000000 0100 0200', '00000002 0001 0002', { data: [1, 2] });
+    expectNdrError(() => ndrDecode(P, hex('ffffffff 0100')));
   });
 
   it('encoding a length that disagrees with size_is is a TypeError', () => {

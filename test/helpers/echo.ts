@@ -1,0 +1,43 @@
+import { method, rpcInterface } from '../../src/dcerpc/interface.js';
+import { implement, InterfaceRegistry } from '../../src/dcerpc/registry.js';
+import { RpcServer } from '../../src/dcerpc/server.js';
+import type { RpcSettings } from '../../src/dcerpc/settings.js';
+import { serveEpm } from '../../src/interfaces/epm/server.js';
+import { serveMgmt } from '../../src/interfaces/mgmt/server.js';
+import { silentLogger } from '../../src/log.js';
+import { conformantBytes, u32 } from '../../src/ndr/index.js';
+
+/** A test-only interface: echoes stubs of any size, adds numbers, answers late. */
+export const echo = rpcInterface({
+  name: 'echo',
+  uuid: '5b1b0c8e-1f5e-4c1e-9a4b-2d8f3c7a6e01',
+  version: [1, 0],
+  methods: {
+    echo: method(0, 'echo', { len: u32, data: conformantBytes({ sizeIs: (s) => s.len }) }, { len: u32, data: conformantBytes({ sizeIs: (s) => s.len }) }),
+    add: method(1, 'add', { a: u32, b: u32 }, { sum: u32 }),
+    slow: method(2, 'slow', { ms: u32, tag: u32 }, { tag: u32 }),
+  },
+});
+
+export async function echoServer(settings: Partial<RpcSettings> = {}) {
+  const rpc = new RpcServer({ settings, log: silentLogger });
+  const registry = new InterfaceRegistry();
+  registry
+    .add(
+      implement(echo, {
+        echo: (a) => ({ len: a.len, data: a.data }),
+        add: (a) => ({ sum: (a.a + a.b) >>> 0 }),
+        slow: (a) => new Promise((resolve) => setTimeout(() => resolve({ tag: a.tag }), a.ms)),
+      }),
+    )
+    .add(serveMgmt({ stats: rpc.stats, principalName: () => undefined }))
+    .add(
+      serveEpm(() =>
+        rpc.endpoints.flatMap((ep) =>
+          ep.registry.list().map((s) => ({ iface: { uuid: s.decl.uuid, major: s.decl.major, minor: s.decl.minor }, port: ep.port, annotation: s.annotation })),
+        ),
+      ),
+    );
+  const ep = await rpc.listen('test', registry, ['127.0.0.1'], 0);
+  return { rpc, host: '127.0.0.1', port: ep.port, close: () => rpc.close() };
+}
