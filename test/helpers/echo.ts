@@ -27,7 +27,7 @@ export async function echoServer(settings: Partial<RpcSettings> = {}) {
       implement(echo, {
         echo: (a) => ({ len: a.len, data: a.data }),
         add: (a) => ({ sum: (a.a + a.b) >>> 0 }),
-        slow: (a) => new Promise((resolve) => setTimeout(() => resolve({ tag: a.tag }), a.ms)),
+        slow: (a) => new Promise((resolve) => setTimeout(() => resolve({ tag: a.tag }), Math.min(a.ms, 1000))),
       }),
     )
     .add(serveMgmt({ stats: rpc.stats, principalName: () => undefined }))

@@ -1,0 +1,65 @@
+import { spawn, execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface Capture {
+  file: string;
+  stop(): Promise<void>;
+}
+
+/** Captures loopback traffic to and from `ports` with tshark (needs root or capture rights). */
+export async function startCapture(ports: number[]): Promise<Capture> {
+  const dir = mkdtempSync(join(tmpdir(), 'scmp-cap-'));
+  const file = join(dir, 'capture.pcapng');
+  const filter = ports.map((p) => `tcp port ${p}`).join(' or ');
+  const p = spawn('tshark', ['-i', 'lo', '-f', filter, '-w', file, '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`tshark did not start capturing: ${err}`)), 15_000);
+    p.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (err.includes('Capturing on')) {
+        clearTimeout(timer);
+        // dumpcap announces itself a moment before its filter is live on the interface.
+        setTimeout(resolve, 1000);
+      }
+    });
+    p.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`tshark exited (${code}): ${err}`));
+    });
+  });
+  return {
+    file,
+    stop: async () => {
+      // Let the last segments reach the capture before stopping it.
+      await new Promise((r) => setTimeout(r, 300));
+      const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()));
+      p.kill('SIGINT');
+      await exited;
+    },
+  };
+}
+
+export interface Dissection {
+  /** `tshark -q -z expert` output. */
+  expert: string;
+  /** One line per frame, as tshark summarises it. */
+  summary: string[];
+  malformed: number;
+  errors: number;
+}
+
+/** Reads a capture back, decoding `ports` as DCE/RPC. */
+export async function dissect(file: string, ports: number[], extra: string[] = []): Promise<Dissection> {
+  const decodeAs = ports.flatMap((p) => ['-d', `tcp.port==${p},dcerpc`]);
+  const expert = (await run('tshark', ['-r', file, ...decodeAs, ...extra, '-q', '-z', 'expert'], { maxBuffer: 64 << 20 })).stdout;
+  const summary = (await run('tshark', ['-r', file, ...decodeAs, ...extra], { maxBuffer: 64 << 20 })).stdout.split('\n').filter(Boolean);
+  const malformed = summary.filter((l) => /malformed/i.test(l)).length + (expert.match(/Malformed/gi)?.length ?? 0);
+  const m = expert.match(/^Errors \((\d+)\)/m);
+  return { expert, summary, malformed, errors: m ? Number(m[1]) : 0 };
+}
