@@ -45,9 +45,6 @@ async function main(): Promise<number> {
     }
     throw e;
   }
-  const where = server.rpc.endpoints.flatMap((ep) => ep.bound.map((b) => `${b} (${ep.name})`));
-  process.stdout.write(`scmpd ready: listening on ${where.join(', ')}\n`);
-
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -60,6 +57,10 @@ async function main(): Promise<number> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // Only now announce readiness: the line is written synchronously to a pipe, and whoever
+  // reads it may signal us at once.
+  const where = server.rpc.endpoints.flatMap((ep) => ep.bound.map((b) => `${b} (${ep.name})`));
+  process.stdout.write(`scmpd ready: listening on ${where.join(', ')}\n`);
   return -1;
 }
 

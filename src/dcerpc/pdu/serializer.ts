@@ -13,8 +13,15 @@ export interface OutAuth {
   authContextId: number;
   /** The token, or for a signed or sealed PDU a zeroed placeholder of the signature's size. */
   authValue: Buffer;
+  /** Alignment of the sec_trailer: 16 (from the stub) for request/response, else 4 (from the body). */
   padTo?: number;
 }
+
+/**
+ * MS-RPCE 2.2.2.11: in request and response PDUs the sec_trailer is 16-byte aligned, counted
+ * from the start of the stub (Samba DCERPC_AUTH_PAD_ALIGNMENT; what Windows sends).
+ */
+const STUB_AUTH_PAD = 16;
 
 function frame(
   ptype: number,
@@ -186,7 +193,8 @@ export function encodeRequest(f: RequestFields, auth?: OutAuth): Buffer {
     }
   }
   const flags = f.object ? f.flags | PFC.OBJECT_UUID : f.flags & ~PFC.OBJECT_UUID;
-  return frame(PTYPE.request, flags, f.callId, [hdr, f.stub], auth, COMMON_HEADER_SIZE + hdr.length, f.bigEndian);
+  const a = auth && { ...auth, padTo: auth.padTo ?? STUB_AUTH_PAD };
+  return frame(PTYPE.request, flags, f.callId, [hdr, f.stub], a, COMMON_HEADER_SIZE + hdr.length, f.bigEndian);
 }
 
 export interface ResponseFields {
@@ -204,7 +212,8 @@ export function encodeResponse(f: ResponseFields, auth?: OutAuth): Buffer {
   hdr.writeUInt16LE(f.contextId, 4);
   hdr[6] = f.cancelCount ?? 0;
   hdr[7] = 0;
-  return frame(PTYPE.response, f.flags, f.callId, [hdr, f.stub], auth, COMMON_HEADER_SIZE + 8);
+  const a = auth && { ...auth, padTo: auth.padTo ?? STUB_AUTH_PAD };
+  return frame(PTYPE.response, f.flags, f.callId, [hdr, f.stub], a, COMMON_HEADER_SIZE + 8);
 }
 
 export interface FaultFields {

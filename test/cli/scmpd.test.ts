@@ -1,0 +1,104 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+import { RpcClient } from '../../src/client/rpc-client.js';
+import { mgmt } from '../../src/interfaces/mgmt/idl.js';
+import { parseArgs, UsageError } from '../../src/cli/args.js';
+
+const SCMPD = fileURLToPath(new URL('../../dist/src/cli/scmpd.js', import.meta.url));
+
+interface Run {
+  stdout: string;
+  stderr: string;
+  code: number | null;
+}
+
+/** Starts scmpd; resolves with the ready line's match, or the exit if it ends first. */
+function start(args: string[], prefix: string[] = []) {
+  const cmd = prefix.length ? prefix[0]! : process.execPath;
+  const argv = prefix.length ? [...prefix.slice(1), process.execPath, SCMPD, ...args] : [SCMPD, ...args];
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const run: Run = { stdout: '', stderr: '', code: null };
+  const exited = new Promise<Run>((resolve) => child.on('exit', (code) => resolve({ ...run, code })));
+  child.stdout.on('data', (d: Buffer) => (run.stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (run.stderr += d.toString()));
+  const ready = new Promise<string | undefined>((resolve) => {
+    child.stdout.on('data', () => {
+      if (run.stdout.includes('\n')) resolve(run.stdout.split('\n')[0]);
+    });
+    child.on('exit', () => resolve(undefined));
+  });
+  return { child, ready, exited };
+}
+
+describe('argument parsing', () => {
+  test('defaults and every flag', () => {
+    expect(parseArgs([])).toEqual({ listen: undefined, port: 135, logLevel: 'info', help: false });
+    expect(parseArgs(['--listen', '127.0.0.1', '--listen=::1,10.0.0.1', '--port', '1135', '--log-level=debug'])).toEqual({
+      listen: ['127.0.0.1', '::1', '10.0.0.1'],
+      port: 1135,
+      logLevel: 'debug',
+      help: false,
+    });
+    expect(parseArgs(['-h']).help).toBe(true);
+  });
+
+  test('bad flags are usage errors that say what is wrong', () => {
+    expect(() => parseArgs(['--port', '70000'])).toThrow(/--port takes a number/);
+    expect(() => parseArgs(['--port'])).toThrow(/needs a value/);
+    expect(() => parseArgs(['--log-level', 'loud'])).toThrow(UsageError);
+    expect(() => parseArgs(['--frobnicate'])).toThrow(/unknown option --frobnicate/);
+  });
+});
+
+describe('scmpd', () => {
+  test('prints one ready line naming its address and port, serves, and stops on SIGTERM', async () => {
+    const s = start(['--listen', '127.0.0.1', '--port', '0']);
+    const line = await s.ready;
+    const m = line?.match(/^scmpd ready: listening on 127\.0\.0\.1:(\d+) \(epmap\)$/);
+    expect(m, line).toBeTruthy();
+    const c = await RpcClient.connect('127.0.0.1', Number(m![1]));
+    await c.bindInterface(mgmt);
+    expect(await c.call(0, mgmt.methods.is_server_listening, {})).toEqual({ status: 0, result: 1 });
+    s.child.kill('SIGTERM');
+    const r = await s.exited;
+    expect(r.code).toBe(0);
+    expect(c.isClosed || (await c.closedPromise, true)).toBe(true);
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+  });
+
+  test('by default it listens on every IPv4 and IPv6 address', async () => {
+    const s = start(['--port', '0']);
+    const line = (await s.ready) ?? '';
+    expect(line).toMatch(/0\.0\.0\.0:(\d+) \(epmap\)/);
+    // On a host without IPv6 the server falls back to IPv4 and says so on stderr.
+    if (!line.includes('[::]')) expect((await (s.child.kill('SIGINT'), s.exited)).stderr).toMatch(/IPv6 unavailable/);
+    else {
+      expect(line).toMatch(/\[::\]:(\d+) \(epmap\)/);
+      s.child.kill('SIGINT');
+      expect((await s.exited).code).toBe(0);
+    }
+  });
+
+  test('--help prints every flag; a bad flag exits 2', async () => {
+    const h = start(['--help']);
+    const r = await h.exited;
+    expect(r.code).toBe(0);
+    for (const flag of ['--listen', '--port', '--log-level']) expect(r.stdout).toContain(flag);
+    const bad = await start(['--port', 'x']).exited;
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--port takes a number/);
+  });
+
+  test('without the privilege to bind port 135 the error says so and names --port', async () => {
+    // As root, drop to nobody for this run; as anyone else port 135 is already out of reach.
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) expect(existsSync('/usr/bin/setpriv')).toBe(true);
+    const prefix = asRoot ? ['/usr/bin/setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'] : [];
+    const r = await start(['--listen', '127.0.0.1'], prefix).exited;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/not allowed to listen on port 135/);
+    expect(r.stderr).toMatch(/--port/);
+  });
+});
