@@ -165,6 +165,18 @@ describe('calls', () => {
     await c.close();
   });
 
+  test('the object UUID of a request reaches the method', async () => {
+    const c = await open();
+    await c.bindInterface(echo);
+    const object = 'a1b2c3d4-e5f6-4718-9a0b-c1d2e3f4a5b6';
+    expect(await c.call(0, echo.methods.whoami, {}, { object })).toEqual({ object });
+    expect(await c.call(0, echo.methods.whoami, {})).toEqual({ object: GUID_NULL });
+    // Big-endian: the GUID's first three fields arrive byte-swapped and still decode.
+    const r = await c.requestRaw(0, echo.methods.whoami.opnum, Buffer.alloc(0), { object, bigEndian: true });
+    expect(r.stub.subarray(0, 4).toString('hex')).toBe('d4c3b2a1');
+    await c.close();
+  });
+
   test('faults: unknown opnum, unknown context, bad stub data', async () => {
     const c = await open();
     await c.bindInterface(echo);

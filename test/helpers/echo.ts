@@ -5,7 +5,7 @@ import type { RpcSettings } from '../../src/dcerpc/settings.js';
 import { serveEpm } from '../../src/interfaces/epm/server.js';
 import { serveMgmt } from '../../src/interfaces/mgmt/server.js';
 import { silentLogger } from '../../src/log.js';
-import { conformantBytes, u32 } from '../../src/ndr/index.js';
+import { GUID, GUID_NULL, conformantBytes, u32 } from '../../src/ndr/index.js';
 
 /** A test-only interface: echoes stubs of any size, adds numbers, answers late. */
 export const echo = rpcInterface({
@@ -16,6 +16,7 @@ export const echo = rpcInterface({
     echo: method(0, 'echo', { len: u32, data: conformantBytes({ sizeIs: (s) => s.len }) }, { len: u32, data: conformantBytes({ sizeIs: (s) => s.len }) }),
     add: method(1, 'add', { a: u32, b: u32 }, { sum: u32 }),
     slow: method(2, 'slow', { ms: u32, tag: u32 }, { tag: u32 }),
+    whoami: method(3, 'whoami', {}, { object: GUID }),
   },
 });
 
@@ -28,6 +29,7 @@ export async function echoServer(settings: Partial<RpcSettings> = {}) {
         echo: (a) => ({ len: a.len, data: a.data }),
         add: (a) => ({ sum: (a.a + a.b) >>> 0 }),
         slow: (a) => new Promise((resolve) => setTimeout(() => resolve({ tag: a.tag }), Math.min(a.ms, 1000))),
+        whoami: (_a, call) => ({ object: call.object ?? GUID_NULL }),
       }),
     )
     .add(serveMgmt({ stats: rpc.stats, principalName: () => undefined }))

@@ -117,9 +117,10 @@ export function decodeTowerQuery(tower: Buffer): TowerQuery | undefined {
 
 /** IPv4 dotted quad → 4 octets; IPv4-mapped IPv6 is unwrapped; anything else is 0.0.0.0. */
 export function ipv4Octets(address: string): number[] {
-  const a = address.startsWith('::ffff:') ? address.slice(7) : address;
+  const a = /^::ffff:/i.test(address) ? address.slice(7) : address;
   const parts = a.split('.');
-  if (parts.length !== 4) return [0, 0, 0, 0];
+  // Decimal octets only: Number() would also take '', ' 1', '0x1' and '1e1'.
+  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p))) return [0, 0, 0, 0];
   const nums = parts.map((p) => Number(p));
-  return nums.every((n) => Number.isInteger(n) && n >= 0 && n <= 255) ? nums : [0, 0, 0, 0];
+  return nums.every((n) => n <= 255) ? nums : [0, 0, 0, 0];
 }
