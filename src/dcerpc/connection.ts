@@ -16,7 +16,7 @@ import {
 } from './constants.js';
 import { RpcFault } from './fault.js';
 import { PduError } from './pdu/error.js';
-import { PduFramer } from './pdu/framer.js';
+import { FramingError, PduFramer } from './pdu/framer.js';
 import { isLittleEndian, parsePdu, readHeader } from './pdu/parser.js';
 import { encodeBindAck, encodeBindNak, encodeFault, encodeResponse } from './pdu/serializer.js';
 import type { BindPdu, ContextElem, ContextResult, Pdu, RequestPdu } from './pdu/types.js';
@@ -131,13 +131,20 @@ export class ServerConnection implements ConnectionInfo {
   private onData(data: Buffer): void {
     if (this.state === 'closing') return;
     let frags: Buffer[];
+    let framing: FramingError | undefined;
     try {
       frags = this.framer.push(data);
     } catch (e) {
-      // The stream cannot be resynchronised after a bad frag_length.
-      this.protocolError(data.length >= 16 ? readHeader(data).callId : 0, (e as Error).message);
-      return;
+      if (!(e instanceof FramingError)) throw e;
+      frags = e.complete;
+      framing = e;
     }
+    this.onFragments(frags);
+    // The stream cannot be resynchronised after a bad frag_length.
+    if (framing && (this.state as string) !== 'closing') this.protocolError(framing.callId, framing.message);
+  }
+
+  private onFragments(frags: Buffer[]): void {
     for (const f of frags) {
       if ((this.state as string) === 'closing') return;
       try {

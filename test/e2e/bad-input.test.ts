@@ -106,6 +106,18 @@ describe('malformed PDUs', () => {
     await witnessAlive();
   });
 
+  test('fragments that arrive together with a bad header are still answered, then the fault', async () => {
+    const c = await RpcClient.connect(server.host, server.port);
+    await c.bindInterface(echo);
+    const good = encodeRequest({ callId: 11, flags: 3, allocHint: 8, contextId: 0, opnum: 1, stub: Buffer.from('0100000002000000', 'hex') });
+    const bad = encodeRequest({ callId: 12, flags: 3, allocHint: 0, contextId: 0, opnum: 1, stub: Buffer.alloc(8) });
+    bad.writeUInt16LE(4, 8);
+    c.sendRaw(Buffer.concat([good, bad]));
+    expect(await c.nextPdu()).toMatchObject({ type: 'response', header: { callId: 11 } });
+    expect(await c.nextPdu()).toMatchObject({ type: 'fault', status: FAULT.nca_s_proto_error, header: { callId: 12 } });
+    await c.closedPromise;
+  });
+
   test('an unknown PDU type', async () => {
     const bad = Buffer.from(validBind());
     bad[2] = 99;

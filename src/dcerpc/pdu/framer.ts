@@ -2,6 +2,20 @@ import { COMMON_HEADER_SIZE, DREP_LITTLE_ENDIAN } from '../constants.js';
 import { PduError } from './error.js';
 
 /**
+ * A frag_length the stream cannot be cut by. It carries the fragments completed before the
+ * bad header (they still deserve answers) and the bad header's call_id.
+ */
+export class FramingError extends PduError {
+  constructor(
+    message: string,
+    readonly complete: Buffer[],
+    readonly callId: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
  * Cuts a TCP byte stream into fragments by frag_length. It holds at most one partial
  * fragment, never more than `maxFragment` bytes, so a peer cannot make it buffer without
  * bound; a frag_length outside [16, maxFragment] is an error before anything is kept.
@@ -30,8 +44,9 @@ export class PduFramer {
       const head = this.peek(COMMON_HEADER_SIZE);
       const le = (head[4]! & 0xf0) === DREP_LITTLE_ENDIAN;
       const len = le ? head.readUInt16LE(8) : head.readUInt16BE(8);
-      if (len < COMMON_HEADER_SIZE) throw new PduError(`frag_length ${len} is shorter than the header`);
-      if (len > this.maxFragment) throw new PduError(`frag_length ${len} exceeds the limit of ${this.maxFragment}`);
+      const callId = le ? head.readUInt32LE(12) : head.readUInt32BE(12);
+      if (len < COMMON_HEADER_SIZE) throw new FramingError(`frag_length ${len} is shorter than the header`, out, callId);
+      if (len > this.maxFragment) throw new FramingError(`frag_length ${len} exceeds the limit of ${this.maxFragment}`, out, callId);
       if (this.held < len) break;
       out.push(this.take(len));
     }
