@@ -38,40 +38,73 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
 
-/** Closed loop: each connection keeps one call outstanding for DURATION_MS. */
-async function load(port: number, connections: number, bindEcho: boolean): Promise<LoadResult> {
-  const clients = await Promise.all(Array.from({ length: connections }, () => RpcClient.connect('127.0.0.1', port)));
-  for (const c of clients) {
-    if (bindEcho) {
-      // The ceiling server speaks no bind; mark the client bound by hand.
-      c.maxXmitFrag = 5840;
-    } else {
-      await c.bindInterface(mgmt);
-    }
-  }
-  const latencies: number[] = [];
+interface Target {
+  port: number;
+  /** The ceiling speaks no bind: its clients are used as if bound. */
+  bind: boolean;
+}
+
+interface Sample {
+  latencies: number[];
+  seconds: number;
+}
+
+/** Closed loop: each of `clients` keeps one call outstanding for `ms`. */
+async function round(clients: RpcClient[], ms: number, into: Sample): Promise<void> {
   const stub = Buffer.alloc(0);
-  const deadline = performance.now() + DURATION_MS;
   const started = performance.now();
+  const deadline = started + ms;
   await Promise.all(
     clients.map(async (c) => {
       while (performance.now() < deadline) {
         const t0 = performance.now();
         await c.request(0, mgmt.methods.is_server_listening.opnum, stub);
-        latencies.push(performance.now() - t0);
+        into.latencies.push(performance.now() - t0);
       }
     }),
   );
-  const elapsed = (performance.now() - started) / 1000;
-  await Promise.all(clients.map((c) => c.close()));
-  const sorted = Float64Array.from(latencies).sort();
+  into.seconds += (performance.now() - started) / 1000;
+}
+
+async function connectAll(t: Target, n: number): Promise<RpcClient[]> {
+  const clients = await Promise.all(Array.from({ length: n }, () => RpcClient.connect('127.0.0.1', t.port)));
+  for (const c of clients) {
+    if (t.bind) await c.bindInterface(mgmt);
+    else c.maxXmitFrag = 5840;
+  }
+  return clients;
+}
+
+function summarize(connections: number, s: Sample): LoadResult {
+  const sorted = Float64Array.from(s.latencies).sort();
   return {
     connections,
-    calls: latencies.length,
-    callsPerSecond: Math.round(latencies.length / elapsed),
+    calls: s.latencies.length,
+    callsPerSecond: Math.round(s.latencies.length / s.seconds),
     p50us: Math.round(percentile(sorted, 0.5) * 1000),
     p99us: Math.round(percentile(sorted, 0.99) * 1000),
   };
+}
+
+/**
+ * The server and its ceiling measured in alternating rounds, so that drift in the
+ * machine's speed (other load, frequency changes) falls on both alike.
+ */
+async function compare(server: Target, ceiling: Target, connections: number, rounds = 6) {
+  const a = await connectAll(server, connections);
+  const b = await connectAll(ceiling, connections);
+  await round(a, 200, { latencies: [], seconds: 0 }); // warm-up
+  await round(b, 200, { latencies: [], seconds: 0 });
+  const sa: Sample = { latencies: [], seconds: 0 };
+  const sb: Sample = { latencies: [], seconds: 0 };
+  for (let i = 0; i < rounds; i++) {
+    await round(a, DURATION_MS / rounds, sa);
+    await round(b, DURATION_MS / rounds, sb);
+  }
+  await Promise.all([...a, ...b].map((c) => c.close()));
+  const s = summarize(connections, sa);
+  const c = summarize(connections, sb);
+  return { server: s, ceiling: c, throughputRatio: Number((s.callsPerSecond / c.callsPerSecond).toFixed(3)) };
 }
 
 async function main(): Promise<void> {
@@ -84,9 +117,7 @@ async function main(): Promise<void> {
   const results: Record<string, unknown> = {};
   const smallCall: Record<string, unknown> = {};
   for (const n of [1, 16]) {
-    const server = await load(scmpPort, n, false);
-    const ceiling = await load(echoPort, n, true);
-    smallCall[`${n}conn`] = { server, ceiling, throughputRatio: Number((server.callsPerSecond / ceiling.callsPerSecond).toFixed(3)) };
+    smallCall[`${n}conn`] = await compare({ port: scmpPort, bind: true }, { port: echoPort, bind: false }, n);
   }
   results.smallCall = { call: 'mgmt is_server_listening (no authentication)', durationMs: DURATION_MS, ...smallCall };
 
