@@ -2,6 +2,7 @@ import * as net from 'node:net';
 import type { InOf, InterfaceDecl, MethodDecl, OutOf } from '../dcerpc/interface.js';
 import { NDR20_SYNTAX, PFC, RESULT } from '../dcerpc/constants.js';
 import { PduFramer } from '../dcerpc/pdu/framer.js';
+import { stubFragments } from '../dcerpc/pdu/fragment.js';
 import { isLittleEndian, parsePdu } from '../dcerpc/pdu/parser.js';
 import { encodeBind, encodeRequest } from '../dcerpc/pdu/serializer.js';
 import type { BindAckPdu, BindNakPdu, ContextResult, Pdu, SyntaxId } from '../dcerpc/pdu/types.js';
@@ -241,30 +242,24 @@ export class RpcClient {
   ): Promise<{ stub: Buffer; littleEndian: boolean }> {
     if (this.closed) return Promise.reject(this.closeError ?? new Error('connection closed'));
     const callId = this.nextCallId++;
-    const room = (this.maxXmitFrag - 24 - (opts.object ? 16 : 0)) & ~7;
+    const room = this.maxXmitFrag - 24 - (opts.object ? 16 : 0);
     const promise = new Promise<{ stub: Buffer; littleEndian: boolean }>((resolve, reject) => {
       this.pending.set(callId, { resolve: (s, le) => resolve({ stub: s, littleEndian: le }), reject, chunks: [] });
     });
-    let at = 0;
-    do {
-      const n = Math.min(room, stub.length - at);
-      let flags = 0;
-      if (at === 0) flags |= PFC.FIRST_FRAG;
-      if (at + n === stub.length) flags |= PFC.LAST_FRAG;
+    for (const f of stubFragments(stub, room)) {
       this.socket.write(
         encodeRequest({
           callId,
-          flags,
-          allocHint: stub.length - at,
+          flags: f.flags,
+          allocHint: f.allocHint,
           contextId,
           opnum,
           object: opts.object,
-          stub: stub.subarray(at, at + n),
+          stub: f.chunk,
           bigEndian: opts.bigEndian,
         }),
       );
-      at += n;
-    } while (at < stub.length);
+    }
     return promise;
   }
 

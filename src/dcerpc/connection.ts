@@ -17,6 +17,7 @@ import {
 import { RpcFault } from './fault.js';
 import { PduError } from './pdu/error.js';
 import { FramingError, PduFramer } from './pdu/framer.js';
+import { stubFragments } from './pdu/fragment.js';
 import { isLittleEndian, parsePdu, readHeader } from './pdu/parser.js';
 import { encodeBindAck, encodeBindNak, encodeFault, encodeResponse } from './pdu/serializer.js';
 import type { BindPdu, ContextElem, ContextResult, Pdu, RequestPdu } from './pdu/types.js';
@@ -498,18 +499,10 @@ export class ServerConnection implements ConnectionInfo {
 
   /** Cuts a response stub into fragments no larger than the client's max_recv_frag. */
   private sendResponse(callId: number, contextId: number, stub: Buffer): void {
-    // Every fragment but the last carries a multiple of 8 stub octets.
-    const room = (this.maxXmit - RESPONSE_HEADER_SIZE) & ~7;
-    let at = 0;
-    do {
-      const n = Math.min(room, stub.length - at);
-      let flags = 0;
-      if (at === 0) flags |= PFC.FIRST_FRAG;
-      if (at + n === stub.length) flags |= PFC.LAST_FRAG;
+    for (const f of stubFragments(stub, this.maxXmit - RESPONSE_HEADER_SIZE)) {
       // Windows truncates p_cont_id to its low octet in responses; clients expect it.
-      this.send(encodeResponse({ callId, flags, allocHint: stub.length - at, contextId: contextId & 0xff, stub: stub.subarray(at, at + n) }));
-      at += n;
-    } while (at < stub.length);
+      this.send(encodeResponse({ callId, flags: f.flags, allocHint: f.allocHint, contextId: contextId & 0xff, stub: f.chunk }));
+    }
   }
 
   private sendFault(callId: number, contextId: number, status: number, didNotExecute: boolean): void {
