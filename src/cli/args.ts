@@ -1,4 +1,6 @@
 import { isLogLevel, type LogLevel } from '../log.js';
+import { AccountSpecError, parseAccountSpec, type Account } from '../security/accounts.js';
+import { LEVEL_BY_NAME } from '../security/policy.js';
 
 /** scmpd's command line, parsed without side effects (tests call it directly). */
 export interface ScmpdArgs {
@@ -6,6 +8,9 @@ export interface ScmpdArgs {
   port: number;
   logLevel: LogLevel;
   help: boolean;
+  accounts: Account[];
+  minAuthLevel: number | undefined;
+  allowNtlmV1: boolean;
 }
 
 export class UsageError extends Error {}
@@ -18,6 +23,14 @@ Options:
   --listen ADDR      address to listen on; repeat for several (default: all IPv4 and IPv6 addresses)
   --port N           endpoint mapper port (default: 135)
   --log-level LEVEL  error | warn | info | debug (default: info)
+  --account NAME:PASSWORD[:admin|user]
+                     a local account; repeat for several. NAME:nthash:HEX32[:ROLE] gives the
+                     NT hash instead of the password. Without any, a lab administrator is
+                     created and announced on start.
+  --min-auth-level LEVEL
+                     lowest level for DCOM activation and MS-SCMP: none | connect | call |
+                     pkt | integrity | privacy (default: integrity)
+  --allow-ntlmv1     accept NTLMv1 responses (refused by default, as on a hardened host)
   -h, --help         show this help
 `;
 
@@ -28,7 +41,7 @@ function portOf(v: string): number {
 }
 
 export function parseArgs(argv: string[]): ScmpdArgs {
-  const out: ScmpdArgs = { listen: undefined, port: 135, logLevel: 'info', help: false };
+  const out: ScmpdArgs = { listen: undefined, port: 135, logLevel: 'info', help: false, accounts: [], minAuthLevel: undefined, allowNtlmV1: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const eq = a.indexOf('=');
@@ -53,6 +66,24 @@ export function parseArgs(argv: string[]): ScmpdArgs {
         out.logLevel = v;
         break;
       }
+      case '--account':
+        try {
+          out.accounts.push(parseAccountSpec(value()));
+        } catch (e) {
+          if (e instanceof AccountSpecError) throw new UsageError(`--account: ${e.message}`);
+          throw e;
+        }
+        break;
+      case '--min-auth-level': {
+        const v = value();
+        const level = LEVEL_BY_NAME[v];
+        if (level === undefined) throw new UsageError(`--min-auth-level takes none, connect, call, pkt, integrity or privacy, not "${v}"`);
+        out.minAuthLevel = level;
+        break;
+      }
+      case '--allow-ntlmv1':
+        out.allowNtlmV1 = true;
+        break;
       case '-h':
       case '--help':
         out.help = true;

@@ -3,6 +3,7 @@ import { DEFAULT_LISTEN, startScmp, type ScmpServer } from '../app.js';
 import { ListenError } from '../dcerpc/server.js';
 import { createLogger } from '../log.js';
 import { USAGE, UsageError, parseArgs } from './args.js';
+import { DEFAULT_LAB_ACCOUNT, parseAccountSpec } from '../security/accounts.js';
 
 async function main(): Promise<number> {
   let args;
@@ -20,15 +21,25 @@ async function main(): Promise<number> {
     return 0;
   }
   const log = createLogger(args.logLevel);
+  let accounts = args.accounts;
+  if (accounts.length === 0) {
+    accounts = [parseAccountSpec(`${DEFAULT_LAB_ACCOUNT.name}:${DEFAULT_LAB_ACCOUNT.password}:admin`)];
+    log.warn('no --account given: using the lab administrator account', {
+      user: DEFAULT_LAB_ACCOUNT.name,
+      password: DEFAULT_LAB_ACCOUNT.password,
+      hint: 'give --account NAME:PASSWORD:admin to replace it',
+    });
+  }
+  const common = { port: args.port, log, accounts, minAuthLevel: args.minAuthLevel, allowNtlmV1: args.allowNtlmV1 };
   let server: ScmpServer;
   try {
     try {
-      server = await startScmp({ listen: args.listen, port: args.port, log });
+      server = await startScmp({ ...common, listen: args.listen });
     } catch (e) {
       // A host without IPv6 still serves IPv4 when no address was asked for explicitly.
       if (!args.listen && e instanceof ListenError && (e.code === 'EAFNOSUPPORT' || e.code === 'EADDRNOTAVAIL')) {
         log.warn('IPv6 unavailable; listening on IPv4 only');
-        server = await startScmp({ listen: DEFAULT_LISTEN.filter((a) => !a.includes(':')), port: args.port, log });
+        server = await startScmp({ ...common, listen: DEFAULT_LISTEN.filter((a) => !a.includes(':')) });
       } else throw e;
     }
   } catch (e) {

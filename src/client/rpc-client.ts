@@ -1,10 +1,11 @@
 import * as net from 'node:net';
 import type { InOf, InterfaceDecl, MethodDecl, OutOf } from '../dcerpc/interface.js';
-import { NDR20_SYNTAX, PFC, RESULT } from '../dcerpc/constants.js';
+import { AUTH_LEVEL, NDR20_SYNTAX, PFC, RESULT } from '../dcerpc/constants.js';
 import { PduFramer } from '../dcerpc/pdu/framer.js';
 import { stubFragments } from '../dcerpc/pdu/fragment.js';
 import { isLittleEndian, parsePdu } from '../dcerpc/pdu/parser.js';
-import { encodeBind, encodeRequest } from '../dcerpc/pdu/serializer.js';
+import { encodeAuth3, encodeBind, encodeRequest } from '../dcerpc/pdu/serializer.js';
+import type { ClientSecurityContext } from '../dcerpc/auth.js';
 import type { BindAckPdu, BindNakPdu, ContextResult, Pdu, SyntaxId } from '../dcerpc/pdu/types.js';
 import { ndrDecode, ndrEncode } from '../ndr/index.js';
 import type { Guid } from '../ndr/guid.js';
@@ -38,10 +39,24 @@ export interface BindOptions {
   maxXmitFrag?: number;
   maxRecvFrag?: number;
   assocGroupId?: number;
+  /** Authenticate the association: a security context and the level to run it at. */
+  auth?: ClientAuth;
 }
+
+export interface ClientAuth {
+  ctx: ClientSecurityContext;
+  level: number;
+  /** auth_context_id (Windows clients use small numbers; impacket uses 79231). */
+  contextId?: number;
+}
+
+/** A response whose verifier did not match: the session can no longer be trusted. */
+export class VerifierError extends Error {}
 
 export interface CallOptions {
   object?: Guid;
+  /** Sees (and may alter) each request fragment as it goes on the wire: tests of tampering and replay. */
+  onFragment?: (pdu: Buffer) => void;
 }
 
 interface Pending {
@@ -49,6 +64,9 @@ interface Pending {
   reject(e: Error): void;
   chunks: Buffer[];
 }
+
+/** Room for the sec_trailer, a 16-byte signature and up to 15 pad octets. */
+const AUTH_OVERHEAD = 8 + 16 + 15;
 
 export function syntaxOf(iface: InterfaceDecl): SyntaxId {
   return { uuid: iface.uuid, major: iface.major, minor: iface.minor };
@@ -71,6 +89,8 @@ export class RpcClient {
   private rawWaiters: Array<(p: Pdu | undefined) => void> = [];
   /** Fragments received, and the largest (tests check the server's fragmentation). */
   readonly stats = { fragments: 0, largestFragment: 0 };
+  /** The association's security context, once bound with authentication. */
+  auth: Required<ClientAuth> | undefined;
   maxXmitFrag = 5840;
   maxRecvFrag = 5840;
   assocGroupId = 0;
@@ -146,6 +166,17 @@ export class RpcClient {
     }
     const p = this.pending.get(id);
     if (p && pdu.type === 'response') {
+      const a = this.auth;
+      if (a && a.level >= AUTH_LEVEL.call) {
+        const h = pdu.header;
+        const sigAt = h.fragLength - h.authLength;
+        if (!pdu.auth || !a.ctx.verify(a.level, pdu.raw, 24, sigAt - 8, sigAt)) {
+          this.pending.delete(id);
+          p.reject(new VerifierError('response verifier does not match'));
+          this.fail(new VerifierError('response verifier does not match'));
+          return;
+        }
+      }
       p.chunks.push(pdu.stub);
       if (pdu.header.flags & PFC.LAST_FRAG) {
         this.pending.delete(id);
@@ -190,16 +221,35 @@ export class RpcClient {
 
   /** bind: returns one result per proposed context; throws BindNakError on bind_nak. */
   async bind(contexts: ContextProposal[], opts: BindOptions = {}): Promise<ContextResult[]> {
-    const ack = await this.exchangeBind(
-      encodeBind('bind', {
-        callId: this.nextCallId++,
-        maxXmitFrag: opts.maxXmitFrag ?? 5840,
-        maxRecvFrag: opts.maxRecvFrag ?? 5840,
-        assocGroupId: opts.assocGroupId ?? 0,
-        contexts: contexts.map((c) => ({ ...c, transferSyntaxes: c.transferSyntaxes ?? [{ ...NDR20_SYNTAX }] })),
-      }),
-    );
+    const elems = contexts.map((c) => ({ ...c, transferSyntaxes: c.transferSyntaxes ?? [{ ...NDR20_SYNTAX }] }));
+    const a = opts.auth;
+    const authContextId = a?.contextId ?? 1;
+    const verifier = (token: Buffer) => ({ authType: a!.ctx.authType, authLevel: a!.level, authContextId, authValue: token, padTo: 4 });
+    const callId = this.nextCallId++;
+    const fields = {
+      callId,
+      maxXmitFrag: opts.maxXmitFrag ?? 5840,
+      maxRecvFrag: opts.maxRecvFrag ?? 5840,
+      assocGroupId: opts.assocGroupId ?? 0,
+      contexts: elems,
+    };
+    const first = a ? a.ctx.step(undefined).token : undefined;
+    const ack = await this.exchangeBind(encodeBind('bind', fields, a ? verifier(first ?? Buffer.alloc(0)) : undefined));
     if (ack.type === 'bind_nak') throw new BindNakError(ack.reason);
+    if (a) {
+      if (!ack.auth) throw new Error('bind_ack without the server\'s authentication token');
+      let r = a.ctx.step(ack.auth.authValue);
+      if (r.token && r.via === 'auth3') {
+        this.socket.write(encodeAuth3(callId, verifier(r.token)));
+      } else if (r.token) {
+        const resp = await this.exchangeBind(encodeBind('alter_context', { ...fields, callId: this.nextCallId++ }, verifier(r.token)));
+        if (resp.type === 'bind_nak') throw new BindNakError(resp.reason);
+        if (!resp.auth) throw new Error('alter_context_resp without the server\'s authentication token');
+        r = a.ctx.step(resp.auth.authValue);
+      }
+      if (!r.done) throw new Error('authentication did not complete');
+      this.auth = { ctx: a.ctx, level: a.level, contextId: authContextId };
+    }
     // What we may send is what the server can receive, and vice versa.
     this.maxXmitFrag = ack.maxRecvFrag;
     this.maxRecvFrag = ack.maxXmitFrag;
@@ -242,23 +292,33 @@ export class RpcClient {
   ): Promise<{ stub: Buffer; littleEndian: boolean }> {
     if (this.closed) return Promise.reject(this.closeError ?? new Error('connection closed'));
     const callId = this.nextCallId++;
-    const room = this.maxXmitFrag - 24 - (opts.object ? 16 : 0);
+    const a = this.auth && this.auth.level >= AUTH_LEVEL.call ? this.auth : undefined;
+    const header = 24 + (opts.object ? 16 : 0);
+    const room = a ? (this.maxXmitFrag - header - AUTH_OVERHEAD) & ~15 : this.maxXmitFrag - header;
     const promise = new Promise<{ stub: Buffer; littleEndian: boolean }>((resolve, reject) => {
       this.pending.set(callId, { resolve: (s, le) => resolve({ stub: s, littleEndian: le }), reject, chunks: [] });
     });
     for (const f of stubFragments(stub, room)) {
-      this.socket.write(
-        encodeRequest({
-          callId,
-          flags: f.flags,
-          allocHint: f.allocHint,
-          contextId,
-          opnum,
-          object: opts.object,
-          stub: f.chunk,
-          bigEndian: opts.bigEndian,
-        }),
-      );
+      const fields = {
+        callId,
+        flags: f.flags,
+        allocHint: f.allocHint,
+        contextId,
+        opnum,
+        object: opts.object,
+        stub: f.chunk,
+        bigEndian: opts.bigEndian,
+      };
+      let pdu: Buffer;
+      if (!a) {
+        pdu = encodeRequest(fields);
+      } else {
+        pdu = encodeRequest(fields, { authType: a.ctx.authType, authLevel: a.level, authContextId: a.contextId, authValue: Buffer.alloc(16), padTo: 16 });
+        const sigAt = pdu.length - 16;
+        a.ctx.protect(a.level, pdu, header, sigAt - 8, sigAt);
+      }
+      opts.onFragment?.(pdu);
+      this.socket.write(pdu);
     }
     return promise;
   }

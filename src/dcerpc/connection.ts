@@ -23,6 +23,10 @@ import { encodeBindAck, encodeBindNak, encodeFault, encodeResponse } from './pdu
 import type { BindPdu, ContextElem, ContextResult, Pdu, RequestPdu } from './pdu/types.js';
 import type { CallContext, ConnectionInfo, EndpointInfo, ServedInterface } from './registry.js';
 import type { RpcSettings } from './settings.js';
+import { AuthRejected, type Authorizer, type CallAuth, type SecurityProvider, type ServerSecurityContext } from './auth.js';
+import { AUTH_LEVEL } from './constants.js';
+import type { AuthVerifier } from './pdu/types.js';
+import type { OutAuth } from './pdu/serializer.js';
 
 /** Server-wide counters, reported by the management interface's inq_stats. */
 export interface RpcStats {
@@ -38,8 +42,24 @@ export interface ConnectionHost {
   readonly groups: AssociationGroups;
   readonly log: Logger;
   readonly stats: RpcStats;
+  /** Authentication providers; without one, a bind with a verifier is refused. */
+  readonly security?: SecurityProvider;
+  /** The access check before each method. */
+  readonly authorize?: Authorizer;
   connectionClosed(conn: ServerConnection): void;
 }
+
+/** One security context of the connection, by auth_context_id (several may coexist). */
+interface AuthSlot {
+  readonly id: number;
+  readonly authType: number;
+  readonly level: number;
+  readonly ctx: ServerSecurityContext;
+  state: 'pending' | 'established' | 'failed';
+}
+
+/** Levels at which every PDU carries a verifier (call and packet are given integrity, as Windows does for NTLM). */
+const PER_PDU = AUTH_LEVEL.call;
 
 const ZERO_SYNTAX = { uuid: '00000000-0000-0000-0000-000000000000', major: 0, minor: 0 };
 const SUPPORTED_FEATURES = BIND_TIME_FEATURE.SECURITY_CONTEXT_MULTIPLEXING | BIND_TIME_FEATURE.KEEP_CONNECTION_ON_ORPHAN;
@@ -61,6 +81,8 @@ interface PendingCall {
   size: number;
   /** A call refused while still arriving: its remaining fragments are dropped. */
   refused: boolean;
+  /** The security context the call's fragments were verified with. */
+  auth: AuthSlot | undefined;
 }
 
 let nextConnectionId = 1;
@@ -88,6 +110,7 @@ export class ServerConnection implements ConnectionInfo {
   private executing = 0;
   /** PFC_CONC_MPX negotiated: fragments of several calls may interleave. */
   private concMpx = false;
+  private readonly authSlots = new Map<number, AuthSlot>();
   private paused = false;
   private draining = false;
 
@@ -190,9 +213,7 @@ export class ServerConnection implements ConnectionInfo {
         // Methods here run to completion quickly; a cancel has nothing to interrupt.
         return;
       case 'auth3':
-        // Third leg of a three-legged authentication; with no security provider there is
-        // no context awaiting it.
-        return;
+        return this.onAuth3(pdu.auth);
       default:
         // shutdown, bind_ack, response, fault... are never sent by a client.
         this.protocolError(pdu.header.callId, `unexpected ${pdu.type} from client`);
@@ -211,10 +232,6 @@ export class ServerConnection implements ConnectionInfo {
       this.nakAndClose(callId, BIND_NAK_REASON.protocol_version_not_supported, `version 5.${pdu.header.rpcVersMinor}`);
       return;
     }
-    if (pdu.auth) {
-      this.nakAndClose(callId, BIND_NAK_REASON.authentication_type_not_recognized, `auth type ${pdu.auth.authType}`);
-      return;
-    }
     // Windows 2022 answers a bind without presentation contexts with reason 4.
     if (pdu.contexts.length === 0) {
       this.nakAndClose(callId, BIND_NAK_REASON.protocol_version_not_supported, 'bind without presentation contexts');
@@ -224,6 +241,15 @@ export class ServerConnection implements ConnectionInfo {
     if (invalid) {
       this.nakAndClose(callId, BIND_NAK_REASON.reason_not_specified, invalid);
       return;
+    }
+    let verifier: OutAuth | undefined;
+    if (pdu.auth) {
+      const leg = this.authLeg(pdu.auth);
+      if (typeof leg === 'number') {
+        this.nakAndClose(callId, leg, 'authentication refused');
+        return;
+      }
+      verifier = leg;
     }
     let group: AssociationGroup | undefined;
     if (pdu.assocGroupId === 0) {
@@ -257,7 +283,7 @@ export class ServerConnection implements ConnectionInfo {
         // The secondary address is the port the client reached, as a decimal string.
         secondaryAddress: String(this.localPort),
         results,
-      }),
+      }, verifier),
     );
     this.log('debug', 'bind', { assocGroup: group.id, results: results.map((r) => r.result) });
   }
@@ -268,9 +294,18 @@ export class ServerConnection implements ConnectionInfo {
       this.protocolError(callId, 'alter_context before bind');
       return;
     }
+    let verifier: OutAuth | undefined;
     if (pdu.auth) {
-      this.protocolError(callId, `alter_context with auth type ${pdu.auth.authType}`);
-      return;
+      const slot = this.authSlots.get(pdu.auth.authContextId);
+      // An established context named again (to add presentation contexts) needs no leg.
+      if (!slot || slot.state === 'pending') {
+        const leg = this.authLeg(pdu.auth);
+        if (typeof leg === 'number') {
+          this.accessDenied(callId, 0, 'authentication refused in alter_context');
+          return;
+        }
+        verifier = leg;
+      }
     }
     if (pdu.contexts.length === 0 || this.invalidContextList(pdu.contexts)) {
       this.protocolError(callId, 'alter_context with an invalid context list');
@@ -288,7 +323,7 @@ export class ServerConnection implements ConnectionInfo {
         assocGroupId: this.group!.id,
         secondaryAddress: '',
         results,
-      }),
+      }, verifier),
     );
   }
 
@@ -350,6 +385,8 @@ export class ServerConnection implements ConnectionInfo {
       this.protocolError(h.callId, 'request before bind');
       return;
     }
+    const slot = this.requestAuth(pdu);
+    if (slot === null) return;
     let call = this.calls.get(h.callId);
     if (h.flags & PFC.FIRST_FRAG) {
       if (call) {
@@ -374,6 +411,7 @@ export class ServerConnection implements ConnectionInfo {
         chunks: [],
         size: 0,
         refused: false,
+        auth: slot,
       };
       this.calls.set(h.callId, call);
       if (this.calls.size > this.host.settings.maxCallsInFlight) this.refuse(call, FAULT.nca_s_server_too_busy);
@@ -384,7 +422,7 @@ export class ServerConnection implements ConnectionInfo {
     } else if (!call) {
       this.protocolError(h.callId, 'fragment of an unknown call');
       return;
-    } else if (call.contextId !== pdu.contextId || call.opnum !== pdu.opnum) {
+    } else if (call.contextId !== pdu.contextId || call.opnum !== pdu.opnum || call.auth !== slot) {
       this.protocolError(h.callId, 'fragment disagrees with its call');
       return;
     }
@@ -428,6 +466,15 @@ export class ServerConnection implements ConnectionInfo {
       this.sendFault(call.callId, call.contextId, FAULT.nca_s_op_rng_error, true);
       return;
     }
+    const auth: CallAuth | undefined = call.auth?.ctx.identity
+      ? { authType: call.auth.authType, level: call.auth.level, identity: call.auth.ctx.identity }
+      : undefined;
+    const denied = this.host.authorize?.(ctx.served.decl, call.opnum, auth) ?? 0;
+    if (denied) {
+      this.log('info', 'access denied', { iface: ctx.served.decl.name, opnum: call.opnum, level: auth?.level ?? AUTH_LEVEL.none, user: auth?.identity.user });
+      this.sendFault(call.callId, call.contextId, denied, true);
+      return;
+    }
     let args: any;
     try {
       args = ndrDecode(method.request, stub, call.littleEndian);
@@ -437,7 +484,7 @@ export class ServerConnection implements ConnectionInfo {
       this.sendFault(call.callId, call.contextId, FAULT.rpc_x_bad_stub_data, false);
       return;
     }
-    const cc: CallContext = { conn: this, callId: call.callId, opnum: call.opnum, object: call.object };
+    const cc: CallContext = { conn: this, callId: call.callId, opnum: call.opnum, object: call.object, auth };
     this.executing++;
     let out: unknown;
     try {
@@ -488,7 +535,7 @@ export class ServerConnection implements ConnectionInfo {
     if (stub.length > this.host.settings.maxResponseSize) {
       this.sendFault(call.callId, call.contextId, FAULT.nca_s_out_args_too_big, false);
     } else {
-      this.sendResponse(call.callId, call.contextId, stub);
+      this.sendResponse(call.callId, call.contextId, stub, call.auth);
     }
     this.afterCall();
   }
@@ -498,11 +545,143 @@ export class ServerConnection implements ConnectionInfo {
   }
 
   /** Cuts a response stub into fragments no larger than the client's max_recv_frag. */
-  private sendResponse(callId: number, contextId: number, stub: Buffer): void {
-    for (const f of stubFragments(stub, this.maxXmit - RESPONSE_HEADER_SIZE)) {
+  private sendResponse(callId: number, contextId: number, stub: Buffer, auth: AuthSlot | undefined): void {
+    const protect = auth && auth.level >= PER_PDU ? auth : undefined;
+    // Protected fragments lose room to the sec_trailer, the signature and up to 15 pad octets.
+    const room = protect
+      ? (this.maxXmit - RESPONSE_HEADER_SIZE - 8 - protect.ctx.signatureSize - 15) & ~15
+      : this.maxXmit - RESPONSE_HEADER_SIZE;
+    for (const f of stubFragments(stub, room)) {
       // Windows truncates p_cont_id to its low octet in responses; clients expect it.
-      this.send(encodeResponse({ callId, flags: f.flags, allocHint: f.allocHint, contextId: contextId & 0xff, stub: f.chunk }));
+      const fields = { callId, flags: f.flags, allocHint: f.allocHint, contextId: contextId & 0xff, stub: f.chunk };
+      if (!protect) {
+        this.send(encodeResponse(fields));
+        continue;
+      }
+      const pdu = encodeResponse(fields, {
+        authType: protect.authType,
+        authLevel: protect.level,
+        authContextId: protect.id,
+        authValue: Buffer.alloc(protect.ctx.signatureSize),
+        padTo: 16,
+      });
+      const sigAt = pdu.length - protect.ctx.signatureSize;
+      protect.ctx.protect(protect.level, pdu, RESPONSE_HEADER_SIZE, sigAt - 8, sigAt);
+      this.send(pdu);
     }
+  }
+
+  // ---- authentication -------------------------------------------------------------------
+
+  /**
+   * One leg of a bind or alter_context verifier: starts the context it names or continues
+   * it. Returns the verifier to answer with, or the bind_nak reason when refused.
+   */
+  private authLeg(a: AuthVerifier): OutAuth | number {
+    const sec = this.host.security;
+    if (a.authLevel < AUTH_LEVEL.connect || a.authLevel > AUTH_LEVEL.pkt_privacy) return BIND_NAK_REASON.reason_not_specified;
+    let slot = this.authSlots.get(a.authContextId);
+    if (!slot) {
+      const ctx = a.authType !== 0 ? sec?.newContext(a.authType) : undefined;
+      if (!ctx) return BIND_NAK_REASON.authentication_type_not_recognized;
+      if (this.authSlots.size >= 8) return BIND_NAK_REASON.local_limit_exceeded;
+      slot = { id: a.authContextId, authType: a.authType, level: a.authLevel, ctx, state: 'pending' };
+      this.authSlots.set(a.authContextId, slot);
+    } else if (slot.authType !== a.authType || slot.level !== a.authLevel) {
+      return BIND_NAK_REASON.invalid_checksum;
+    }
+    const r = this.step(slot, a.authValue);
+    if (!r) return BIND_NAK_REASON.invalid_checksum;
+    return { authType: slot.authType, authLevel: slot.level, authContextId: slot.id, authValue: r.token ?? Buffer.alloc(0), padTo: 4 };
+  }
+
+  /** Runs one leg; on the last, checks the session can give the level asked for, and audits. */
+  private step(slot: AuthSlot, token: Buffer): { token: Buffer | undefined } | undefined {
+    const audit = (outcome: 'success' | 'failure', user: string, domain: string, reason?: string) =>
+      this.host.security?.audit({ outcome, authType: slot.authType, authLevel: slot.level, user, domain, client: `${this.remoteAddress}:${this.remotePort}`, reason });
+    try {
+      const r = slot.ctx.step(token);
+      if (r.rejected) {
+        slot.state = 'failed';
+        audit('failure', '', '', r.rejected);
+        return { token: r.token };
+      }
+      if (r.done) {
+        const id = slot.ctx.identity!;
+        if (slot.level >= PER_PDU && !slot.ctx.canProtect(slot.level)) {
+          // A client that negotiated away signing or sealing cannot have the level it asked for.
+          throw new AuthRejected(BIND_NAK_REASON.invalid_checksum, 'session cannot protect the requested level', id.user, id.domain);
+        }
+        slot.state = 'established';
+        audit('success', id.user, id.domain);
+      }
+      return { token: r.token };
+    } catch (e) {
+      if (!(e instanceof AuthRejected)) throw e;
+      slot.state = 'failed';
+      audit('failure', e.user, e.domain, e.reason);
+      return undefined;
+    }
+  }
+
+  /** rpc_auth_3: the last leg of a three-legged authentication. No answer is sent. */
+  private onAuth3(a: AuthVerifier | undefined): void {
+    if (this.state !== 'bound' || !a) return;
+    const slot = this.authSlots.get(a.authContextId);
+    if (!slot || slot.state !== 'pending') return;
+    // A failure is reported on the next request, which gets access denied and a close.
+    this.step(slot, a.authValue);
+  }
+
+  /**
+   * The security context a request fragment belongs to, verified (and unsealed) at its
+   * level. undefined: an unauthenticated call; null: refused (answered and closing).
+   */
+  private requestAuth(pdu: RequestPdu): AuthSlot | undefined | null {
+    const a = pdu.auth;
+    const h = pdu.header;
+    if (!a) {
+      for (const s of this.authSlots.values()) {
+        if (s.state === 'failed') {
+          this.accessDenied(h.callId, pdu.contextId, 'request after a failed authentication');
+          return null;
+        }
+      }
+      // Connect level: the context authenticated the connection, not each PDU.
+      const connect = [...this.authSlots.values()].filter((s) => s.state === 'established' && s.level < PER_PDU);
+      return connect.length === 1 ? connect[0] : undefined;
+    }
+    const slot = this.authSlots.get(a.authContextId);
+    if (!slot || slot.state !== 'established' || slot.authType !== a.authType || slot.level !== a.authLevel) {
+      this.accessDenied(h.callId, pdu.contextId, 'request names no established security context');
+      return null;
+    }
+    if (slot.level >= PER_PDU) {
+      const raw = pdu.raw;
+      const sigAt = h.fragLength - h.authLength;
+      const bodyStart = RESPONSE_HEADER_SIZE + (pdu.object ? 16 : 0);
+      if (!slot.ctx.verify(slot.level, raw, bodyStart, sigAt - 8, sigAt)) {
+        this.host.security?.audit({
+          outcome: 'failure',
+          authType: slot.authType,
+          authLevel: slot.level,
+          user: slot.ctx.identity?.user ?? '',
+          domain: slot.ctx.identity?.domain ?? '',
+          client: `${this.remoteAddress}:${this.remotePort}`,
+          reason: 'PDU verifier does not match',
+        });
+        this.accessDenied(h.callId, pdu.contextId, 'bad verifier');
+        return null;
+      }
+    }
+    return slot;
+  }
+
+  /** Access denied, then close: the answer to failed authentication after the bind (MS-RPCE 3.3.3.2.2). */
+  private accessDenied(callId: number, contextId: number, why: string): void {
+    this.log('info', 'access denied', { why });
+    this.sendFault(callId, contextId, FAULT.access_denied, false);
+    this.close();
   }
 
   private sendFault(callId: number, contextId: number, status: number, didNotExecute: boolean): void {

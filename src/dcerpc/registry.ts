@@ -1,5 +1,6 @@
 import type { Guid } from '../ndr/guid.js';
 import type { AssociationGroup } from './association.js';
+import type { CallAuth } from './auth.js';
 import type { InOf, InterfaceDecl, MethodDecl, Methods, OutOf } from './interface.js';
 
 /** What a method sees of the connection its call arrived on. */
@@ -27,6 +28,8 @@ export interface CallContext {
   readonly opnum: number;
   /** The request's object UUID (PFC_OBJECT_UUID), for DCOM the IPID. */
   readonly object: Guid | undefined;
+  /** How the call was authenticated; undefined for an unauthenticated call. */
+  readonly auth: CallAuth | undefined;
 }
 
 export type Handler<M extends MethodDecl> = (args: InOf<M>, call: CallContext) => OutOf<M> | Promise<OutOf<M>>;

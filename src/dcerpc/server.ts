@@ -1,6 +1,7 @@
 import * as net from 'node:net';
 import { createLogger, type Logger } from '../log.js';
 import { AssociationGroups } from './association.js';
+import type { Authorizer, SecurityProvider } from './auth.js';
 import { ServerConnection, type ConnectionHost, type RpcStats } from './connection.js';
 import type { EndpointInfo, InterfaceRegistry } from './registry.js';
 import { DEFAULT_RPC_SETTINGS, type RpcSettings } from './settings.js';
@@ -31,6 +32,8 @@ export class ListenError extends Error {
 export interface RpcServerOptions {
   settings?: Partial<RpcSettings>;
   log?: Logger;
+  security?: SecurityProvider;
+  authorize?: Authorizer;
 }
 
 /**
@@ -44,6 +47,8 @@ export class RpcServer implements ConnectionHost {
   readonly groups: AssociationGroups;
   readonly stats: RpcStats = { callsIn: 0, callsOut: 0, pktsIn: 0, pktsOut: 0 };
   readonly endpoints: Endpoint[] = [];
+  readonly security: SecurityProvider | undefined;
+  readonly authorize: Authorizer | undefined;
   private readonly connections = new Set<ServerConnection>();
   private stopping = false;
 
@@ -51,6 +56,8 @@ export class RpcServer implements ConnectionHost {
     this.settings = { ...DEFAULT_RPC_SETTINGS, ...opts.settings };
     this.log = opts.log ?? createLogger('info');
     this.groups = new AssociationGroups(this.settings.maxContextHandlesPerAssociation);
+    this.security = opts.security;
+    this.authorize = opts.authorize;
   }
 
   get connectionCount(): number {

@@ -34,13 +34,20 @@ function start(args: string[], prefix: string[] = []) {
 
 describe('argument parsing', () => {
   test('defaults and every flag', () => {
-    expect(parseArgs([])).toEqual({ listen: undefined, port: 135, logLevel: 'info', help: false });
-    expect(parseArgs(['--listen', '127.0.0.1', '--listen=::1,10.0.0.1', '--port', '1135', '--log-level=debug'])).toEqual({
+    expect(parseArgs([])).toEqual({ listen: undefined, port: 135, logLevel: 'info', help: false, accounts: [], minAuthLevel: undefined, allowNtlmV1: false });
+    expect(parseArgs(['--listen', '127.0.0.1', '--listen=::1,10.0.0.1', '--port', '1135', '--log-level=debug'])).toMatchObject({
       listen: ['127.0.0.1', '::1', '10.0.0.1'],
       port: 1135,
       logLevel: 'debug',
       help: false,
     });
+    const a = parseArgs(['--account', 'alice:pa:ss:admin', '--account', 'bob:nthash:8846F7EAEE8FB117AD06BDD830B7586C', '--min-auth-level', 'privacy', '--allow-ntlmv1']);
+    expect(a.accounts.map((x) => [x.name, x.role, x.ntHash.toString('hex')])).toEqual([
+      ['alice', 'admin', expect.stringMatching(/^[0-9a-f]{32}$/)],
+      ['bob', 'user', '8846f7eaee8fb117ad06bdd830b7586c'],
+    ]);
+    expect(a.minAuthLevel).toBe(6);
+    expect(a.allowNtlmV1).toBe(true);
     expect(parseArgs(['-h']).help).toBe(true);
   });
 
@@ -49,6 +56,9 @@ describe('argument parsing', () => {
     expect(() => parseArgs(['--port'])).toThrow(/needs a value/);
     expect(() => parseArgs(['--log-level', 'loud'])).toThrow(UsageError);
     expect(() => parseArgs(['--frobnicate'])).toThrow(/unknown option --frobnicate/);
+    expect(() => parseArgs(['--account', 'nopassword'])).toThrow(/--account: .*no password/);
+    expect(() => parseArgs(['--account', 'x:nthash:zz'])).toThrow(/32 hex digits/);
+    expect(() => parseArgs(['--min-auth-level', 'high'])).toThrow(/--min-auth-level takes/);
   });
 });
 

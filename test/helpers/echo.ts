@@ -1,6 +1,7 @@
 import { method, rpcInterface } from '../../src/dcerpc/interface.js';
 import { implement, InterfaceRegistry } from '../../src/dcerpc/registry.js';
 import { RpcServer } from '../../src/dcerpc/server.js';
+import type { Authorizer, SecurityProvider } from '../../src/dcerpc/auth.js';
 import type { RpcSettings } from '../../src/dcerpc/settings.js';
 import { serveEpm } from '../../src/interfaces/epm/server.js';
 import { serveMgmt } from '../../src/interfaces/mgmt/server.js';
@@ -20,8 +21,13 @@ export const echo = rpcInterface({
   },
 });
 
-export async function echoServer(settings: Partial<RpcSettings> = {}) {
-  const rpc = new RpcServer({ settings, log: silentLogger });
+export interface EchoServerOptions {
+  security?: SecurityProvider;
+  authorize?: Authorizer;
+}
+
+export async function echoServer(settings: Partial<RpcSettings> = {}, opts: EchoServerOptions = {}) {
+  const rpc = new RpcServer({ settings, log: silentLogger, ...opts });
   const registry = new InterfaceRegistry();
   registry
     .add(

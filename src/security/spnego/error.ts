@@ -1,0 +1,16 @@
+/**
+ * Every defect found in a SPNEGO token, or in a value handed to its encoder, is a
+ * SpnegoError and nothing else, so the authentication layer can answer any malformed
+ * token the same way (as Windows' AcceptSecurityContext does, with SEC_E_INVALID_TOKEN)
+ * without a stray exception from deep inside the parser costing more than that one
+ * exchange.
+ */
+export const SEC_E_INVALID_TOKEN = 0x80090308;
+
+export class SpnegoError extends Error {
+  readonly status = SEC_E_INVALID_TOKEN;
+  constructor(message: string) {
+    super(message);
+    this.name = 'SpnegoError';
+  }
+}

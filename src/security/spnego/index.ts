@@ -1,0 +1,20 @@
+export { SEC_E_INVALID_TOKEN, SpnegoError } from './error.js';
+export {
+  NEG_STATE,
+  OID_KRB5,
+  OID_KRB5_U2U,
+  OID_MS_KRB5,
+  OID_NEGOEX,
+  OID_NTLMSSP,
+  OID_SPNEGO,
+  decodeNegotiationToken,
+  encodeMechTypeList,
+  encodeNegTokenInit,
+  encodeNegTokenResp,
+  type NegHints,
+  type NegState,
+  type NegTokenInit,
+  type NegTokenInitFields,
+  type NegTokenResp,
+  type NegotiationToken,
+} from './tokens.js';

@@ -1,0 +1,202 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { BindNakError, RpcClient, syntaxOf } from '../../src/client/rpc-client.js';
+import { AUTH_LEVEL, BIND_NAK_REASON, FAULT } from '../../src/dcerpc/constants.js';
+import { AuthorizationPolicy } from '../../src/security/policy.js';
+import { NTLMSSP_NEGOTIATE as F } from '../../src/security/ntlm/constants.js';
+import { SpnegoRpcClientContext } from '../../src/security/spnego/rpc.js';
+import { OID_KRB5, OID_MS_KRB5, OID_NTLMSSP } from '../../src/security/spnego/tokens.js';
+import { echo, echoServer } from '../helpers/echo.js';
+import { ADMIN, USER, ntlm, testSecurity } from '../helpers/security.js';
+import { randomBytes } from 'node:crypto';
+
+const { sec, events } = testSecurity();
+// The echo interface needs packet integrity here, so the policy has something to refuse.
+const policy = new AuthorizationPolicy().set(echo.uuid, { minLevel: AUTH_LEVEL.pkt_integrity, admin: false });
+let server: Awaited<ReturnType<typeof echoServer>>;
+beforeAll(async () => {
+  server = await echoServer({}, { security: sec, authorize: policy.authorize });
+});
+afterAll(() => server.close());
+
+const open = () => RpcClient.connect(server.host, server.port);
+
+describe('NTLM over DCE/RPC with our client', () => {
+  for (const [name, level] of [
+    ['integrity', AUTH_LEVEL.pkt_integrity],
+    ['privacy', AUTH_LEVEL.pkt_privacy],
+  ] as const) {
+    test(`NTLM at ${name}: calls of every size, both directions protected`, async () => {
+      const c = await open();
+      await c.bindInterface(echo, { auth: { ctx: ntlm(), level } });
+      expect((await c.call(0, echo.methods.add, { a: 2, b: 3 })).sum).toBe(5);
+      const data = randomBytes(200_000);
+      const r = await c.call(0, echo.methods.echo, { len: data.length, data });
+      expect(r.data.equals(data)).toBe(true);
+      expect(c.stats.fragments).toBeGreaterThan(30);
+      await c.close();
+    });
+  }
+
+  test('SPNEGO with NTLM at privacy, mechListMIC both ways', async () => {
+    const c = await open();
+    await c.bindInterface(echo, { auth: { ctx: new SpnegoRpcClientContext(ADMIN), level: AUTH_LEVEL.pkt_privacy } });
+    expect((await c.call(0, echo.methods.add, { a: 40, b: 2 })).sum).toBe(42);
+    await c.close();
+  });
+
+  test('SPNEGO offering only Kerberos gets the SPNEGO rejection, not a hang', async () => {
+    const c = await open();
+    const e = await c
+      .bindInterface(echo, { auth: { ctx: new SpnegoRpcClientContext(ADMIN, { mechTypes: [OID_MS_KRB5, OID_KRB5] }), level: AUTH_LEVEL.pkt_integrity } })
+      .catch((x) => x);
+    expect(String(e)).toMatch(/SPNEGO rejected/);
+    await c.close();
+  });
+
+  test('connect level: authenticated once, calls below integrity are refused by the policy', async () => {
+    const c = await open();
+    await c.bindInterface(echo, { auth: { ctx: ntlm(), level: AUTH_LEVEL.connect } });
+    const e = await c.call(0, echo.methods.add, { a: 1, b: 1 }).catch((x) => x);
+    expect(e.status).toBe(FAULT.access_denied);
+    await c.close();
+  });
+
+  test('wrong password, unknown user and a foreign domain are refused at the bind', async () => {
+    for (const creds of [
+      { ...ADMIN, password: 'wrong' },
+      { ...ADMIN, user: 'mallory' },
+      { ...ADMIN, domain: 'CONTOSO' },
+    ]) {
+      const c = await open();
+      const before = events.length;
+      await c.bindInterface(echo, { auth: { ctx: ntlm(creds), level: AUTH_LEVEL.pkt_integrity } });
+      // The failure shows on the first request: access denied, then the connection closes.
+      const e = await c.call(0, echo.methods.add, { a: 1, b: 1 }).catch((x) => x);
+      expect(e.status).toBe(FAULT.access_denied);
+      await c.closedPromise;
+      expect(events.slice(before).some((ev) => ev.outcome === 'failure')).toBe(true);
+    }
+  });
+
+  test('local accounts authenticate with the NetBIOS name, the DNS name, "." and no domain', async () => {
+    for (const domain of ['FILESRV01', 'filesrv01.lab.local', '.', '']) {
+      const c = await open();
+      await c.bindInterface(echo, { auth: { ctx: ntlm({ ...USER, domain }), level: AUTH_LEVEL.pkt_integrity } });
+      expect((await c.call(0, echo.methods.add, { a: 1, b: 1 })).sum).toBe(2);
+      await c.close();
+    }
+  });
+
+  test('a client negotiating away signing cannot have integrity', async () => {
+    const c = await open();
+    const flags = F.UNICODE | F.NTLM | F.EXTENDED_SESSIONSECURITY | F.TARGET_INFO | F.N128 | F.KEY_EXCH;
+    await c.bindInterface(echo, { auth: { ctx: ntlm(ADMIN, flags), level: AUTH_LEVEL.pkt_integrity } }).catch(() => {});
+    const e = await c.request(0, echo.methods.add.opnum, Buffer.alloc(8)).catch((x) => x);
+    expect(e).toBeTruthy();
+    await c.closedPromise;
+    expect(events.at(-1)).toMatchObject({ outcome: 'failure', reason: expect.stringMatching(/cannot protect/) });
+  });
+
+  test('an AUTHENTICATE whose MIC does not match is refused', async () => {
+    const c = await open();
+    await c.bindInterface(echo, { auth: { ctx: ntlm(ADMIN, undefined, { corruptMic: true }), level: AUTH_LEVEL.pkt_integrity } });
+    const e = await c.call(0, echo.methods.add, { a: 1, b: 1 }).catch((x) => x);
+    expect(e.status).toBe(FAULT.access_denied);
+    expect(events.at(-1)).toMatchObject({ outcome: 'failure', reason: 'MIC mismatch', user: 'alice' });
+  });
+
+  test('an unknown auth type and an invalid level get bind_nak', async () => {
+    const c = await open();
+    const fake = { ...ntlm(), authType: 16 } as any;
+    const e = await c.bindInterface(echo, { auth: { ctx: Object.assign(ntlm(), { authType: 16 }), level: AUTH_LEVEL.pkt_integrity } }).catch((x) => x);
+    void fake;
+    expect(e).toBeInstanceOf(BindNakError);
+    expect(e.reason).toBe(BIND_NAK_REASON.authentication_type_not_recognized);
+  });
+
+  test('unauthenticated callers still reach what the policy leaves open', async () => {
+    const c = await open();
+    await c.bind([{ contextId: 0, abstractSyntax: syntaxOf(echo) }]);
+    const e = await c.call(0, echo.methods.add, { a: 1, b: 1 }).catch((x) => x);
+    expect(e.status).toBe(FAULT.access_denied);
+    await c.close();
+  });
+});
+
+describe('attacks', () => {
+  const bound = async (level: number) => {
+    const c = await open();
+    await c.bindInterface(echo, { auth: { ctx: ntlm(), level } });
+    return c;
+  };
+  const args = Buffer.from('0100000002000000', 'hex');
+
+  test('one flipped bit in a signed request: access denied, close; others keep being served', async () => {
+    const witness = await bound(AUTH_LEVEL.pkt_integrity);
+    for (const at of [2, 20, 26, 33]) {
+      const c = await bound(AUTH_LEVEL.pkt_integrity);
+      const e = await c.request(0, echo.methods.add.opnum, args, { onFragment: (p) => void (p[at]! ^= 0x01) }).catch((x) => x);
+      // A bit flipped in the header may make the PDU unreadable instead: a fault or a close either way.
+      expect(e).toBeTruthy();
+      await c.closedPromise;
+      expect((await witness.call(0, echo.methods.add, { a: 1, b: 2 })).sum).toBe(3);
+    }
+    const c = await bound(AUTH_LEVEL.pkt_integrity);
+    const e = await c.request(0, echo.methods.add.opnum, args, { onFragment: (p) => void (p[p.length - 20]! ^= 0x80) }).catch((x) => x);
+    expect(e.status).toBe(FAULT.access_denied);
+    await witness.close();
+  });
+
+  test('a changed byte in a sealed stub: access denied', async () => {
+    const c = await bound(AUTH_LEVEL.pkt_privacy);
+    const e = await c.request(0, echo.methods.add.opnum, args, { onFragment: (p) => void (p[25]! ^= 0xff) }).catch((x) => x);
+    expect(e.status).toBe(FAULT.access_denied);
+    await c.closedPromise;
+  });
+
+  test('a signed request replayed on another connection, or on its own, is refused', async () => {
+    const a = await bound(AUTH_LEVEL.pkt_integrity);
+    let captured: Buffer | undefined;
+    await a.request(0, echo.methods.add.opnum, args, { onFragment: (p) => void (captured = Buffer.from(p)) });
+    // Another connection, bound with its own NTLM session, sees a foreign signature.
+    const b = await bound(AUTH_LEVEL.pkt_integrity);
+    b.sendRaw(captured!);
+    expect(await b.nextPdu()).toMatchObject({ type: 'fault', status: FAULT.access_denied });
+    await b.closedPromise;
+    // Its own connection has moved on to the next sequence number.
+    a.sendRaw(captured!);
+    expect(await a.nextPdu()).toMatchObject({ type: 'fault', status: FAULT.access_denied });
+    await a.closedPromise;
+  });
+
+  test('a request without a verifier on an integrity connection, or naming another context, is refused', async () => {
+    const c = await bound(AUTH_LEVEL.pkt_integrity);
+    const { encodeRequest } = await import('../../src/dcerpc/pdu/serializer.js');
+    c.sendRaw(encodeRequest({ callId: 77, flags: 3, allocHint: 8, contextId: 0, opnum: 1, stub: args }, { authType: 10, authLevel: 5, authContextId: 9, authValue: Buffer.alloc(16), padTo: 16 }));
+    expect(await c.nextPdu()).toMatchObject({ type: 'fault', status: FAULT.access_denied });
+    await c.closedPromise;
+  });
+
+  test('1,000 failed logins in a row; a valid client is served meanwhile', async () => {
+    const witness = await bound(AUTH_LEVEL.pkt_privacy);
+    const bad = { ...ADMIN, password: 'not-it' };
+    let failures = 0;
+    const N = 1000;
+    let next = 0;
+    const worker = async () => {
+      while (next < N) {
+        const i = ++next;
+        const c = await open();
+        await c.bindInterface(echo, { auth: { ctx: ntlm(bad), level: AUTH_LEVEL.pkt_integrity } });
+        const e = await c.call(0, echo.methods.add, { a: 1, b: 1 }).catch((x) => x);
+        if (e.status === FAULT.access_denied) failures++;
+        await c.closedPromise;
+        if (i % 100 === 0) expect((await witness.call(0, echo.methods.add, { a: i, b: 1 })).sum).toBe(i + 1);
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+    expect(failures).toBe(N);
+    expect((await witness.call(0, echo.methods.add, { a: 5, b: 5 })).sum).toBe(10);
+    await witness.close();
+  }, 120_000);
+});
