@@ -46,7 +46,7 @@ export class RpcSecurity implements SecurityProvider {
       user: e.user,
       domain: e.domain,
       client: e.client,
-      level: LEVEL_NAMES[e.authLevel] ?? e.authLevel,
+      authLevel: LEVEL_NAMES[e.authLevel] ?? e.authLevel,
       authType: TYPE_NAMES[e.authType] ?? e.authType,
       ...(e.reason ? { reason: e.reason } : {}),
     };

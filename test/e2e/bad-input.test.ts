@@ -146,7 +146,8 @@ describe('malformed PDUs', () => {
   });
 
   test('a bind with an auth verifier is refused until a security provider is configured', async () => {
-    const b = encodeBind('bind', { callId: 1, maxXmitFrag: 5840, maxRecvFrag: 5840, assocGroupId: 0, contexts: [] }, {
+    const contexts = [{ contextId: 0, abstractSyntax: syntaxOf(echo), transferSyntaxes: [{ ...NDR20_SYNTAX }] }];
+    const b = encodeBind('bind', { callId: 1, maxXmitFrag: 5840, maxRecvFrag: 5840, assocGroupId: 0, contexts }, {
       authType: 10,
       authLevel: 2,
       authContextId: 0,

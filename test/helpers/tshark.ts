@@ -52,6 +52,8 @@ export interface Dissection {
   summary: string[];
   malformed: number;
   errors: number;
+  /** Source TCP port of each malformed frame (to tell our frames from a peer's). */
+  malformedFrom: number[];
 }
 
 /** Reads a capture back, decoding `ports` as DCE/RPC. */
@@ -61,5 +63,9 @@ export async function dissect(file: string, ports: number[], extra: string[] = [
   const summary = (await run('tshark', ['-r', file, ...decodeAs, ...extra], { maxBuffer: 64 << 20 })).stdout.split('\n').filter(Boolean);
   const malformed = summary.filter((l) => /malformed/i.test(l)).length + (expert.match(/Malformed/gi)?.length ?? 0);
   const m = expert.match(/^Errors \((\d+)\)/m);
-  return { expert, summary, malformed, errors: m ? Number(m[1]) : 0 };
+  const fields = (
+    await run('tshark', ['-r', file, ...decodeAs, ...extra, '-Y', '_ws.malformed', '-T', 'fields', '-e', 'tcp.srcport'], { maxBuffer: 64 << 20 })
+  ).stdout;
+  const malformedFrom = fields.split('\n').filter(Boolean).map(Number);
+  return { expert, summary, malformed, errors: m ? Number(m[1]) : 0, malformedFrom };
 }
