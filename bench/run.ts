@@ -2,6 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { RpcClient } from '../src/client/rpc-client.js';
 import { mgmt } from '../src/interfaces/mgmt/idl.js';
+import { AUTH_LEVEL } from '../src/dcerpc/constants.js';
+import { NtlmRpcClientContext } from '../src/security/ntlm/rpc.js';
+
+const BENCH_ACCOUNT = { user: 'bench', password: 'Bench-Pass-1', domain: '' };
 
 /**
  * `npm run bench`: each figure beside a ceiling measured in the same run. The server and
@@ -42,6 +46,8 @@ interface Target {
   port: number;
   /** The ceiling speaks no bind: its clients are used as if bound. */
   bind: boolean;
+  /** Bind with NTLM at this level. */
+  level?: number;
 }
 
 interface Sample {
@@ -69,8 +75,9 @@ async function round(clients: RpcClient[], ms: number, into: Sample): Promise<vo
 async function connectAll(t: Target, n: number): Promise<RpcClient[]> {
   const clients = await Promise.all(Array.from({ length: n }, () => RpcClient.connect('127.0.0.1', t.port)));
   for (const c of clients) {
-    if (t.bind) await c.bindInterface(mgmt);
-    else c.maxXmitFrag = 5840;
+    if (!t.bind) c.maxXmitFrag = 5840;
+    else if (t.level) await c.bindInterface(mgmt, { auth: { ctx: new NtlmRpcClientContext(BENCH_ACCOUNT), level: t.level } });
+    else await c.bindInterface(mgmt);
   }
   return clients;
 }
@@ -109,7 +116,11 @@ async function compare(server: Target, ceiling: Target, connections: number, rou
 
 async function main(): Promise<void> {
   // is_server_listening: a 24-byte request, a 32-byte response (status + boolean).
-  const scmpd = await startChild(here('../src/cli/scmpd.js'), ['--listen', '127.0.0.1', '--port', '0', '--log-level', 'error'], /127\.0\.0\.1:(\d+)/);
+  const scmpd = await startChild(
+    here('../src/cli/scmpd.js'),
+    ['--listen', '127.0.0.1', '--port', '0', '--log-level', 'error', '--account', `${BENCH_ACCOUNT.user}:${BENCH_ACCOUNT.password}:admin`],
+    /127\.0\.0\.1:(\d+)/,
+  );
   const echo = await startChild(here('./echo-server.js'), ['32'], /ready (\d+)/);
   const scmpPort = Number(scmpd.match[1]);
   const echoPort = Number(echo.match[1]);
@@ -120,6 +131,26 @@ async function main(): Promise<void> {
     smallCall[`${n}conn`] = await compare({ port: scmpPort, bind: true }, { port: echoPort, bind: false }, n);
   }
   results.smallCall = { call: 'mgmt is_server_listening (no authentication)', durationMs: DURATION_MS, ...smallCall };
+
+  // The same call under NTLM, each level measured against the unauthenticated call and the ceiling.
+  const authenticated: Record<string, unknown> = {};
+  for (const [name, level] of [
+    ['integrity', AUTH_LEVEL.pkt_integrity],
+    ['privacy', AUTH_LEVEL.pkt_privacy],
+  ] as const) {
+    for (const n of [1, 16]) {
+      const vsPlain = await compare({ port: scmpPort, bind: true, level }, { port: scmpPort, bind: true }, n);
+      const vsCeiling = await compare({ port: scmpPort, bind: true, level }, { port: echoPort, bind: false }, n);
+      authenticated[`${name}_${n}conn`] = {
+        server: vsPlain.server,
+        unauthenticated: vsPlain.ceiling,
+        ratioToUnauthenticated: vsPlain.throughputRatio,
+        ceiling: vsCeiling.ceiling,
+        ratioToCeiling: vsCeiling.throughputRatio,
+      };
+    }
+  }
+  results.authenticatedCall = { call: 'mgmt is_server_listening under NTLM', durationMs: DURATION_MS, ...authenticated };
 
   scmpd.child.kill('SIGTERM');
   echo.child.kill('SIGTERM');

@@ -3,6 +3,7 @@ import { crc32 } from 'node:zlib';
 import { des7 } from '../crypto/des.js';
 import { md4 } from '../crypto/md4.js';
 import { Rc4 } from '../crypto/rc4.js';
+import { HmacMd5 } from '../crypto/md5.js';
 import { NTLMSSP_NEGOTIATE as F } from './constants.js';
 
 /** The cryptographic functions of MS-NLMP 3.3 and 3.4, named as the specification names them. */
@@ -134,11 +135,17 @@ export function SEALKEY(flags: number, exportedSessionKey: Buffer, dir: Directio
  */
 export class NtlmDirection {
   seq = 0;
+  private readonly hmac: HmacMd5 | undefined;
+  private readonly seqBuf = Buffer.alloc(4);
+  private readonly checksumBuf = Buffer.alloc(8);
+
   constructor(
     readonly flags: number,
     readonly signingKey: Buffer | undefined,
     readonly handle: Rc4,
-  ) {}
+  ) {
+    this.hmac = signingKey ? new HmacMd5(signingKey) : undefined;
+  }
 
   /** MAC(Handle, SigningKey, SeqNum, Message): the 16-byte NTLMSSP_MESSAGE_SIGNATURE; advances the sequence. */
   mac(message: Uint8Array | Uint8Array[]): Buffer {
@@ -151,9 +158,9 @@ export class NtlmDirection {
    * checksum, as both ends must agree.
    */
   seal(message: Uint8Array[], body: Buffer): Buffer {
-    const c = this.checksum(message);
+    const seq = this.checksum(message);
     this.crypt(body);
-    return this.finish(c);
+    return this.finish(seq);
   }
 
   /** The receiving side of seal: decrypts `body` in place, then returns the expected signature. */
@@ -162,37 +169,39 @@ export class NtlmDirection {
     return this.finish(this.checksum(message));
   }
 
-  private checksum(parts: Uint8Array[]): { seq: number; value: Buffer } {
+  /** Computes the raw checksum of `parts` into checksumBuf; returns the sequence number used. */
+  private checksum(parts: Uint8Array[]): number {
     const seq = this.seq;
     this.seq = (this.seq + 1) >>> 0;
     if (this.flags & F.EXTENDED_SESSIONSECURITY) {
-      const seqBuf = Buffer.alloc(4);
-      seqBuf.writeUInt32LE(seq, 0);
-      return { seq, value: hmacMd5(this.signingKey!, seqBuf, ...parts).subarray(0, 8) };
+      this.seqBuf.writeUInt32LE(seq, 0);
+      const digest = Buffer.allocUnsafe(16);
+      this.hmac!.macInto([this.seqBuf, ...parts], digest);
+      digest.copy(this.checksumBuf, 0, 0, 8);
+      return seq;
     }
     let crc = 0;
     for (const p of parts) crc = crc32(p, crc);
-    const v = Buffer.alloc(4);
-    v.writeUInt32LE(crc >>> 0, 0);
-    return { seq, value: v };
+    this.checksumBuf.writeUInt32LE(crc >>> 0, 0);
+    return seq;
   }
 
-  private finish(c: { seq: number; value: Buffer }): Buffer {
+  private finish(seq: number): Buffer {
     const sig = Buffer.alloc(16);
     sig.writeUInt32LE(1, 0);
     if (this.flags & F.EXTENDED_SESSIONSECURITY) {
-      const checksum = this.flags & F.KEY_EXCH ? Buffer.from(this.handle.process(c.value)) : c.value;
-      checksum.copy(sig, 4);
-      sig.writeUInt32LE(c.seq, 12);
+      if (this.flags & F.KEY_EXCH) this.handle.process(this.checksumBuf, sig.subarray(4, 12));
+      else this.checksumBuf.copy(sig, 4);
+      sig.writeUInt32LE(seq, 12);
       return sig;
     }
     const plain = Buffer.alloc(12);
-    c.value.copy(plain, 4);
+    this.checksumBuf.copy(plain, 4, 0, 4);
     const enc = this.handle.process(plain);
     // RandomPad's keystream is consumed but the field goes out as zero; the sequence
     // number is XORed into the keystream's last word.
     Buffer.from(enc.subarray(4, 8)).copy(sig, 8);
-    sig.writeUInt32LE((Buffer.from(enc.subarray(8, 12)).readUInt32LE(0) ^ c.seq) >>> 0, 12);
+    sig.writeUInt32LE((Buffer.from(enc.subarray(8, 12)).readUInt32LE(0) ^ seq) >>> 0, 12);
     return sig;
   }
 
