@@ -584,7 +584,7 @@ export class ServerConnection implements ConnectionInfo {
     if (!slot) {
       const ctx = a.authType !== 0 ? sec?.newContext(a.authType) : undefined;
       if (!ctx) return BIND_NAK_REASON.authentication_type_not_recognized;
-      if (this.authSlots.size >= 8) return BIND_NAK_REASON.local_limit_exceeded;
+      if (this.authSlots.size >= this.host.settings.maxAuthContextsPerConnection) return BIND_NAK_REASON.local_limit_exceeded;
       slot = { id: a.authContextId, authType: a.authType, level: a.authLevel, ctx, state: 'pending' };
       this.authSlots.set(a.authContextId, slot);
     } else if (slot.authType !== a.authType || slot.level !== a.authLevel) {

@@ -17,6 +17,8 @@ export interface RpcSettings {
   maxResponseSize: number;
   /** Presentation contexts one connection may hold. */
   maxContextsPerConnection: number;
+  /** Security contexts (auth_context_id) one connection may hold. */
+  maxAuthContextsPerConnection: number;
   /** Context handles one association group may hold open. */
   maxContextHandlesPerAssociation: number;
   /** Calls being reassembled or executed at once on one connection. */
@@ -38,6 +40,7 @@ export const DEFAULT_RPC_SETTINGS: Readonly<RpcSettings> = {
   maxResponseSize: 16 * 1024 * 1024,
   maxContextsPerConnection: 64,
   maxContextHandlesPerAssociation: 1024,
+  maxAuthContextsPerConnection: 8,
   maxCallsInFlight: 32,
   maxConnections: 4096,
   idleTimeoutMs: 15 * 60 * 1000,

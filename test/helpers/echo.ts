@@ -6,7 +6,7 @@ import type { RpcSettings } from '../../src/dcerpc/settings.js';
 import { serveEpm } from '../../src/interfaces/epm/server.js';
 import { serveMgmt } from '../../src/interfaces/mgmt/server.js';
 import { silentLogger } from '../../src/log.js';
-import { GUID, GUID_NULL, conformantBytes, u32 } from '../../src/ndr/index.js';
+import { GUID, GUID_NULL, conformantBytes, u32, unique, wstring } from '../../src/ndr/index.js';
 
 /** A test-only interface: echoes stubs of any size, adds numbers, answers late. */
 export const echo = rpcInterface({
@@ -18,6 +18,7 @@ export const echo = rpcInterface({
     add: method(1, 'add', { a: u32, b: u32 }, { sum: u32 }),
     slow: method(2, 'slow', { ms: u32, tag: u32 }, { tag: u32 }),
     whoami: method(3, 'whoami', {}, { object: GUID }),
+    caller: method(4, 'caller', {}, { user: unique(wstring), level: u32 }),
   },
 });
 
@@ -36,6 +37,7 @@ export async function echoServer(settings: Partial<RpcSettings> = {}, opts: Echo
         add: (a) => ({ sum: (a.a + a.b) >>> 0 }),
         slow: (a) => new Promise((resolve) => setTimeout(() => resolve({ tag: a.tag }), Math.min(a.ms, 1000))),
         whoami: (_a, call) => ({ object: call.object ?? GUID_NULL }),
+        caller: (_a, call) => ({ user: call.auth ? call.auth.identity.user : null, level: call.auth?.level ?? 1 }),
       }),
     )
     .add(serveMgmt({ stats: rpc.stats, principalName: () => undefined }))

@@ -123,6 +123,49 @@ describe('NTLM over DCE/RPC with our client', () => {
   });
 });
 
+describe('security contexts on one connection', () => {
+  test('a second auth context added by alter_context is kept apart from the first', async () => {
+    const c = await open();
+    await c.bindInterface(echo, { auth: { ctx: ntlm(ADMIN), level: AUTH_LEVEL.pkt_integrity, contextId: 1 } });
+    const first = c.auth!;
+    expect(await c.call(0, echo.methods.caller, {})).toEqual({ user: 'alice', level: AUTH_LEVEL.pkt_integrity });
+    // A second context, for another user at another level, on the same connection.
+    const second = ntlm(USER);
+    const { encodeBind, encodeAuth3 } = await import('../../src/dcerpc/pdu/serializer.js');
+    const verifier = (token: Buffer) => ({ authType: 10, authLevel: AUTH_LEVEL.pkt_privacy, authContextId: 2, authValue: token, padTo: 4 });
+    c.sendRaw(
+      encodeBind('alter_context', { callId: 90, maxXmitFrag: 5840, maxRecvFrag: 5840, assocGroupId: 0, contexts: [{ contextId: 0, abstractSyntax: syntaxOf(echo) , transferSyntaxes: [{ uuid: '8a885d04-1ceb-11c9-9fe8-08002b104860', major: 2, minor: 0 }] }] }, verifier(second.step(undefined).token!)),
+    );
+    const resp = await c.nextPdu();
+    expect(resp).toMatchObject({ type: 'alter_context_resp' });
+    c.sendRaw(encodeAuth3(90, verifier(second.step(resp!.auth!.authValue).token!)));
+    c.auth = { ctx: second, level: AUTH_LEVEL.pkt_privacy, contextId: 2 };
+    expect(await c.call(0, echo.methods.caller, {})).toEqual({ user: 'bob', level: AUTH_LEVEL.pkt_privacy });
+    // Back to the first: its own keys and sequence numbers carry on untouched.
+    c.auth = first;
+    expect(await c.call(0, echo.methods.caller, {})).toEqual({ user: 'alice', level: AUTH_LEVEL.pkt_integrity });
+    c.auth = { ctx: second, level: AUTH_LEVEL.pkt_privacy, contextId: 2 };
+    expect(await c.call(0, echo.methods.caller, {})).toEqual({ user: 'bob', level: AUTH_LEVEL.pkt_privacy });
+    await c.close();
+  });
+
+  test('PFC_SUPPORT_HEADER_SIGN is echoed in bind_ack; the header is always inside the signature', async () => {
+    const c = await open();
+    const { encodeBind } = await import('../../src/dcerpc/pdu/serializer.js');
+    const ctx = ntlm();
+    c.sendRaw(
+      encodeBind(
+        'bind',
+        { callId: 1, flags: 0x07, maxXmitFrag: 5840, maxRecvFrag: 5840, assocGroupId: 0, contexts: [{ contextId: 0, abstractSyntax: syntaxOf(echo), transferSyntaxes: [{ uuid: '8a885d04-1ceb-11c9-9fe8-08002b104860', major: 2, minor: 0 }] }] },
+        { authType: 10, authLevel: AUTH_LEVEL.pkt_integrity, authContextId: 1, authValue: ctx.step(undefined).token!, padTo: 4 },
+      ),
+    );
+    const ack = await c.nextPdu();
+    expect(ack!.header.flags & 0x04).toBe(0x04);
+    await c.close();
+  });
+});
+
 describe('attacks', () => {
   const bound = async (level: number) => {
     const c = await open();
