@@ -37,6 +37,21 @@ describe('NTLM over DCE/RPC with our client', () => {
     });
   }
 
+  test('call and packet levels are accepted and every PDU is signed', async () => {
+    const loose = new AuthorizationPolicy();
+    const s2 = await echoServer({}, { security: sec, authorize: loose.authorize });
+    for (const level of [AUTH_LEVEL.call, AUTH_LEVEL.pkt]) {
+      const c = await RpcClient.connect(s2.host, s2.port);
+      await c.bindInterface(echo, { auth: { ctx: ntlm(), level } });
+      expect(await c.call(0, echo.methods.caller, {})).toEqual({ user: 'alice', level });
+      let signed = false;
+      await c.call(0, echo.methods.add, { a: 1, b: 2 }, { onFragment: (p) => void (signed = p.readUInt16LE(10) === 16) });
+      expect(signed).toBe(true);
+      await c.close();
+    }
+    await s2.close();
+  });
+
   test('SPNEGO with NTLM at privacy, mechListMIC both ways', async () => {
     const c = await open();
     await c.bindInterface(echo, { auth: { ctx: new SpnegoRpcClientContext(ADMIN), level: AUTH_LEVEL.pkt_privacy } });
