@@ -44,7 +44,9 @@ export class AuthorizationPolicy {
   }
 
   rule(uuid: string, opnum?: number): AccessRule {
-    const r = this.rules.get(uuid);
+    // Keys are stored in lower case (set); a lookup must normalise the same way, or a rule
+    // given in upper case would never match and the interface would fall back to open.
+    const r = this.rules.get(uuid.toLowerCase());
     if (!r) return this.fallback;
     return (opnum !== undefined && r.methods.get(opnum)) || r.rule;
   }

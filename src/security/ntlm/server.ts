@@ -76,8 +76,8 @@ export class NtlmServerContext {
     const asked = neg.flags;
     let flags = F.REQUEST_TARGET | F.NTLM | F.TARGET_INFO | F.VERSION | F.TARGET_TYPE_SERVER | (asked & OFFERED);
     flags |= asked & F.UNICODE ? F.UNICODE : F.OEM;
-    // Extended session security supersedes LM_KEY; LM_KEY only where v1 is allowed.
-    if (!(flags & F.EXTENDED_SESSIONSECURITY) && this.opts.allowNtlmV1 && asked & F.LM_KEY) flags |= F.LM_KEY;
+    // LM_KEY is never granted: its key exchange key (MS-NLMP 3.4.5.1) needs the LM hash, which
+    // accounts do not keep, so a client granted it would derive other session keys than ours.
     const h = this.opts.host;
     const u = (s: string) => Buffer.from(s, 'utf16le');
     const targetInfo = encodeAvPairs([
