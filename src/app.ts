@@ -10,6 +10,17 @@ import { hardenedPolicy, type AuthorizationPolicy } from './security/policy.js';
 import { RpcSecurity } from './security/provider.js';
 import { installSpnego } from './security/spnego/rpc.js';
 import { AUTH_LEVEL } from './dcerpc/constants.js';
+import type { CallContext } from './dcerpc/registry.js';
+import { ClassRegistry } from './dcom/classes.js';
+import { DEFAULT_EXPORTER_SETTINGS, ObjectExporter, type ExporterSettings } from './dcom/exporter.js';
+import { AUTHN_SVC, COM_C_AUTHZ_NONE, TOWER_ID, toNdrValue, type DualStringArray, type SecurityBinding } from './dcom/bindings.js';
+import { encodeObjref } from './dcom/objref.js';
+import { serveOxidResolver } from './interfaces/oxid/server.js';
+import { serveRemUnknown } from './interfaces/remunknown/server.js';
+import { serveActivation } from './interfaces/scm/server.js';
+import { ShadowCopyProviderClass } from './interfaces/scmp/class.js';
+import { KNOWN_IIDS } from './security/policy.js';
+import type { Guid } from './ndr/guid.js';
 
 /** Everything that configures one emulated host's server. */
 export interface ScmpOptions {
@@ -27,18 +38,38 @@ export interface ScmpOptions {
   minAuthLevel?: number;
   /** Accept NTLMv1 and LM responses (default: refused). */
   allowNtlmV1?: boolean;
+  /** The object exporter's port; 0 (the default) picks an ephemeral one, as Windows uses its dynamic range. */
+  objectPort?: number;
+  /** Object lifetime: ping period, missed pings, per-client limits. */
+  exporter?: Partial<ExporterSettings>;
 }
 
 export const DEFAULT_LISTEN = ['0.0.0.0', '::'];
 export const DEFAULT_PORT = 135;
+const OBJECT_EXPORTER = 'object-exporter';
 
 export interface ScmpServer {
   readonly rpc: RpcServer;
   /** The endpoint-mapper endpoint (port 135 on a real host). */
   readonly main: Endpoint;
+  /** The DCOM object exporter's endpoint. */
+  readonly objects: Endpoint;
+  readonly exporter: ObjectExporter;
   readonly security: RpcSecurity;
   readonly policy: AuthorizationPolicy;
   close(): Promise<void>;
+}
+
+/** Security bindings offered to DCOM clients: SPNEGO and NTLM, with no principal name. */
+const SECURITY_BINDINGS: SecurityBinding[] = [
+  { authnSvc: AUTHN_SVC.gss_negotiate, authzSvc: COM_C_AUTHZ_NONE, principal: '' },
+  { authnSvc: AUTHN_SVC.winnt, authzSvc: COM_C_AUTHZ_NONE, principal: '' },
+];
+
+/** The address a client reached us on, as it would dial it again (IPv4-mapped addresses unwrapped). */
+function reachedAddress(call: CallContext): string {
+  const a = call.conn.localAddress;
+  return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
 /**
@@ -56,16 +87,66 @@ export async function startScmp(opts: ScmpOptions = {}): Promise<ScmpServer> {
   const policy = hardenedPolicy(opts.minAuthLevel ?? AUTH_LEVEL.pkt_integrity);
   const rpc = new RpcServer({ settings: opts.rpc, log, security, authorize: policy.authorize });
   const mgmt = serveMgmt({ stats: rpc.stats, principalName: () => undefined });
+  // The endpoint map lists the RPC interfaces; DCOM's exporter is found through the OXID
+  // resolver instead, as on Windows, so its endpoint is not in it.
   const entries = (): EndpointEntry[] =>
-    rpc.endpoints.flatMap((ep) =>
+    rpc.endpoints.filter((ep) => ep.name !== OBJECT_EXPORTER).flatMap((ep) =>
       ep.registry.list().map((s) => ({
         iface: { uuid: s.decl.uuid, major: s.decl.major, minor: s.decl.minor },
         port: ep.port,
         annotation: s.annotation,
       })),
     );
+  const exporter = new ObjectExporter({ ...DEFAULT_EXPORTER_SETTINGS, ...opts.exporter });
+  const classes = new ClassRegistry().register(ShadowCopyProviderClass);
+  let objectPort = 0;
+  // Resolver bindings name the host without endpoints; exporter bindings add the port.
+  // The address the client dialled always comes first after the name, so it can reach us.
+  const dsa = (call: CallContext, port?: number): DualStringArray => {
+    const at = (h: string) => (port === undefined ? h : `${h}[${port}]`);
+    const names = [host.netbiosName, reachedAddress(call)];
+    return { stringBindings: names.map((n) => ({ towerId: TOWER_ID.ncacn_ip_tcp, networkAddr: at(n) })), securityBindings: SECURITY_BINDINGS };
+  };
+  const marshalInterface = (oid: bigint, iid: Guid, refs: number, call: CallContext): Buffer | undefined => {
+    const std = exporter.marshal(oid, iid, refs);
+    return std ? encodeObjref({ kind: 'standard', iid, std, resolver: dsa(call) }) : undefined;
+  };
   const mainRegistry = new InterfaceRegistry().add(serveEpm(entries)).add(mgmt);
+  mainRegistry.add(
+    serveOxidResolver({ exporter, resolverBindings: (call) => toNdrValue(dsa(call)), exporterBindings: (call) => toNdrValue(dsa(call, objectPort)) }),
+  );
+  for (const s of serveActivation({
+    exporter,
+    classes,
+    allowsCaller: (call) => policy.allowsCaller(KNOWN_IIDS.IRemoteSCMActivator, call.opnum, call.auth?.identity),
+    exporterBindings: (call) => toNdrValue(dsa(call, objectPort)),
+    marshalInterface,
+  })) {
+    mainRegistry.add(s);
+  }
+  const objectRegistry = new InterfaceRegistry().add(mgmt);
+  for (const s of serveRemUnknown(exporter, marshalInterface)) objectRegistry.add(s);
   const addresses = opts.listen ?? DEFAULT_LISTEN;
   const main = await rpc.listen('epmap', mainRegistry, addresses, opts.port ?? DEFAULT_PORT);
-  return { rpc, main, security, policy, close: () => rpc.close() };
+  let objects: Endpoint;
+  try {
+    objects = await rpc.listen(OBJECT_EXPORTER, objectRegistry, addresses, opts.objectPort ?? 0);
+  } catch (e) {
+    await rpc.close();
+    throw e;
+  }
+  objectPort = objects.port;
+  exporter.start();
+  return {
+    rpc,
+    main,
+    objects,
+    exporter,
+    security,
+    policy,
+    close: async () => {
+      exporter.stop();
+      await rpc.close();
+    },
+  };
 }

@@ -181,6 +181,12 @@ export class ObjectExporter {
     if (o.ipids.size === 0) this.reclaim(o);
   }
 
+  /** Lets go of an object at once (an activation that handed out nothing). */
+  reclaimObject(oid: bigint): void {
+    const o = this.objects.get(oid);
+    if (o) this.reclaim(o);
+  }
+
   private reclaim(o: ObjectEntry): void {
     if (!this.objects.delete(o.oid)) return;
     for (const ipid of o.ipids.keys()) this.ipids.delete(ipid);

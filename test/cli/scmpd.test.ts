@@ -66,7 +66,7 @@ describe('scmpd', () => {
   test('prints one ready line naming its address and port, serves, and stops on SIGTERM', async () => {
     const s = start(['--listen', '127.0.0.1', '--port', '0']);
     const line = await s.ready;
-    const m = line?.match(/^scmpd ready: listening on 127\.0\.0\.1:(\d+) \(epmap\)$/);
+    const m = line?.match(/^scmpd ready: listening on 127\.0\.0\.1:(\d+) \(epmap\), 127\.0\.0\.1:\d+ \(object-exporter\)$/);
     expect(m, line).toBeTruthy();
     const c = await RpcClient.connect('127.0.0.1', Number(m![1]));
     await c.bindInterface(mgmt);

@@ -13,7 +13,10 @@ const EMPTY_STD: STDOBJREF_T = { flags: 0, cPublicRefs: 0, oxid: 0n, oid: 0n, ip
  * QueryInterface for every exported object. Windows accepts either IID on that IPID, and
  * clients use both (impacket IRemUnknown, scapy IRemUnknown2).
  */
-export function serveRemUnknown(exporter: ObjectExporter, marshalInterface: (oid: bigint, iid: Guid) => Buffer | undefined): ServedInterface[] {
+export function serveRemUnknown(
+  exporter: ObjectExporter,
+  marshalInterface: (oid: bigint, iid: Guid, cPublicRefs: number, call: CallContext) => Buffer | undefined,
+): ServedInterface[] {
   const enter = (orpc: ORPCTHIS_T, call: CallContext): number => {
     if (call.object !== exporter.ipidRemUnknown) throw new RpcFault(DCOM_E.RPC_E_DISCONNECTED, 'not the IRemUnknown IPID', true);
     return checkOrpcThis(orpc);
@@ -59,7 +62,7 @@ export function serveRemUnknown(exporter: ObjectExporter, marshalInterface: (oid
         if (!found) return { ORPCthat: NO_EXTENSIONS_THAT, phr: Array(n).fill(DCOM_E.RPC_E_INVALID_OBJECT), ppMIF: Array(n).fill(null), hr: DCOM_E.RPC_E_INVALID_OBJECT };
         const phr: number[] = [];
         const ppMIF = a.iids.map((iid: Guid) => {
-          const objref = supports(found.object, iid) ? marshalInterface(found.entry.oid, iid) : undefined;
+          const objref = supports(found.object, iid) ? marshalInterface(found.entry.oid, iid, 1, call) : undefined;
           phr.push(objref ? 0 : DCOM_E.E_NOINTERFACE);
           return objref ? { ulCntData: objref.length, abData: objref } : null;
         });

@@ -1,0 +1,15 @@
+import type { ComClass } from '../../dcom/classes.js';
+
+/** MS-SCMP's class and its first interface (MS-SCMP 1.9). */
+export const CLSID_ShadowCopyProvider = '0b5a2c52-3eb9-470a-96e2-6c6d4570e40f';
+export const IID_IVssSnapshotMgmt = 'fa7df749-66e7-4986-a27f-e2f04ae53772';
+
+/**
+ * The shadow-copy management object: it answers IUnknown and IVssSnapshotMgmt. What its
+ * methods do over the host's store is the MS-SCMP issue's work.
+ */
+export const ShadowCopyProviderClass: ComClass = {
+  clsid: CLSID_ShadowCopyProvider,
+  name: 'Microsoft Software Shadow Copy provider management',
+  create: () => ({ clsid: CLSID_ShadowCopyProvider, supports: (iid) => iid === IID_IVssSnapshotMgmt }),
+};
