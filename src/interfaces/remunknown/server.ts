@@ -25,10 +25,13 @@ export function serveRemUnknown(
 
   const handlers = {
     RemQueryInterface(a: any, call: CallContext) {
+      // A refused query still answers one REMQIRESULT per IID, each carrying the failure:
+      // clients and dissectors read the array whatever the overall HRESULT says.
+      const refuse = (hr: number) => ({ ORPCthat: NO_EXTENSIONS_THAT, ppQIResults: a.iids.map(() => ({ hResult: hr, std: EMPTY_STD })), hr });
       const bad = enter(a.ORPCthis, call);
-      if (bad) return { ORPCthat: NO_EXTENSIONS_THAT, ppQIResults: null, hr: bad };
+      if (bad) return refuse(bad);
       const found = exporter.lookup(a.ripid);
-      if (!found) return { ORPCthat: NO_EXTENSIONS_THAT, ppQIResults: null, hr: DCOM_E.RPC_E_INVALID_OBJECT };
+      if (!found) return refuse(DCOM_E.RPC_E_INVALID_OBJECT);
       const results = (a.iids as Guid[]).map((iid) => {
         if (!supports(found.object, iid)) return { hResult: DCOM_E.E_NOINTERFACE, std: EMPTY_STD };
         const std = exporter.marshal(found.entry.oid, iid, a.cRefs);
