@@ -11,6 +11,7 @@ export interface ScmpdArgs {
   accounts: Account[];
   minAuthLevel: number | undefined;
   allowNtlmV1: boolean;
+  objectPort: number;
 }
 
 export class UsageError extends Error {}
@@ -22,6 +23,8 @@ Serves the Shadow Copy Management Protocol (MS-SCMP) as a Windows host does.
 Options:
   --listen ADDR      address to listen on; repeat for several (default: all IPv4 and IPv6 addresses)
   --port N           endpoint mapper port (default: 135)
+  --object-port N    DCOM object exporter port (default: 0, an ephemeral port, as Windows
+                     uses its dynamic range)
   --log-level LEVEL  error | warn | info | debug (default: info)
   --account NAME:PASSWORD[:admin|user]
                      a local account; repeat for several. NAME:nthash:HEX32[:ROLE] gives the
@@ -34,14 +37,14 @@ Options:
   -h, --help         show this help
 `;
 
-function portOf(v: string): number {
+function portOf(v: string, flag = '--port'): number {
   const n = Number(v);
-  if (!/^\d+$/.test(v) || n < 0 || n > 65535) throw new UsageError(`--port takes a number from 0 to 65535, not "${v}"`);
+  if (!/^\d+$/.test(v) || n < 0 || n > 65535) throw new UsageError(`${flag} takes a number from 0 to 65535, not "${v}"`);
   return n;
 }
 
 export function parseArgs(argv: string[]): ScmpdArgs {
-  const out: ScmpdArgs = { listen: undefined, port: 135, logLevel: 'info', help: false, accounts: [], minAuthLevel: undefined, allowNtlmV1: false };
+  const out: ScmpdArgs = { listen: undefined, port: 135, logLevel: 'info', help: false, accounts: [], minAuthLevel: undefined, allowNtlmV1: false, objectPort: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const eq = a.indexOf('=');
@@ -59,6 +62,9 @@ export function parseArgs(argv: string[]): ScmpdArgs {
         break;
       case '--port':
         out.port = portOf(value());
+        break;
+      case '--object-port':
+        out.objectPort = portOf(value(), '--object-port');
         break;
       case '--log-level': {
         const v = value();

@@ -30,7 +30,7 @@ async function main(): Promise<number> {
       hint: 'give --account NAME:PASSWORD:admin to replace it',
     });
   }
-  const common = { port: args.port, log, accounts, minAuthLevel: args.minAuthLevel, allowNtlmV1: args.allowNtlmV1 };
+  const common = { port: args.port, objectPort: args.objectPort, log, accounts, minAuthLevel: args.minAuthLevel, allowNtlmV1: args.allowNtlmV1 };
   let server: ScmpServer;
   try {
     try {

@@ -34,7 +34,7 @@ function start(args: string[], prefix: string[] = []) {
 
 describe('argument parsing', () => {
   test('defaults and every flag', () => {
-    expect(parseArgs([])).toEqual({ listen: undefined, port: 135, logLevel: 'info', help: false, accounts: [], minAuthLevel: undefined, allowNtlmV1: false });
+    expect(parseArgs([])).toEqual({ listen: undefined, port: 135, logLevel: 'info', help: false, accounts: [], minAuthLevel: undefined, allowNtlmV1: false, objectPort: 0 });
     expect(parseArgs(['--listen', '127.0.0.1', '--listen=::1,10.0.0.1', '--port', '1135', '--log-level=debug'])).toMatchObject({
       listen: ['127.0.0.1', '::1', '10.0.0.1'],
       port: 1135,
@@ -48,6 +48,8 @@ describe('argument parsing', () => {
     ]);
     expect(a.minAuthLevel).toBe(6);
     expect(a.allowNtlmV1).toBe(true);
+    expect(parseArgs(['--object-port', '49667']).objectPort).toBe(49667);
+    expect(() => parseArgs(['--object-port', '-1'])).toThrow(/--object-port takes a number/);
     expect(parseArgs(['-h']).help).toBe(true);
   });
 
@@ -95,7 +97,7 @@ describe('scmpd', () => {
     const h = start(['--help']);
     const r = await h.exited;
     expect(r.code).toBe(0);
-    for (const flag of ['--listen', '--port', '--log-level']) expect(r.stdout).toContain(flag);
+    for (const flag of ['--listen', '--port', '--object-port', '--log-level', '--account', '--min-auth-level', '--allow-ntlmv1']) expect(r.stdout).toContain(flag);
     const bad = await start(['--port', 'x']).exited;
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--port takes a number/);
