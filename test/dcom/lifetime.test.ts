@@ -86,3 +86,61 @@ test('ServerAlive2 answers anonymous callers with COM version 5.7 and the resolv
   expect(text).toContain('127.0.0.1');
   await c.close();
 });
+
+test('ResolveOxid and ResolveOxid2 give the exporter bindings with its port; an unknown OXID OR_INVALID_OXID', async () => {
+  const c = await RpcClient.connect(server.host, server.port);
+  await c.bindInterface(IObjectExporter, { auth: { ctx: ntlm(), level: AUTH_LEVEL.pkt_integrity } });
+  const args = { pOxid: server.exporter.oxid, cRequestedProtseqs: 1, arRequestedProtseqs: [7] };
+  const r2 = await c.call(0, IObjectExporter.methods.ResolveOxid2, args);
+  expect(r2.status).toBe(0);
+  expect(r2.pipidRemUnknown).toBe(server.exporter.ipidRemUnknown);
+  expect(r2.pComVersion).toEqual({ MajorVersion: 5, MinorVersion: 7 });
+  expect(r2.pAuthnHint).toBeGreaterThanOrEqual(AUTH_LEVEL.pkt_integrity);
+  const text = String.fromCharCode(...r2.ppdsaOxidBindings!.aStringArray);
+  expect(text).toContain(`127.0.0.1[${server.objects.port}]`);
+  expect(text).toContain(`FILESRV01[${server.objects.port}]`);
+  const r1 = await c.call(0, IObjectExporter.methods.ResolveOxid, args);
+  expect(r1.ppdsaOxidBindings).toEqual(r2.ppdsaOxidBindings);
+  expect((await c.call(0, IObjectExporter.methods.ResolveOxid2, { ...args, pOxid: 42n })).status).toBe(DCOM_E.OR_INVALID_OXID);
+  await c.close();
+});
+
+test('RemoteGetClassObject hands out the class object (IClassFactory)', async () => {
+  const { IRemoteSCMActivator } = await import('../../src/interfaces/scm/idl.js');
+  const { encodeActivationPropertiesIn, decodeActivationPropertiesOut } = await import('../../src/dcom/activation/blob.js');
+  const { CLSID_ShadowCopyProvider } = await import('../../src/interfaces/scmp/class.js');
+  const { IID_IClassFactory } = await import('../../src/dcom/classes.js');
+  const c = await RpcClient.connect(server.host, server.port);
+  await c.bindInterface(IRemoteSCMActivator, { auth: { ctx: ntlm(), level: AUTH_LEVEL.pkt_privacy } });
+  const abData = encodeActivationPropertiesIn({ clsid: CLSID_ShadowCopyProvider, iids: [IID_IClassFactory, '99999999-0000-0000-0000-000000000000'], serverName: 'FILESRV01' });
+  const r = await c.call(0, IRemoteSCMActivator.methods.RemoteGetClassObject, { ORPCthis: orpcThis(1), pActProperties: { ulCntData: abData.length, abData } });
+  expect(r.hr).toBe(0);
+  const out = decodeActivationPropertiesOut(r.ppActProperties!.abData);
+  expect(out.propsOut.hresults).toEqual([0, DCOM_E.E_NOINTERFACE]);
+  expect(out.propsOut.interfaces[1]).toBeNull();
+  await c.close();
+});
+
+test('RemQueryInterface2 returns full OBJREFs; ORPCTHIS with a newer COM version is refused', async () => {
+  const { IRemUnknown2 } = await import('../../src/interfaces/remunknown/idl.js');
+  const { decodeObjref } = await import('../../src/dcom/objref.js');
+  const { IID_IVssSnapshotMgmt } = await import('../../src/interfaces/scmp/class.js');
+  const obj = await activate(server.host, server.port);
+  const c = await RpcClient.connect(server.host, server.objects.port);
+  await c.bindInterface(IRemUnknown2, { auth: { ctx: ntlm(), level: AUTH_LEVEL.pkt_integrity } });
+  const r = await c.call(
+    0,
+    IRemUnknown2.methods.RemQueryInterface2,
+    { ORPCthis: orpcThis(), ripid: obj.ipid, cIids: 2, iids: [IID_IVssSnapshotMgmt, '99999999-0000-0000-0000-000000000000'] },
+    { object: server.exporter.ipidRemUnknown },
+  );
+  expect(r.hr).toBe(0);
+  expect(r.phr).toEqual([0, DCOM_E.E_NOINTERFACE]);
+  const objref = decodeObjref(r.ppMIF[0]!.abData);
+  expect(objref).toMatchObject({ kind: 'standard', iid: IID_IVssSnapshotMgmt, std: { oid: obj.oid, ipid: obj.ipid, oxid: server.exporter.oxid } });
+  expect(r.ppMIF[1]).toBeNull();
+  const newer = { ...orpcThis(), version: { MajorVersion: 5, MinorVersion: 8 } };
+  const v = await c.call(0, IRemUnknown2.methods.RemRelease, { ORPCthis: newer, cInterfaceRefs: 0, InterfaceRefs: [] }, { object: server.exporter.ipidRemUnknown });
+  expect(v.hr).toBe(DCOM_E.RPC_E_VERSION_MISMATCH);
+  await c.close();
+});
