@@ -4,6 +4,16 @@ import { RpcClient } from '../src/client/rpc-client.js';
 import { mgmt } from '../src/interfaces/mgmt/idl.js';
 import { AUTH_LEVEL } from '../src/dcerpc/constants.js';
 import { NtlmRpcClientContext } from '../src/security/ntlm/rpc.js';
+import { randomUUID } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { decodeActivationPropertiesOut, encodeActivationPropertiesIn } from '../src/dcom/activation/blob.js';
+import { DEFAULT_EXPORTER_SETTINGS, ObjectExporter } from '../src/dcom/exporter.js';
+import { decodeObjref } from '../src/dcom/objref.js';
+import { COM_VERSION } from '../src/dcom/orpc.js';
+import { IRemUnknown } from '../src/interfaces/remunknown/idl.js';
+import { IRemoteSCMActivator } from '../src/interfaces/scm/idl.js';
+import { CLSID_ShadowCopyProvider, IID_IVssSnapshotMgmt, ShadowCopyProviderClass } from '../src/interfaces/scmp/class.js';
 
 const BENCH_ACCOUNT = { user: 'bench', password: 'Bench-Pass-1', domain: '' };
 
@@ -114,6 +124,90 @@ async function compare(server: Target, ceiling: Target, connections: number, rou
   return { server: s, ceiling: c, throughputRatio: Number((s.callsPerSecond / c.callsPerSecond).toFixed(3)) };
 }
 
+function objectPortOf(readyLine: string): Promise<number> {
+  const m = readyLine.match(/:(\d+) \(object-exporter\)/);
+  if (!m) throw new Error(`no object exporter in "${readyLine}"`);
+  return Promise.resolve(Number(m[1]));
+}
+
+/**
+ * Full activations, closed loop on 16 connections: bind with NTLM at integrity,
+ * RemoteCreateInstance, connect to the exporter (NTLM again), RemRelease every reference.
+ */
+async function activations(port: number, objectPort: number, results: Record<string, unknown>) {
+  const durationMs = DURATION_MS;
+  const latencies: number[] = [];
+  const deadline = performance.now() + durationMs;
+  const started = performance.now();
+  const one = async () => {
+    const t0 = performance.now();
+    const scm = await RpcClient.connect('127.0.0.1', port);
+    await scm.bindInterface(IRemoteSCMActivator, { auth: { ctx: new NtlmRpcClientContext(BENCH_ACCOUNT), level: AUTH_LEVEL.pkt_integrity } });
+    const abData = encodeActivationPropertiesIn({ clsid: CLSID_ShadowCopyProvider, iids: [IID_IVssSnapshotMgmt], serverName: 'FILESRV01' });
+    const r = await scm.call(0, IRemoteSCMActivator.methods.RemoteCreateInstance, {
+      ORPCthis: { version: { ...COM_VERSION }, flags: 1, reserved1: 0, cid: randomUUID(), extensions: null },
+      pUnkOuter: null,
+      pActProperties: { ulCntData: abData.length, abData },
+    });
+    await scm.close();
+    if (r.hr !== 0 || !r.ppActProperties) throw new Error(`activation failed: 0x${r.hr.toString(16)}`);
+    const out = decodeActivationPropertiesOut(r.ppActProperties.abData);
+    const objref = decodeObjref(out.propsOut.interfaces[0]!);
+    if (objref.kind !== 'standard') throw new Error('expected a standard OBJREF');
+    const ex = await RpcClient.connect('127.0.0.1', objectPort);
+    await ex.bindInterface(IRemUnknown, { auth: { ctx: new NtlmRpcClientContext(BENCH_ACCOUNT), level: AUTH_LEVEL.pkt_integrity } });
+    const rel = await ex.call(
+      0,
+      IRemUnknown.methods.RemRelease,
+      {
+        ORPCthis: { version: { ...COM_VERSION }, flags: 0, reserved1: 0, cid: randomUUID(), extensions: null },
+        cInterfaceRefs: 1,
+        InterfaceRefs: [{ ipid: objref.std.ipid, cPublicRefs: objref.std.cPublicRefs, cPrivateRefs: 0 }],
+      },
+      { object: out.scmReply.ipidRemUnknown },
+    );
+    await ex.close();
+    if (rel.hr !== 0) throw new Error('RemRelease failed');
+    latencies.push(performance.now() - t0);
+  };
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (performance.now() < deadline) await one();
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const sorted = Float64Array.from(latencies).sort();
+  const small = (results.authenticatedCall as Record<string, { server: LoadResult }>)['integrity_16conn']!.server;
+  return {
+    what: 'bind with NTLM at integrity, RemoteCreateInstance, connect to the exporter with NTLM, RemRelease; 16 connections in parallel',
+    connections: 16,
+    activations: latencies.length,
+    activationsPerSecond: Math.round(latencies.length / seconds),
+    p50ms: Number(percentile(sorted, 0.5).toFixed(2)),
+    p99ms: Number(percentile(sorted, 0.99).toFixed(2)),
+    // Each activation is two TCP connections, two NTLM handshakes and two calls: six round trips.
+    roundTripsPerActivation: 6,
+    ceiling: { what: 'the small call at integrity on 16 connections, same run (calls/s)', callsPerSecond: small.callsPerSecond },
+  };
+}
+
+/** Heap held per exported object with one marshaled interface, measured in this process. */
+function memoryPerObject() {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const ex = new ObjectExporter({ ...DEFAULT_EXPORTER_SETTINGS, maxObjectsPerClient: 1_000_000 });
+  const N = 20_000;
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 0; i < N; i++) {
+    const { oid } = ex.exportObject(ShadowCopyProviderClass.create(), 'bench')!;
+    ex.marshal(oid, IID_IVssSnapshotMgmt, 5);
+  }
+  gc();
+  const after = process.memoryUsage().heapUsed;
+  return { objects: N, bytesPerObject: Math.round((after - before) / N), liveObjects: ex.objectCount };
+}
+
 async function main(): Promise<void> {
   // is_server_listening: a 24-byte request, a 32-byte response (status + boolean).
   const scmpd = await startChild(
@@ -151,6 +245,9 @@ async function main(): Promise<void> {
     }
   }
   results.authenticatedCall = { call: 'mgmt is_server_listening under NTLM', durationMs: DURATION_MS, ...authenticated };
+
+  results.activation = await activations(scmpPort, await objectPortOf(scmpd.match.input ?? ''), results);
+  results.memoryPerObject = memoryPerObject();
 
   scmpd.child.kill('SIGTERM');
   echo.child.kill('SIGTERM');
