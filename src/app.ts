@@ -19,6 +19,7 @@ import { serveOxidResolver } from './interfaces/oxid/server.js';
 import { serveRemUnknown } from './interfaces/remunknown/server.js';
 import { serveActivation } from './interfaces/scm/server.js';
 import { ShadowCopyProviderClass } from './interfaces/scmp/class.js';
+import { serveSnapshotMgmt } from './interfaces/scmp/snapshot-mgmt.js';
 import { KNOWN_IIDS } from './security/policy.js';
 import type { Guid } from './ndr/guid.js';
 
@@ -126,6 +127,7 @@ export async function startScmp(opts: ScmpOptions = {}): Promise<ScmpServer> {
   }
   const objectRegistry = new InterfaceRegistry().add(mgmt);
   for (const s of serveRemUnknown(exporter, marshalInterface)) objectRegistry.add(s);
+  objectRegistry.add(serveSnapshotMgmt(exporter));
   const addresses = opts.listen ?? DEFAULT_LISTEN;
   const main = await rpc.listen('epmap', mainRegistry, addresses, opts.port ?? DEFAULT_PORT);
   let objects: Endpoint;

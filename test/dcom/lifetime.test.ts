@@ -144,3 +144,23 @@ test('RemQueryInterface2 returns full OBJREFs; ORPCTHIS with a newer COM version
   expect(v.hr).toBe(DCOM_E.RPC_E_VERSION_MISMATCH);
   await c.close();
 });
+
+test('the object exporter binds IVssSnapshotMgmt and routes calls by IPID; a released IPID is disconnected', async () => {
+  const { IVssSnapshotMgmt } = await import('../../src/interfaces/scmp/snapshot-mgmt.js');
+  const obj = await activate(server.host, server.port);
+  const c = await RpcClient.connect(server.host, server.objects.port);
+  await c.bindInterface(IVssSnapshotMgmt, { auth: { ctx: ntlm(), level: AUTH_LEVEL.pkt_privacy } });
+  const args = { ORPCthis: orpcThis(), ProviderId: 'b5946137-7b9f-4925-af80-51abd60b20d5', lContext: 0 };
+  // Its methods belong to the MS-SCMP issue; for now they answer E_NOTIMPL, through the IPID.
+  expect((await c.call(0, IVssSnapshotMgmt.methods.QueryVolumesSupportedForSnapshots, args, { object: obj.ipid })).hr).toBe(0x80004001);
+  expect((await c.call(0, IVssSnapshotMgmt.methods.QueryVolumesSupportedForSnapshots, { ...args, ORPCthis: orpcThis(1) }, { object: obj.ipid })).hr).toBe(DCOM_E.RPC_E_INVALID_HEADER);
+  // The IPID of another interface, or none, is not this object's IVssSnapshotMgmt.
+  const wrong = await c.call(0, IVssSnapshotMgmt.methods.QueryVolumesSupportedForSnapshots, args, { object: server.exporter.ipidRemUnknown }).catch((x) => x);
+  expect(wrong.status).toBe(DCOM_E.RPC_E_DISCONNECTED);
+  const unk = await remUnknown(server.host, server.objects.port);
+  await unk.call(0, IRemUnknown.methods.RemRelease, { ORPCthis: orpcThis(), cInterfaceRefs: 1, InterfaceRefs: [{ ipid: obj.ipid, cPublicRefs: 5, cPrivateRefs: 0 }] }, { object: server.exporter.ipidRemUnknown });
+  const gone = await c.call(0, IVssSnapshotMgmt.methods.QueryVolumesSupportedForSnapshots, args, { object: obj.ipid }).catch((x) => x);
+  expect(gone.status).toBe(DCOM_E.RPC_E_DISCONNECTED);
+  await unk.close();
+  await c.close();
+});
