@@ -1,8 +1,9 @@
 import type { ComClass } from '../../dcom/classes.js';
+import { IID_IVssSnapshotMgmt } from './types.js';
 
 /** MS-SCMP's class and its first interface (MS-SCMP 1.9). */
 export const CLSID_ShadowCopyProvider = '0b5a2c52-3eb9-470a-96e2-6c6d4570e40f';
-export const IID_IVssSnapshotMgmt = 'fa7df749-66e7-4986-a27f-e2f04ae53772';
+export { IID_IVssSnapshotMgmt };
 
 /**
  * The shadow-copy management object: it answers IUnknown and IVssSnapshotMgmt. What its
