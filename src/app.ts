@@ -19,7 +19,11 @@ import { serveOxidResolver } from './interfaces/oxid/server.js';
 import { serveRemUnknown } from './interfaces/remunknown/server.js';
 import { serveActivation } from './interfaces/scm/server.js';
 import { ShadowCopyProviderClass } from './interfaces/scmp/class.js';
-import { serveSnapshotMgmt } from './interfaces/scmp/snapshot-mgmt.js';
+import { serveScmp } from './interfaces/scmp/server.js';
+import { clientKey } from './interfaces/oxid/server.js';
+import { HostStore } from './store/host-store.js';
+import { defaultHostModel } from './store/default-host.js';
+import type { ComObject } from './dcom/exporter.js';
 import { KNOWN_IIDS } from './security/policy.js';
 import type { Guid } from './ndr/guid.js';
 
@@ -43,6 +47,8 @@ export interface ScmpOptions {
   objectPort?: number;
   /** Object lifetime: ping period, missed pings, per-client limits. */
   exporter?: Partial<ExporterSettings>;
+  /** The emulated host; default: the embedded default host. */
+  store?: HostStore;
 }
 
 export const DEFAULT_LISTEN = ['0.0.0.0', '::'];
@@ -56,6 +62,7 @@ export interface ScmpServer {
   /** The DCOM object exporter's endpoint. */
   readonly objects: Endpoint;
   readonly exporter: ObjectExporter;
+  readonly store: HostStore;
   readonly security: RpcSecurity;
   readonly policy: AuthorizationPolicy;
   close(): Promise<void>;
@@ -127,7 +134,21 @@ export async function startScmp(opts: ScmpOptions = {}): Promise<ScmpServer> {
   }
   const objectRegistry = new InterfaceRegistry().add(mgmt);
   for (const s of serveRemUnknown(exporter, marshalInterface)) objectRegistry.add(s);
-  objectRegistry.add(serveSnapshotMgmt(exporter));
+  const store = opts.store ?? new HostStore(defaultHostModel());
+  /** Interface pointers MS-SCMP methods return: a new object exported for the caller. */
+  const exportInterface = (object: ComObject, iid: Guid, call: CallContext) => {
+    const exported = exporter.exportObject(object, clientKey(call));
+    const objref = exported ? marshalInterface(exported.oid, iid, 5, call) : undefined;
+    return objref ? { ulCntData: objref.length, abData: objref } : undefined;
+  };
+  for (const s of serveScmp({
+    exporter,
+    store,
+    exportInterface,
+    allowsCaller: (iid, call) => policy.allowsCaller(iid, call.opnum, call.auth?.identity),
+  })) {
+    objectRegistry.add(s);
+  }
   const addresses = opts.listen ?? DEFAULT_LISTEN;
   const main = await rpc.listen('epmap', mainRegistry, addresses, opts.port ?? DEFAULT_PORT);
   let objects: Endpoint;
@@ -144,6 +165,7 @@ export async function startScmp(opts: ScmpOptions = {}): Promise<ScmpServer> {
     main,
     objects,
     exporter,
+    store,
     security,
     policy,
     close: async () => {

@@ -151,8 +151,9 @@ test('the object exporter binds IVssSnapshotMgmt and routes calls by IPID; a rel
   const c = await RpcClient.connect(server.host, server.objects.port);
   await c.bindInterface(IVssSnapshotMgmt, { auth: { ctx: ntlm(), level: AUTH_LEVEL.pkt_privacy } });
   const args = { ORPCthis: orpcThis(), ProviderId: 'b5946137-7b9f-4925-af80-51abd60b20d5', lContext: 0 };
-  // Its methods belong to the MS-SCMP issue; for now they answer E_NOTIMPL, through the IPID.
-  expect((await c.call(0, IVssSnapshotMgmt.methods.QueryVolumesSupportedForSnapshots, args, { object: obj.ipid })).hr).toBe(0x80004001);
+  const ok = await c.call(0, IVssSnapshotMgmt.methods.QueryVolumesSupportedForSnapshots, args, { object: obj.ipid });
+  expect(ok.hr).toBe(0);
+  expect(ok.ppEnum).not.toBeNull();
   expect((await c.call(0, IVssSnapshotMgmt.methods.QueryVolumesSupportedForSnapshots, { ...args, ORPCthis: orpcThis(1) }, { object: obj.ipid })).hr).toBe(DCOM_E.RPC_E_INVALID_HEADER);
   // The IPID of another interface, or none, is not this object's IVssSnapshotMgmt.
   const wrong = await c.call(0, IVssSnapshotMgmt.methods.QueryVolumesSupportedForSnapshots, args, { object: server.exporter.ipidRemUnknown }).catch((x) => x);
