@@ -14,6 +14,8 @@ import { COM_VERSION } from '../src/dcom/orpc.js';
 import { IRemUnknown } from '../src/interfaces/remunknown/idl.js';
 import { IRemoteSCMActivator } from '../src/interfaces/scm/idl.js';
 import { CLSID_ShadowCopyProvider, IID_IVssSnapshotMgmt, ShadowCopyProviderClass } from '../src/interfaces/scmp/class.js';
+import { IVssEnumMgmtObject, IVssEnumObject, IVssSnapshotMgmt } from '../src/interfaces/scmp/idl.js';
+import { VSS_SYSTEM_PROVIDER_ID } from '../src/interfaces/scmp/types.js';
 
 const BENCH_ACCOUNT = { user: 'bench', password: 'Bench-Pass-1', domain: '' };
 
@@ -191,6 +193,84 @@ async function activations(port: number, objectPort: number, results: Record<str
   };
 }
 
+/** Activates the shadow-copy class with NTLM at integrity; returns the IVssSnapshotMgmt IPID. */
+async function activateMgmt(port: number): Promise<string> {
+  const scm = await RpcClient.connect('127.0.0.1', port);
+  await scm.bindInterface(IRemoteSCMActivator, { auth: { ctx: new NtlmRpcClientContext(BENCH_ACCOUNT), level: AUTH_LEVEL.pkt_integrity } });
+  const abData = encodeActivationPropertiesIn({ clsid: CLSID_ShadowCopyProvider, iids: [IID_IVssSnapshotMgmt], serverName: 'FILESRV01' });
+  const r = await scm.call(0, IRemoteSCMActivator.methods.RemoteCreateInstance, {
+    ORPCthis: { version: { ...COM_VERSION }, flags: 1, reserved1: 0, cid: randomUUID(), extensions: null },
+    pUnkOuter: null,
+    pActProperties: { ulCntData: abData.length, abData },
+  });
+  await scm.close();
+  const objref = decodeObjref(decodeActivationPropertiesOut(r.ppActProperties!.abData).propsOut.interfaces[0]!);
+  if (objref.kind !== 'standard') throw new Error('expected a standard OBJREF');
+  return objref.std.ipid;
+}
+
+const orpc = () => ({ version: { ...COM_VERSION }, flags: 0, reserved1: 0, cid: randomUUID(), extensions: null });
+
+/**
+ * One client enumerates every shadow copy of every volume at privacy (Next in batches of
+ * 64) on a host of 100 volumes with `perVolume` copies each; the host runs in its own process.
+ */
+async function enumeration(perVolume: number) {
+  const host = await startChild(here('./scmp-host.js'), ['100', String(perVolume), `${BENCH_ACCOUNT.user}:${BENCH_ACCOUNT.password}:admin`], /ready (\d+) (\d+)/);
+  try {
+    const [port, objectPort] = [Number(host.match[1]), Number(host.match[2])];
+    const mgmtIpid = await activateMgmt(port);
+    const c = await RpcClient.connect('127.0.0.1', objectPort);
+    await c.bindInterface(IVssSnapshotMgmt, { auth: { ctx: new NtlmRpcClientContext(BENCH_ACCOUNT), level: AUTH_LEVEL.pkt_privacy } });
+    await c.alterContext([{ contextId: 1, abstractSyntax: { uuid: IVssEnumObject.uuid, major: 0, minor: 0 } }]);
+    await c.alterContext([{ contextId: 2, abstractSyntax: { uuid: IVssEnumMgmtObject.uuid, major: 0, minor: 0 } }]);
+    const ipidOf = (p: { abData: Buffer } | null) => {
+      const o = decodeObjref(p!.abData);
+      if (o.kind !== 'standard') throw new Error('expected a standard OBJREF');
+      return o.std.ipid;
+    };
+    const started = performance.now();
+    const bytes0 = c.stats.bytes;
+    let calls = 0;
+    let copies = 0;
+    const vr = await c.call(0, IVssSnapshotMgmt.methods.QueryVolumesSupportedForSnapshots, { ORPCthis: orpc(), ProviderId: VSS_SYSTEM_PROVIDER_ID, lContext: 0 }, { object: mgmtIpid });
+    calls++;
+    const volumes: string[] = [];
+    const ve = ipidOf(vr.ppEnum);
+    for (;;) {
+      const n = await c.call(2, IVssEnumMgmtObject.methods.Next, { ORPCthis: orpc(), celt: 64 }, { object: ve });
+      calls++;
+      for (const v of n.rgelt) volumes.push((v.Obj.value as { m_pwszVolumeName: string }).m_pwszVolumeName);
+      if (n.hr !== 0) break;
+    }
+    for (const name of volumes) {
+      const q = await c.call(0, IVssSnapshotMgmt.methods.QuerySnapshotsByVolume, { ORPCthis: orpc(), pwszVolumeName: name, ProviderId: VSS_SYSTEM_PROVIDER_ID }, { object: mgmtIpid });
+      calls++;
+      const e = ipidOf(q.ppEnum);
+      for (;;) {
+        const n = await c.call(1, IVssEnumObject.methods.Next, { ORPCthis: orpc(), celt: 64 }, { object: e });
+        calls++;
+        copies += n.pceltFetched;
+        if (n.hr !== 0) break;
+      }
+    }
+    const seconds = (performance.now() - started) / 1000;
+    await c.close();
+    return {
+      volumes: volumes.length,
+      perVolume,
+      shadowCopies: copies,
+      calls,
+      callsPerSecond: Math.round(calls / seconds),
+      bytesPerSecond: Math.round((c.stats.bytes - bytes0) / seconds),
+      msPer1000ShadowCopies: Number(((seconds * 1000 * 1000) / copies).toFixed(2)),
+      seconds: Number(seconds.toFixed(3)),
+    };
+  } finally {
+    host.child.kill('SIGTERM');
+  }
+}
+
 /** Heap held per exported object with one marshaled interface, measured in this process. */
 function memoryPerObject() {
   setFlagsFromString('--expose-gc');
@@ -248,6 +328,14 @@ async function main(): Promise<void> {
 
   results.activation = await activations(scmpPort, await objectPortOf(scmpd.match.input ?? ''), results);
   results.memoryPerObject = memoryPerObject();
+  const enumerations = [];
+  for (const n of [10, 100, 512]) enumerations.push(await enumeration(n));
+  const small = (results.authenticatedCall as Record<string, { server: LoadResult }>)['privacy_1conn']!.server;
+  results.enumeration = {
+    what: 'one client, privacy, every shadow copy of every volume of a 100-volume host, Next in batches of 64',
+    runs: enumerations,
+    ceiling: { what: 'the small call at privacy on 1 connection, same run (calls/s)', callsPerSecond: small.callsPerSecond },
+  };
 
   scmpd.child.kill('SIGTERM');
   echo.child.kill('SIGTERM');

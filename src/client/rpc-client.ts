@@ -88,7 +88,7 @@ export class RpcClient {
   readonly unsolicited: Pdu[] = [];
   private rawWaiters: Array<(p: Pdu | undefined) => void> = [];
   /** Fragments received, and the largest (tests check the server's fragmentation). */
-  readonly stats = { fragments: 0, largestFragment: 0 };
+  readonly stats = { fragments: 0, largestFragment: 0, bytes: 0 };
   /** The association's security context, once bound with authentication. */
   auth: Required<ClientAuth> | undefined;
   maxXmitFrag = 5840;
@@ -156,6 +156,7 @@ export class RpcClient {
 
   private onPdu(pdu: Pdu): void {
     this.stats.fragments++;
+    this.stats.bytes += pdu.header.fragLength;
     this.stats.largestFragment = Math.max(this.stats.largestFragment, pdu.header.fragLength);
     const id = pdu.header.callId;
     if ((pdu.type === 'bind_ack' || pdu.type === 'alter_context_resp' || pdu.type === 'bind_nak') && this.bindWaiter) {
