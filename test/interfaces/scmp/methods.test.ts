@@ -159,3 +159,11 @@ test('a non-administrator holding an IPID still gets E_ACCESSDENIED', async () =
   expect(DCOM_E.E_ACCESSDENIED).toBe(E_ACCESSDENIED);
   await u.close();
 });
+
+test('IVssDifferentialSoftwareSnapshotMgmt opnum 8 is not used on the wire: an unknown opnum', async () => {
+  const e = await c.request(1, 8, Buffer.alloc(32), { object: mgmtIpid }).catch((x) => x);
+  expect(e.status).toBe(0x1c010002);
+  // The connection is still good.
+  const r = await c.call(0, IVssSnapshotMgmt.methods.QueryVolumesSupportedForSnapshots, { ORPCthis: orpcThis(), ProviderId: VSS_SYSTEM_PROVIDER_ID, lContext: 0 }, { object: mgmtIpid });
+  expect(r.hr).toBe(0);
+});
