@@ -1,8 +1,7 @@
 /**
  * The HRESULTs the store answers with (MS-SCMP 3.1 error tables; values as MS-ERREF prints
- * them). They are declared here rather than imported from src/interfaces/scmp/types.ts
- * because the store sits below the interfaces and must not pull in their NDR types; a
- * test checks that both files agree.
+ * them). Declared here, below the interfaces, so that the store needs no NDR types;
+ * src/interfaces/scmp/types.ts re-exports them.
  */
 export const E_INVALIDARG = 0x80070057;
 export const VSS_E_PROVIDER_NOT_REGISTERED = 0x80042304;

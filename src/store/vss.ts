@@ -1,8 +1,8 @@
 /**
  * The VSS values the host model speaks in: snapshot attribute bits and the contexts made of
  * them (MS-SCMP 2.2.2.3, VSS_SNAPSHOT_CONTEXT of vss.h), the snapshot state, the provider
- * type and the system provider's identity. Plain numbers and strings: like hresults.ts they
- * repeat what src/interfaces/scmp/types.ts declares, and a test keeps the two equal.
+ * type and the system provider's identity. Plain numbers and strings, declared here once;
+ * src/interfaces/scmp/types.ts re-exports them beside the wire types.
  */
 
 /** A GUID as the rest of the code writes one: its canonical lower-case string. */

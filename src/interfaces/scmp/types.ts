@@ -33,6 +33,16 @@ export const VSS_SYSTEM_PROVIDER_ID: Guid = 'b5946137-7b9f-4925-af80-51abd60b20d
 // ---------------------------------------------------------------------------------------
 // Return values (the error tables of MS-SCMP 3.1; values as MS-ERREF prints them)
 
+export {
+  E_INVALIDARG,
+  VSS_E_PROVIDER_NOT_REGISTERED,
+  VSS_E_OBJECT_NOT_FOUND,
+  VSS_E_VOLUME_NOT_SUPPORTED,
+  VSS_E_OBJECT_ALREADY_EXISTS,
+  VSS_E_VOLUME_IN_USE,
+  VSS_E_MAXIMUM_DIFFAREA_ASSOCIATIONS_REACHED,
+  VSS_E_INSUFFICIENT_STORAGE,
+} from '../../store/hresults.js';
 export const S_OK = 0x00000000;
 /** Next: fewer objects returned than asked; Skip: more skipped than remained. */
 export const S_FALSE = 0x00000001;
@@ -40,16 +50,7 @@ export const E_NOTIMPL = 0x80004001;
 export const E_ACCESSDENIED = 0x80070005;
 /** An implementation-specific failure (not in MS-SCMP's tables). */
 export const E_OUTOFMEMORY = 0x8007000e;
-export const E_INVALIDARG = 0x80070057;
-export const VSS_E_PROVIDER_NOT_REGISTERED = 0x80042304;
 export const VSS_E_PROVIDER_VETO = 0x80042306;
-export const VSS_E_OBJECT_NOT_FOUND = 0x80042308;
-export const VSS_E_VOLUME_NOT_SUPPORTED = 0x8004230c;
-export const VSS_E_OBJECT_ALREADY_EXISTS = 0x8004230d;
-export const VSS_E_VOLUME_IN_USE = 0x8004231d;
-/** Printed VSS_E_MAXIMUM_DIFF-AREA_ASSOCIATIONS_REACHED in the AddDiffArea table. */
-export const VSS_E_MAXIMUM_DIFFAREA_ASSOCIATIONS_REACHED = 0x8004231e;
-export const VSS_E_INSUFFICIENT_STORAGE = 0x8004231f;
 
 // ---------------------------------------------------------------------------------------
 // Data types (MS-SCMP 2.2.1)
@@ -92,26 +93,23 @@ export const VSS_MGMT_OBJECT_DIFF_AREA = 0x00000003;
  * m_lSnapshotAttributes (a LONG) and in QueryVolumesSupportedForSnapshots' lContext.
  */
 export const VSS_VOLUME_SNAPSHOT_ATTRIBUTES = v1_enum;
-export const VSS_VOLSNAP_ATTR_PERSISTENT = 0x00000001;
-export const VSS_VOLSNAP_ATTR_NO_AUTORECOVERY = 0x00000002;
-export const VSS_VOLSNAP_ATTR_CLIENT_ACCESSIBLE = 0x00000004;
-export const VSS_VOLSNAP_ATTR_NO_AUTO_RELEASE = 0x00000008;
-export const VSS_VOLSNAP_ATTR_NO_WRITERS = 0x00000010;
-/** The flags QueryVolumesSupportedForSnapshots' lContext is made of (3.1.1.4.2). */
-export const VSS_CONTEXT_ATTRIBUTE_MASK =
-  VSS_VOLSNAP_ATTR_PERSISTENT | VSS_VOLSNAP_ATTR_CLIENT_ACCESSIBLE | VSS_VOLSNAP_ATTR_NO_AUTO_RELEASE | VSS_VOLSNAP_ATTR_NO_WRITERS;
-/**
- * The snapshot contexts those flags make (VSS_SNAPSHOT_CONTEXT in the VSS API, not in
- * MS-SCMP): what Windows' Shadow Copies tab asks for is VSS_CTX_CLIENT_ACCESSIBLE.
- */
-export const VSS_CTX_BACKUP = 0x00000000;
-export const VSS_CTX_FILE_SHARE_BACKUP = VSS_VOLSNAP_ATTR_NO_WRITERS;
-export const VSS_CTX_NAS_ROLLBACK = VSS_VOLSNAP_ATTR_PERSISTENT | VSS_VOLSNAP_ATTR_NO_AUTO_RELEASE | VSS_VOLSNAP_ATTR_NO_WRITERS;
-export const VSS_CTX_APP_ROLLBACK = VSS_VOLSNAP_ATTR_PERSISTENT | VSS_VOLSNAP_ATTR_NO_AUTO_RELEASE;
-export const VSS_CTX_CLIENT_ACCESSIBLE = VSS_CONTEXT_ATTRIBUTE_MASK;
-export const VSS_CTX_CLIENT_ACCESSIBLE_WRITERS = VSS_VOLSNAP_ATTR_PERSISTENT | VSS_VOLSNAP_ATTR_CLIENT_ACCESSIBLE | VSS_VOLSNAP_ATTR_NO_AUTO_RELEASE;
-/** 0xffffffff as the LONG it travels in. */
-export const VSS_CTX_ALL = -1;
+// The attribute bits and the contexts made of them are the store's domain values too; they
+// are declared once there, below the wire layer, and travel from here under their spec names.
+export {
+  VSS_VOLSNAP_ATTR_PERSISTENT,
+  VSS_VOLSNAP_ATTR_NO_AUTORECOVERY,
+  VSS_VOLSNAP_ATTR_CLIENT_ACCESSIBLE,
+  VSS_VOLSNAP_ATTR_NO_AUTO_RELEASE,
+  VSS_VOLSNAP_ATTR_NO_WRITERS,
+  VSS_CONTEXT_ATTRIBUTE_MASK,
+  VSS_CTX_BACKUP,
+  VSS_CTX_FILE_SHARE_BACKUP,
+  VSS_CTX_NAS_ROLLBACK,
+  VSS_CTX_APP_ROLLBACK,
+  VSS_CTX_CLIENT_ACCESSIBLE,
+  VSS_CTX_CLIENT_ACCESSIBLE_WRITERS,
+  VSS_CTX_ALL,
+} from '../../store/vss.js';
 
 /** llMaximumDiffSpace values with a meaning in the VSS API (vss.h, not MS-SCMP). */
 export const VSS_ASSOC_NO_MAX_SPACE = -1n;
