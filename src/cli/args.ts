@@ -12,6 +12,7 @@ export interface ScmpdArgs {
   minAuthLevel: number | undefined;
   allowNtlmV1: boolean;
   objectPort: number;
+  hostModel: string | undefined;
 }
 
 export class UsageError extends Error {}
@@ -34,6 +35,8 @@ Options:
                      lowest level for DCOM activation and MS-SCMP: none | connect | call |
                      pkt | integrity | privacy (default: integrity)
   --allow-ntlmv1     accept NTLMv1 responses (refused by default, as on a hardened host)
+  --host-model FILE  the emulated host (JSON: host names, volumes, shadow copies, diff areas,
+                     accounts); default: the embedded default host
   -h, --help         show this help
 `;
 
@@ -44,7 +47,7 @@ function portOf(v: string, flag = '--port'): number {
 }
 
 export function parseArgs(argv: string[]): ScmpdArgs {
-  const out: ScmpdArgs = { listen: undefined, port: 135, logLevel: 'info', help: false, accounts: [], minAuthLevel: undefined, allowNtlmV1: false, objectPort: 0 };
+  const out: ScmpdArgs = { listen: undefined, port: 135, logLevel: 'info', help: false, accounts: [], minAuthLevel: undefined, allowNtlmV1: false, objectPort: 0, hostModel: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const eq = a.indexOf('=');
@@ -87,6 +90,9 @@ export function parseArgs(argv: string[]): ScmpdArgs {
         out.minAuthLevel = level;
         break;
       }
+      case '--host-model':
+        out.hostModel = value();
+        break;
       case '--allow-ntlmv1':
         out.allowNtlmV1 = true;
         break;

@@ -3,7 +3,11 @@ import { DEFAULT_LISTEN, startScmp, type ScmpServer } from '../app.js';
 import { ListenError } from '../dcerpc/server.js';
 import { createLogger } from '../log.js';
 import { USAGE, UsageError, parseArgs } from './args.js';
-import { DEFAULT_LAB_ACCOUNT, parseAccountSpec } from '../security/accounts.js';
+import { DEFAULT_LAB_ACCOUNT, parseAccountSpec, type Account } from '../security/accounts.js';
+import { NTOWFv1 } from '../security/ntlm/crypto.js';
+import { HostModelError, parseHostModel } from '../store/model-file.js';
+import { HostStore } from '../store/host-store.js';
+import { readFileSync } from 'node:fs';
 
 async function main(): Promise<number> {
   let args;
@@ -21,7 +25,26 @@ async function main(): Promise<number> {
     return 0;
   }
   const log = createLogger(args.logLevel);
-  let accounts = args.accounts;
+  // The host model is read and checked completely before anything listens: a malformed
+  // file never starts a half-configured server.
+  let store: HostStore | undefined;
+  let fileAccounts: Account[] = [];
+  if (args.hostModel) {
+    try {
+      const file = parseHostModel(readFileSync(args.hostModel, 'utf8'));
+      store = new HostStore(file.model);
+      fileAccounts = file.accounts.map((a) =>
+        a.ntHash ? parseAccountSpec(`${a.name}:nthash:${a.ntHash}:${a.role}`) : { ...parseAccountSpec(`${a.name}:x:${a.role}`), ntHash: NTOWFv1(a.password!) },
+      );
+    } catch (e) {
+      if (e instanceof HostModelError || e instanceof TypeError || (e as NodeJS.ErrnoException).code) {
+        process.stderr.write(`scmpd: host model ${args.hostModel}: ${(e as Error).message}\n`);
+        return 2;
+      }
+      throw e;
+    }
+  }
+  let accounts = [...fileAccounts, ...args.accounts];
   if (accounts.length === 0) {
     accounts = [parseAccountSpec(`${DEFAULT_LAB_ACCOUNT.name}:${DEFAULT_LAB_ACCOUNT.password}:admin`)];
     log.warn('no --account given: using the lab administrator account', {
@@ -30,7 +53,7 @@ async function main(): Promise<number> {
       hint: 'give --account NAME:PASSWORD:admin to replace it',
     });
   }
-  const common = { port: args.port, objectPort: args.objectPort, log, accounts, minAuthLevel: args.minAuthLevel, allowNtlmV1: args.allowNtlmV1 };
+  const common = { port: args.port, objectPort: args.objectPort, log, accounts, minAuthLevel: args.minAuthLevel, allowNtlmV1: args.allowNtlmV1, store };
   let server: ScmpServer;
   try {
     try {

@@ -34,7 +34,7 @@ function start(args: string[], prefix: string[] = []) {
 
 describe('argument parsing', () => {
   test('defaults and every flag', () => {
-    expect(parseArgs([])).toEqual({ listen: undefined, port: 135, logLevel: 'info', help: false, accounts: [], minAuthLevel: undefined, allowNtlmV1: false, objectPort: 0 });
+    expect(parseArgs([])).toEqual({ listen: undefined, port: 135, logLevel: 'info', help: false, accounts: [], minAuthLevel: undefined, allowNtlmV1: false, objectPort: 0, hostModel: undefined });
     expect(parseArgs(['--listen', '127.0.0.1', '--listen=::1,10.0.0.1', '--port', '1135', '--log-level=debug'])).toMatchObject({
       listen: ['127.0.0.1', '::1', '10.0.0.1'],
       port: 1135,
@@ -93,11 +93,38 @@ describe('scmpd', () => {
     }
   });
 
+  test('--host-model: a malformed file fails at start naming the field, and never listens', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { serializeHostModel } = await import('../../src/store/model-file.js');
+    const { defaultHostModel } = await import('../../src/store/default-host.js');
+    const dir = mkdtempSync(join(tmpdir(), 'scmp-model-'));
+    const f = JSON.parse(serializeHostModel(defaultHostModel()));
+    f.volumes[1].totalBytes = 'lots';
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify(f));
+    const bad = await start(['--listen', '127.0.0.1', '--port', '0', '--host-model', join(dir, 'bad.json')]).exited;
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/volumes\[1\]\.totalBytes: expected a whole number of bytes/);
+    expect(bad.stdout).toBe('');
+    // A good file serves, with the accounts it names.
+    f.volumes[1].totalBytes = '2199023255552';
+    f.accounts = [{ name: 'carol', password: 'Car0l!', role: 'admin' }];
+    writeFileSync(join(dir, 'good.json'), JSON.stringify(f));
+    const ok = start(['--listen', '127.0.0.1', '--port', '0', '--host-model', join(dir, 'good.json')]);
+    expect(await ok.ready).toMatch(/^scmpd ready/);
+    ok.child.kill('SIGTERM');
+    const r = await ok.exited;
+    expect(r.code).toBe(0);
+    // The file's account replaces the lab administrator.
+    expect(r.stderr).not.toMatch(/lab administrator/);
+  });
+
   test('--help prints every flag; a bad flag exits 2', async () => {
     const h = start(['--help']);
     const r = await h.exited;
     expect(r.code).toBe(0);
-    for (const flag of ['--listen', '--port', '--object-port', '--log-level', '--account', '--min-auth-level', '--allow-ntlmv1']) expect(r.stdout).toContain(flag);
+    for (const flag of ['--listen', '--port', '--object-port', '--log-level', '--account', '--min-auth-level', '--allow-ntlmv1', '--host-model']) expect(r.stdout).toContain(flag);
     const bad = await start(['--port', 'x']).exited;
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--port takes a number/);

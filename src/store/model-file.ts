@@ -1,0 +1,229 @@
+import { allocatedFor } from './diff-area-space.js';
+import { dateFromFiletime, filetimeFromDate } from './filetime.js';
+import { displayNameOf, type DiffArea, type FileSystem, type HostModel, type Provider, type Snapshot, type Volume } from './model.js';
+import { DEFAULT_STORE_SETTINGS, type StoreSettings } from './settings.js';
+import { SYSTEM_PROVIDER } from './default-host.js';
+import { SYSTEM_PROVIDER_CONTEXTS, VSS_SS_CREATED } from './vss.js';
+
+/**
+ * The host model file (JSON): what a tester writes to set the scene. Every value is
+ * checked with an error that names its field (`volumes[2].totalBytes: …`); sizes are byte
+ * counts given as numbers or decimal strings (JSON numbers lose precision past 2^53); times
+ * are ISO 8601. Derived values (display names, diff-area usage) are computed, not written.
+ */
+export class HostModelError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+    this.name = 'HostModelError';
+  }
+}
+
+export interface AccountEntry {
+  name: string;
+  password?: string;
+  ntHash?: string;
+  role: 'admin' | 'user';
+}
+
+export interface HostModelFile {
+  model: HostModel;
+  accounts: AccountEntry[];
+}
+
+type Json = unknown;
+
+function obj(v: Json, field: string): Record<string, Json> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new HostModelError(field, 'expected an object');
+  return v as Record<string, Json>;
+}
+
+function arr(v: Json, field: string): Json[] {
+  if (!Array.isArray(v)) throw new HostModelError(field, 'expected an array');
+  return v;
+}
+
+function str(v: Json, field: string, re?: RegExp, what?: string): string {
+  if (typeof v !== 'string' || v.length === 0) throw new HostModelError(field, 'expected a non-empty string');
+  if (re && !re.test(v)) throw new HostModelError(field, `expected ${what}, not "${v}"`);
+  return v;
+}
+
+function bytes(v: Json, field: string, allowMinusOne = false): bigint {
+  let b: bigint;
+  if (typeof v === 'number' && Number.isSafeInteger(v)) b = BigInt(v);
+  else if (typeof v === 'string' && /^-?\d+$/.test(v)) b = BigInt(v);
+  else throw new HostModelError(field, 'expected a whole number of bytes (a number or a decimal string)');
+  if (b < 0n && !(allowMinusOne && b === -1n)) throw new HostModelError(field, allowMinusOne ? 'expected bytes, or -1 for no limit' : 'expected a non-negative number of bytes');
+  return b;
+}
+
+function int(v: Json, field: string, min: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new HostModelError(field, `expected an integer ≥ ${min}`);
+  return v;
+}
+
+function keysOnly(o: Record<string, Json>, field: string, allowed: string[]): void {
+  for (const k of Object.keys(o)) if (!allowed.includes(k)) throw new HostModelError(`${field}.${k}`, 'unknown field');
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const FILE_SYSTEMS: FileSystem[] = ['NTFS', 'ReFS', 'FAT32'];
+
+/** Parses and checks a host model file; throws HostModelError naming the first bad field. */
+export function parseHostModel(text: string, settings: StoreSettings = DEFAULT_STORE_SETTINGS): HostModelFile {
+  let root: Json;
+  try {
+    root = JSON.parse(text);
+  } catch (e) {
+    throw new HostModelError('(file)', `not JSON: ${(e as Error).message}`);
+  }
+  const r = obj(root, '(file)');
+  keysOnly(r, '(root)', ['host', 'volumes', 'providers', 'snapshots', 'diffAreas', 'accounts']);
+  const h = obj(r.host, 'host');
+  keysOnly(h, 'host', ['fqdn', 'netbiosName']);
+  const host = { fqdn: str(h.fqdn, 'host.fqdn'), netbiosName: str(h.netbiosName, 'host.netbiosName', /^[A-Za-z0-9-]{1,15}$/, 'a NetBIOS name of 1 to 15 characters') };
+
+  const volumes: Volume[] = arr(r.volumes, 'volumes').map((x, i) => {
+    const f = `volumes[${i}]`;
+    const v = obj(x, f);
+    keysOnly(v, f, ['mountName', 'mountPoints', 'fileSystem', 'totalBytes', 'freeBytes', 'snapshotContexts', 'canHoldDiffArea']);
+    const mountName = str(v.mountName, `${f}.mountName`, /^\\\\\?\\Volume\{[0-9a-f-]{36}\}\\$/i, 'a volume mount name like \\\\?\\Volume{GUID}\\');
+    const mountPoints = v.mountPoints === undefined ? [] : arr(v.mountPoints, `${f}.mountPoints`).map((p, j) => str(p, `${f}.mountPoints[${j}]`, /^[a-z]:\\(?:[^\\]+\\)*$/i, 'a mount point like D:\\ or C:\\mnt\\data\\'));
+    const fileSystem = str(v.fileSystem, `${f}.fileSystem`) as FileSystem;
+    if (!FILE_SYSTEMS.includes(fileSystem)) throw new HostModelError(`${f}.fileSystem`, `expected one of ${FILE_SYSTEMS.join(', ')}`);
+    const totalBytes = bytes(v.totalBytes, `${f}.totalBytes`);
+    const freeBytes = bytes(v.freeBytes, `${f}.freeBytes`);
+    if (freeBytes > totalBytes) throw new HostModelError(`${f}.freeBytes`, 'exceeds totalBytes');
+    const snapshotContexts =
+      v.snapshotContexts === undefined
+        ? fileSystem === 'FAT32'
+          ? []
+          : [...SYSTEM_PROVIDER_CONTEXTS]
+        : arr(v.snapshotContexts, `${f}.snapshotContexts`).map((c, j) => {
+            const n = int(c, `${f}.snapshotContexts[${j}]`, 0);
+            if (!SYSTEM_PROVIDER_CONTEXTS.includes(n)) throw new HostModelError(`${f}.snapshotContexts[${j}]`, `${n} is not a shadow copy context`);
+            return n;
+          });
+    const canHoldDiffArea = v.canHoldDiffArea === undefined ? fileSystem === 'NTFS' : v.canHoldDiffArea === true;
+    return { mountName, mountPoints, displayName: displayNameOf(mountName, mountPoints), fileSystem, totalBytes, freeBytes, snapshotContexts, canHoldDiffArea };
+  });
+
+  const providers: Provider[] =
+    r.providers === undefined
+      ? [{ ...SYSTEM_PROVIDER }]
+      : arr(r.providers, 'providers').map((x, i) => {
+          const f = `providers[${i}]`;
+          const p = obj(x, f);
+          keysOnly(p, f, ['id', 'name', 'version', 'versionId', 'type', 'clsid']);
+          return {
+            id: str(p.id, `${f}.id`, GUID, 'a GUID').toLowerCase(),
+            name: str(p.name, `${f}.name`),
+            version: str(p.version, `${f}.version`),
+            versionId: str(p.versionId, `${f}.versionId`, GUID, 'a GUID').toLowerCase(),
+            type: int(p.type, `${f}.type`, 0),
+            clsid: str(p.clsid, `${f}.clsid`, GUID, 'a GUID').toLowerCase(),
+          };
+        });
+
+  const byName = new Map(volumes.map((v) => [v.mountName.toLowerCase(), v]));
+  const volumeRef = (v: Json, field: string) => {
+    const name = str(v, field);
+    const found = byName.get(name.toLowerCase());
+    if (!found) throw new HostModelError(field, `no volume with mount name ${name}`);
+    return found.mountName;
+  };
+
+  const snapshots: Snapshot[] = (r.snapshots === undefined ? [] : arr(r.snapshots, 'snapshots')).map((x, i) => {
+    const f = `snapshots[${i}]`;
+    const s = obj(x, f);
+    keysOnly(s, f, ['id', 'setId', 'countInSet', 'volume', 'deviceNumber', 'created', 'context', 'sizeBytes', 'providerId']);
+    const created = str(s.created, `${f}.created`);
+    const date = new Date(created);
+    if (Number.isNaN(date.getTime())) throw new HostModelError(`${f}.created`, 'expected an ISO 8601 time');
+    return {
+      id: str(s.id, `${f}.id`, GUID, 'a GUID').toLowerCase(),
+      setId: str(s.setId, `${f}.setId`, GUID, 'a GUID').toLowerCase(),
+      countInSet: s.countInSet === undefined ? 1 : int(s.countInSet, `${f}.countInSet`, 1),
+      originalVolume: volumeRef(s.volume, `${f}.volume`),
+      deviceObject: `\\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy${int(s.deviceNumber, `${f}.deviceNumber`, 1)}`,
+      originatingMachine: host.fqdn,
+      serviceMachine: host.fqdn,
+      creationTime: filetimeFromDate(date),
+      attributes: int(s.context, `${f}.context`, 0),
+      providerId: s.providerId === undefined ? providers[0]!.id : str(s.providerId, `${f}.providerId`, GUID, 'a GUID').toLowerCase(),
+      state: VSS_SS_CREATED,
+      sizeBytes: bytes(s.sizeBytes, `${f}.sizeBytes`),
+    };
+  });
+
+  const diffAreas: DiffArea[] = (r.diffAreas === undefined ? [] : arr(r.diffAreas, 'diffAreas')).map((x, i) => {
+    const f = `diffAreas[${i}]`;
+    const d = obj(x, f);
+    keysOnly(d, f, ['volume', 'diffAreaVolume', 'maximumBytes']);
+    const volume = volumeRef(d.volume, `${f}.volume`);
+    const maximumBytes = bytes(d.maximumBytes, `${f}.maximumBytes`, true);
+    const copies = snapshots.filter((s) => s.originalVolume === volume);
+    const usedBytes = copies.reduce((a, s) => a + s.sizeBytes, 0n);
+    return {
+      volume,
+      diffAreaVolume: volumeRef(d.diffAreaVolume, `${f}.diffAreaVolume`),
+      maximumBytes,
+      usedBytes,
+      allocatedBytes: allocatedFor(usedBytes, copies.length, maximumBytes, settings),
+    };
+  });
+
+  const accounts: AccountEntry[] = (r.accounts === undefined ? [] : arr(r.accounts, 'accounts')).map((x, i) => {
+    const f = `accounts[${i}]`;
+    const a = obj(x, f);
+    keysOnly(a, f, ['name', 'password', 'ntHash', 'role']);
+    const role = a.role === undefined ? 'user' : a.role;
+    if (role !== 'admin' && role !== 'user') throw new HostModelError(`${f}.role`, 'expected "admin" or "user"');
+    if ((a.password === undefined) === (a.ntHash === undefined)) throw new HostModelError(f, 'give exactly one of password and ntHash');
+    return {
+      name: str(a.name, `${f}.name`),
+      ...(a.password !== undefined ? { password: typeof a.password === 'string' ? a.password : str(a.password, `${f}.password`) } : {}),
+      ...(a.ntHash !== undefined ? { ntHash: str(a.ntHash, `${f}.ntHash`, /^[0-9a-f]{32}$/i, '32 hex digits') } : {}),
+      role,
+    };
+  });
+
+  return { model: { host, volumes, providers, snapshots, diffAreas }, accounts };
+}
+
+/** The model as a host model file (the inverse of parseHostModel, accounts aside). */
+export function serializeHostModel(m: HostModel): string {
+  const deviceNumber = (d: string) => Number(d.slice(d.lastIndexOf('Copy') + 4));
+  return JSON.stringify(
+    {
+      host: m.host,
+      volumes: m.volumes.map((v) => ({
+        mountName: v.mountName,
+        mountPoints: v.mountPoints,
+        fileSystem: v.fileSystem,
+        totalBytes: v.totalBytes.toString(),
+        freeBytes: v.freeBytes.toString(),
+        snapshotContexts: v.snapshotContexts,
+        canHoldDiffArea: v.canHoldDiffArea,
+      })),
+      providers: m.providers,
+      snapshots: m.snapshots.map((s) => ({
+        id: s.id,
+        setId: s.setId,
+        countInSet: s.countInSet,
+        volume: s.originalVolume,
+        deviceNumber: deviceNumber(s.deviceObject),
+        created: dateFromFiletime(s.creationTime).toISOString(),
+        context: s.attributes,
+        sizeBytes: s.sizeBytes.toString(),
+        providerId: s.providerId,
+      })),
+      diffAreas: m.diffAreas.map((d) => ({ volume: d.volume, diffAreaVolume: d.diffAreaVolume, maximumBytes: d.maximumBytes.toString() })),
+    },
+    null,
+    2,
+  );
+}
