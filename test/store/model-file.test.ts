@@ -64,3 +64,10 @@ describe('host model file', () => {
     });
   }
 });
+
+test('fixtures/default-host.json is the embedded default host in the file format', async () => {
+  const { readFileSync } = await import('node:fs');
+  const file = parseHostModel(readFileSync(new URL('../../fixtures/default-host.json', import.meta.url), 'utf8'));
+  expect(file.model).toEqual(defaultHostModel());
+  expect(file.accounts).toEqual([{ name: 'Administrator', password: 'Scmp-Lab-2026!', role: 'admin' }]);
+});
