@@ -2,12 +2,12 @@ import { AuthRejected, type AuthStep, type ClientSecurityContext, type RpcIdenti
 import { AUTH_TYPE, BIND_NAK_REASON } from '../../dcerpc/constants.js';
 import { NtlmClientContext, type NtlmCredentials } from './client.js';
 import { NtlmPduProtection } from './protection.js';
+import { NtlmSessionProtected } from './session-protected.js';
 import { NtlmAuthError, NtlmServerContext, type NtlmServerOptions } from './server.js';
 
 /** NTLMSSP (auth type 10) as a DCE/RPC security context: NEGOTIATE in bind, AUTHENTICATE in auth3. */
-export class NtlmRpcServerContext implements ServerSecurityContext {
+export class NtlmRpcServerContext extends NtlmSessionProtected implements ServerSecurityContext {
   readonly authType: number = AUTH_TYPE.winnt;
-  readonly signatureSize = 16;
   identity: RpcIdentity | undefined;
   /** The AUTHENTICATE carried a MIC (SPNEGO then insists on a mechListMIC). */
   micPresent = false;
@@ -16,6 +16,7 @@ export class NtlmRpcServerContext implements ServerSecurityContext {
   private legs = 0;
 
   constructor(opts: NtlmServerOptions) {
+    super();
     this.ntlm = new NtlmServerContext(opts);
   }
 
@@ -38,23 +39,13 @@ export class NtlmRpcServerContext implements ServerSecurityContext {
     return this.protection;
   }
 
-  canProtect(level: number): boolean {
-    return this.protection?.canProtect(level) ?? false;
-  }
 
-  verify(level: number, pdu: Buffer, bodyStart: number, bodyEnd: number, sigAt: number): boolean {
-    return this.protection?.verify(level, pdu, bodyStart, bodyEnd, sigAt) ?? false;
-  }
 
-  protect(level: number, pdu: Buffer, bodyStart: number, bodyEnd: number, sigAt: number): void {
-    this.protection!.protect(level, pdu, bodyStart, bodyEnd, sigAt);
-  }
 }
 
 /** The client side: NEGOTIATE, then AUTHENTICATE sent in rpc_auth_3. */
-export class NtlmRpcClientContext implements ClientSecurityContext {
+export class NtlmRpcClientContext extends NtlmSessionProtected implements ClientSecurityContext {
   readonly authType: number = AUTH_TYPE.winnt;
-  readonly signatureSize = 16;
   readonly ntlm: NtlmClientContext;
   private protection: NtlmPduProtection | undefined;
 
@@ -63,6 +54,7 @@ export class NtlmRpcClientContext implements ClientSecurityContext {
     flags?: number,
     private readonly opts: { corruptMic?: boolean } = {},
   ) {
+    super();
     this.ntlm = new NtlmClientContext(creds, flags);
   }
 
@@ -78,15 +70,6 @@ export class NtlmRpcClientContext implements ClientSecurityContext {
     return { token, done: true, via: 'auth3' };
   }
 
-  canProtect(level: number): boolean {
-    return this.protection?.canProtect(level) ?? false;
-  }
 
-  verify(level: number, pdu: Buffer, bodyStart: number, bodyEnd: number, sigAt: number): boolean {
-    return this.protection?.verify(level, pdu, bodyStart, bodyEnd, sigAt) ?? false;
-  }
 
-  protect(level: number, pdu: Buffer, bodyStart: number, bodyEnd: number, sigAt: number): void {
-    this.protection!.protect(level, pdu, bodyStart, bodyEnd, sigAt);
-  }
 }

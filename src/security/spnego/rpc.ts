@@ -2,6 +2,7 @@ import { AuthRejected, type AuthStep, type ClientSecurityContext, type RpcIdenti
 import { AUTH_TYPE, BIND_NAK_REASON } from '../../dcerpc/constants.js';
 import type { NtlmCredentials } from '../ntlm/client.js';
 import type { NtlmPduProtection } from '../ntlm/protection.js';
+import { NtlmSessionProtected } from '../ntlm/session-protected.js';
 import { NtlmRpcClientContext, NtlmRpcServerContext } from '../ntlm/rpc.js';
 import type { RpcSecurity, SecuritySettings } from '../provider.js';
 import { SpnegoError } from './error.js';
@@ -14,9 +15,8 @@ import { NEG_STATE, OID_NTLMSSP, decodeNegotiationToken, encodeMechTypeList, enc
  * (accept-completed with our mechListMIC). Kerberos is not offered: a client proposing
  * only Kerberos gets negState reject.
  */
-export class SpnegoRpcServerContext implements ServerSecurityContext {
+export class SpnegoRpcServerContext extends NtlmSessionProtected implements ServerSecurityContext {
   readonly authType: number = AUTH_TYPE.gss_negotiate;
-  readonly signatureSize = 16;
   private readonly ntlm: NtlmRpcServerContext;
   private mechTypesDer: Buffer | undefined;
   /** NTLM was not the client's first choice: its optimistic token was for another mechanism. */
@@ -24,12 +24,17 @@ export class SpnegoRpcServerContext implements ServerSecurityContext {
   private state: 'init' | 'challenged' | 'done' | 'rejected' = 'init';
 
   constructor(settings: SecuritySettings) {
+    super();
     this.ntlm = new NtlmRpcServerContext({
       host: settings.host,
       accounts: settings.accounts,
       allowNtlmV1: settings.allowNtlmV1,
       allowAnonymous: settings.allowAnonymous,
     });
+  }
+
+  get session(): NtlmPduProtection | undefined {
+    return this.ntlm.session;
   }
 
   get identity(): RpcIdentity | undefined {
@@ -88,17 +93,8 @@ export class SpnegoRpcServerContext implements ServerSecurityContext {
     return { token: encodeNegTokenResp({ negState: NEG_STATE.accept_completed, mechListMIC: ours }), done: true };
   }
 
-  canProtect(level: number): boolean {
-    return this.ntlm.canProtect(level);
-  }
 
-  verify(level: number, pdu: Buffer, bodyStart: number, bodyEnd: number, sigAt: number): boolean {
-    return this.ntlm.verify(level, pdu, bodyStart, bodyEnd, sigAt);
-  }
 
-  protect(level: number, pdu: Buffer, bodyStart: number, bodyEnd: number, sigAt: number): void {
-    this.ntlm.protect(level, pdu, bodyStart, bodyEnd, sigAt);
-  }
 }
 
 /** Registers SPNEGO with a security provider. */
@@ -107,14 +103,14 @@ export function installSpnego(sec: RpcSecurity): void {
 }
 
 /** The client side, offering NTLM (and, for tests, whatever mechanism list is given). */
-export class SpnegoRpcClientContext implements ClientSecurityContext {
+export class SpnegoRpcClientContext extends NtlmSessionProtected implements ClientSecurityContext {
   readonly authType: number = AUTH_TYPE.gss_negotiate;
-  readonly signatureSize = 16;
   private readonly ntlm: NtlmRpcClientContext;
   private readonly mechTypes: string[];
   private legs = 0;
 
   constructor(creds: NtlmCredentials, opts: { mechTypes?: string[]; sendMic?: boolean; flags?: number } = {}) {
+    super();
     this.ntlm = new NtlmRpcClientContext(creds, opts.flags);
     this.mechTypes = opts.mechTypes ?? [OID_NTLMSSP];
     this.sendMic = opts.sendMic ?? true;
@@ -149,15 +145,6 @@ export class SpnegoRpcClientContext implements ClientSecurityContext {
     return this.ntlm.session;
   }
 
-  canProtect(level: number): boolean {
-    return this.ntlm.canProtect(level);
-  }
 
-  verify(level: number, pdu: Buffer, bodyStart: number, bodyEnd: number, sigAt: number): boolean {
-    return this.ntlm.verify(level, pdu, bodyStart, bodyEnd, sigAt);
-  }
 
-  protect(level: number, pdu: Buffer, bodyStart: number, bodyEnd: number, sigAt: number): void {
-    this.ntlm.protect(level, pdu, bodyStart, bodyEnd, sigAt);
-  }
 }
