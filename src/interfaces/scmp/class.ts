@@ -6,8 +6,8 @@ export const CLSID_ShadowCopyProvider = '0b5a2c52-3eb9-470a-96e2-6c6d4570e40f';
 export { IID_IVssSnapshotMgmt };
 
 /**
- * The shadow-copy management object: it answers IUnknown and IVssSnapshotMgmt. What its
- * methods do over the host's store is the MS-SCMP issue's work.
+ * The shadow-copy management object: it answers IUnknown and IVssSnapshotMgmt, whose
+ * methods (src/interfaces/scmp/server.ts) work over the host's store.
  */
 export const ShadowCopyProviderClass: ComClass = {
   clsid: CLSID_ShadowCopyProvider,
