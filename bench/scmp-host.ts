@@ -49,7 +49,7 @@ const snapshots = vols.flatMap((v) =>
 const used = size * BigInt(perVolume);
 const diffAreas = vols.map((v) => ({ volume: v.mountName, diffAreaVolume: v.mountName, maximumBytes: -1n, usedBytes: used, allocatedBytes: used }));
 const store = new HostStore(
-  { host: base.host, volumes: vols, providers: base.providers, snapshots, diffAreas },
+  { host: base.host, volumes: vols, providers: base.providers, snapshots, diffAreas, writers: [] },
   { settings: { maxSnapshotsPerVolume: Math.max(perVolume, 64) } },
 );
 const account = process.argv[4] ?? 'bench:Bench-Pass-1:admin';

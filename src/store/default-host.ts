@@ -14,6 +14,7 @@
  */
 import { allocatedFor } from './diff-area-space.js';
 import { filetimeFromDate } from './filetime.js';
+import type { Writer, WriterComponent, WriterFileSet } from './writers.js';
 import { displayNameOf, type DiffArea, type HostModel, type Provider, type Snapshot, type Volume } from './model.js';
 import { DEFAULT_STORE_SETTINGS } from './settings.js';
 import { SYSTEM_PROVIDER_CONTEXTS, VSS_CTX_APP_ROLLBACK, VSS_CTX_CLIENT_ACCESSIBLE, VSS_PROV_SYSTEM, VSS_SS_CREATED, VSS_SYSTEM_PROVIDER_ID } from './vss.js';
@@ -129,5 +130,64 @@ export function defaultHostModel(): HostModel {
     providers: [{ ...SYSTEM_PROVIDER }],
     snapshots,
     diffAreas: [diffArea(V.data, V.archive, 200n * GiB, snapshots), diffArea(V.system, V.system, -1n, snapshots)],
+    writers: defaultWriters(),
   };
+}
+
+/** Writer class ids (as `vssadmin list writers` prints them) and this host's instance ids. */
+export const DEFAULT_WRITERS = {
+  system: { id: 'e8132975-6f93-4464-a53e-1050253ae220', instanceId: '3f6d1a2b-6c1e-4a57-9d42-1c0e8d3b7a11' },
+  registry: { id: 'afbab4a2-367d-4d15-a586-71dbb18f8485', instanceId: '5d0b7e39-2a64-47f1-8c35-96f04e2b1d22' },
+  sql: { id: 'a65faa63-5ea8-4ebc-9dbd-a0c4db26912a', instanceId: 'b2c4e6f8-0a1c-4e3f-a5b7-c9d1e3f5a733' },
+  exchange: { id: '76fe1ac4-15f7-4bcd-987e-8e1acb462fb7', instanceId: 'd4e6f8a0-2c4e-4f61-8a3c-5e7f9b1d3f44' },
+} as const;
+
+const files = (path: string, filespec: string, recursive = false) => ({ path, filespec, recursive });
+
+/**
+ * The writers of a Windows file server with SQL Server and Exchange 2007 in the lab: the
+ * system and registry writers' mandatory components; SQL Server's databases, each
+ * selectable, with backup stamps set in PostSnapshot as the SQL writer does for
+ * differential backups; and Exchange's storage groups, selectable for backup, whose
+ * databases are selectable only for restore: the textbook component sets.
+ */
+export function defaultWriters(): Writer[] {
+  const W = DEFAULT_WRITERS;
+  const fg = (logicalPath: string, name: string, caption: string, selectable: boolean, selectableForRestore: boolean, fileSets: WriterFileSet[]): WriterComponent => ({
+    logicalPath,
+    name,
+    type: 'filegroup',
+    caption,
+    selectable,
+    selectableForRestore,
+    files: fileSets,
+  });
+  const db = (logicalPath: string, name: string, selectable: boolean, selectableForRestore: boolean, fileSets: WriterFileSet[]): WriterComponent => ({
+    ...fg(logicalPath, name, name, selectable, selectableForRestore, fileSets),
+    type: 'database',
+  });
+  const sg = 'Microsoft Exchange Server\\Microsoft Information Store\\FILESRV01';
+  return [
+    { ...W.system, name: 'System Writer', components: [fg('', 'System Files', 'System Files', false, false, [files('C:\\Windows\\System32', '*.*', true)])], script: [] },
+    { ...W.registry, name: 'Registry Writer', components: [fg('', 'Registry', 'Registry', false, false, [files('C:\\Windows\\System32\\config', '*')])], script: [] },
+    {
+      ...W.sql,
+      name: 'SqlServerWriter',
+      components: [
+        db('FILESRV01', 'master', true, true, [files('C:\\Program Files\\Microsoft SQL Server\\MSSQL\\DATA', 'master.mdf'), files('C:\\Program Files\\Microsoft SQL Server\\MSSQL\\DATA', 'mastlog.ldf')]),
+        db('FILESRV01', 'Sales', true, true, [files('D:\\SQL\\Data', 'Sales.mdf'), files('D:\\SQL\\Logs', 'Sales_log.ldf')]),
+      ],
+      script: [{ on: 'PostSnapshot', setBackupStamp: 'LSN:00000041:00000150:0001' }],
+    },
+    {
+      ...W.exchange,
+      name: 'Microsoft Exchange Writer',
+      components: [
+        fg(sg, 'First Storage Group', 'First Storage Group', true, false, [files('D:\\Exchange\\First Storage Group', 'E00*.log')]),
+        db(`${sg}\\First Storage Group`, 'Mailbox Database', false, true, [files('D:\\Exchange\\First Storage Group', 'Mailbox Database.edb')]),
+        db(`${sg}\\First Storage Group`, 'Public Folder Database', false, true, [files('D:\\Exchange\\First Storage Group', 'Public Folder Database.edb')]),
+      ],
+      script: [],
+    },
+  ];
 }

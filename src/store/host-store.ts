@@ -40,6 +40,7 @@ import {
   type Volume,
 } from './model.js';
 import { nameKey, volumeKeys } from './names.js';
+import { cloneWriter, type Writer } from './writers.js';
 import { DEFAULT_STORE_SETTINGS, type StoreSettings } from './settings.js';
 import { validateModel, validateSettings } from './validate.js';
 import { GUID_NULL, isQueryContext, VSS_CTX_ALL, VSS_SS_CREATED, VSS_SYSTEM_PROVIDER_ID } from './vss.js';
@@ -86,6 +87,7 @@ export class HostStore {
   private readonly volumeList: Mutable<Volume>[];
   private readonly volumeByKey = new Map<string, Mutable<Volume>>();
   private readonly providerList: Provider[];
+  private readonly writerList: Writer[];
   private snapshotList: Snapshot[];
   private diffAreaList: Mutable<DiffArea>[];
   private nextDeviceNumber: number;
@@ -101,6 +103,7 @@ export class HostStore {
     this.volumeList = m.volumes.map((v) => ({ ...v }));
     for (const v of this.volumeList) for (const k of volumeKeys(v)) this.volumeByKey.set(k, v);
     this.providerList = [...m.providers];
+    this.writerList = [...m.writers];
     this.snapshotList = [...m.snapshots];
     this.diffAreaList = m.diffAreas.map((d) => ({ ...d }));
     this.nextDeviceNumber = 1 + Math.max(0, ...m.snapshots.map((s) => Number(s.deviceObject.slice(DEVICE_PREFIX.length))));
@@ -144,6 +147,10 @@ export class HostStore {
     return oldestFirst(this.snapshotList).map(cloneSnapshot);
   }
 
+  writers(): Writer[] {
+    return this.writerList.map(cloneWriter);
+  }
+
   diffAreas(): DiffArea[] {
     return this.diffAreaList.map(cloneDiffArea);
   }
@@ -156,6 +163,7 @@ export class HostStore {
       providers: this.providerList,
       snapshots: this.snapshotList,
       diffAreas: this.diffAreaList,
+      writers: this.writerList,
     });
   }
 

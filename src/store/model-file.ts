@@ -4,6 +4,8 @@ import { displayNameOf, type DiffArea, type FileSystem, type HostModel, type Pro
 import { DEFAULT_STORE_SETTINGS, type StoreSettings } from './settings.js';
 import { SYSTEM_PROVIDER } from './default-host.js';
 import { SYSTEM_PROVIDER_CONTEXTS, VSS_SS_CREATED } from './vss.js';
+import { WRITER_FAILURES } from './requester/hresults.js';
+import { fullPathOf, WRITER_EVENTS, type ComponentType, type Writer, type WriterAction, type WriterComponent, type WriterEvent } from './writers.js';
 
 /**
  * The host model file (JSON): what a tester writes to set the scene. Every value is
@@ -81,7 +83,7 @@ export function parseHostModel(text: string, settings: StoreSettings = DEFAULT_S
     throw new HostModelError('(file)', `not JSON: ${(e as Error).message}`);
   }
   const r = obj(root, '(file)');
-  keysOnly(r, '(root)', ['host', 'volumes', 'providers', 'snapshots', 'diffAreas', 'accounts']);
+  keysOnly(r, '(root)', ['host', 'volumes', 'providers', 'snapshots', 'diffAreas', 'writers', 'accounts']);
   const h = obj(r.host, 'host');
   keysOnly(h, 'host', ['fqdn', 'netbiosName']);
   const host = { fqdn: str(h.fqdn, 'host.fqdn'), netbiosName: str(h.netbiosName, 'host.netbiosName', /^[A-Za-z0-9-]{1,15}$/, 'a NetBIOS name of 1 to 15 characters') };
@@ -176,6 +178,13 @@ export function parseHostModel(text: string, settings: StoreSettings = DEFAULT_S
     };
   });
 
+  const writers = (r.writers === undefined ? [] : arr(r.writers, 'writers')).map((x, i) => parseWriter(x, `writers[${i}]`));
+  const instances = new Set<string>();
+  writers.forEach((w, i) => {
+    if (instances.has(w.instanceId)) throw new HostModelError(`writers[${i}].instanceId`, `${w.instanceId} is another writer's instance too`);
+    instances.add(w.instanceId);
+  });
+
   const accounts: AccountEntry[] = (r.accounts === undefined ? [] : arr(r.accounts, 'accounts')).map((x, i) => {
     const f = `accounts[${i}]`;
     const a = obj(x, f);
@@ -191,7 +200,81 @@ export function parseHostModel(text: string, settings: StoreSettings = DEFAULT_S
     };
   });
 
-  return { model: { host, volumes, providers, snapshots, diffAreas }, accounts };
+  return { model: { host, volumes, providers, snapshots, diffAreas, writers }, accounts };
+}
+
+function bool(v: Json, field: string, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'boolean') throw new HostModelError(field, 'expected true or false');
+  return v;
+}
+
+function parseWriter(x: Json, f: string): Writer {
+  const w = obj(x, f);
+  keysOnly(w, f, ['id', 'instanceId', 'name', 'components', 'script']);
+  const paths = new Set<string>();
+  const components = arr(w.components, `${f}.components`).map((y, j): WriterComponent => {
+    const cf = `${f}.components[${j}]`;
+    const c = obj(y, cf);
+    keysOnly(c, cf, ['logicalPath', 'name', 'type', 'caption', 'selectable', 'selectableForRestore', 'files']);
+    const logicalPath = c.logicalPath === undefined || c.logicalPath === '' ? '' : str(c.logicalPath, `${cf}.logicalPath`, /^[^\\](?:.*[^\\])?$/, 'a logical path without a leading or trailing backslash');
+    const name = str(c.name, `${cf}.name`, /^[^\\]+$/, 'a name without a backslash');
+    const type = str(c.type, `${cf}.type`) as ComponentType;
+    if (type !== 'database' && type !== 'filegroup') throw new HostModelError(`${cf}.type`, 'expected "database" or "filegroup"');
+    const key = fullPathOf({ logicalPath, name }).toLowerCase();
+    if (paths.has(key)) throw new HostModelError(cf, `another component of this writer is ${fullPathOf({ logicalPath, name })} too`);
+    paths.add(key);
+    const files = (c.files === undefined ? [] : arr(c.files, `${cf}.files`)).map((z, k) => {
+      const ff = `${cf}.files[${k}]`;
+      const fs = obj(z, ff);
+      keysOnly(fs, ff, ['path', 'filespec', 'recursive']);
+      return { path: str(fs.path, `${ff}.path`), filespec: str(fs.filespec, `${ff}.filespec`), recursive: bool(fs.recursive, `${ff}.recursive`, false) };
+    });
+    return {
+      logicalPath,
+      name,
+      type,
+      caption: c.caption === undefined ? name : str(c.caption, `${cf}.caption`),
+      selectable: bool(c.selectable, `${cf}.selectable`, false),
+      selectableForRestore: bool(c.selectableForRestore, `${cf}.selectableForRestore`, false),
+      files,
+    };
+  });
+  const script = (w.script === undefined ? [] : arr(w.script, `${f}.script`)).map((y, j): WriterAction => {
+    const sf = `${f}.script[${j}]`;
+    const a = obj(y, sf);
+    keysOnly(a, sf, ['on', 'veto', 'setBackupStamp', 'setFailureMessage']);
+    const on = str(a.on, `${sf}.on`) as WriterEvent;
+    if (!WRITER_EVENTS.includes(on)) throw new HostModelError(`${sf}.on`, `expected one of ${WRITER_EVENTS.join(', ')}`);
+    const actions = ['veto', 'setBackupStamp', 'setFailureMessage'].filter((k) => a[k] !== undefined);
+    if (actions.length !== 1) throw new HostModelError(sf, 'give exactly one of veto, setBackupStamp and setFailureMessage');
+    if (a.veto !== undefined) {
+      const name = str(a.veto, `${sf}.veto`);
+      const hr = WRITER_FAILURES[name];
+      if (hr === undefined) throw new HostModelError(`${sf}.veto`, `expected one of ${Object.keys(WRITER_FAILURES).join(', ')}`);
+      return { on, veto: hr };
+    }
+    if (a.setBackupStamp !== undefined) return { on, setBackupStamp: str(a.setBackupStamp, `${sf}.setBackupStamp`) };
+    return { on, setFailureMessage: str(a.setFailureMessage, `${sf}.setFailureMessage`) };
+  });
+  return {
+    id: str(w.id, `${f}.id`, GUID, 'a GUID').toLowerCase(),
+    instanceId: str(w.instanceId, `${f}.instanceId`, GUID, 'a GUID').toLowerCase(),
+    name: str(w.name, `${f}.name`),
+    components,
+    script,
+  };
+}
+
+function serializeWriter(w: Writer): Json {
+  const failureName = (hr: number) => Object.entries(WRITER_FAILURES).find(([, v]) => v === hr)![0];
+  return {
+    id: w.id,
+    instanceId: w.instanceId,
+    name: w.name,
+    components: w.components.map((c) => ({ ...c, files: c.files.map((x) => ({ ...x })) })),
+    script: w.script.map((a) => ('veto' in a ? { on: a.on, veto: failureName(a.veto) } : { ...a })),
+  };
 }
 
 /** The model as a host model file (the inverse of parseHostModel, accounts aside). */
@@ -222,6 +305,7 @@ export function serializeHostModel(m: HostModel): string {
         providerId: s.providerId,
       })),
       diffAreas: m.diffAreas.map((d) => ({ volume: d.volume, diffAreaVolume: d.diffAreaVolume, maximumBytes: d.maximumBytes.toString() })),
+      writers: m.writers.map(serializeWriter),
     },
     null,
     2,

@@ -4,6 +4,7 @@
  * (`\\?\Volume{GUID}\`); the other forms a client may send are resolved by the store.
  */
 import type { Guid } from './vss.js';
+import { cloneWriter, type Writer } from './writers.js';
 
 export type { Guid } from './vss.js';
 
@@ -82,6 +83,8 @@ export interface HostModel {
   readonly providers: readonly Provider[];
   readonly snapshots: readonly Snapshot[];
   readonly diffAreas: readonly DiffArea[];
+  /** The writers a requester session gathers metadata from and raises events on. */
+  readonly writers: readonly Writer[];
 }
 
 /** MS-SCMP 2.2.3.7: a volume's display name is a mount point, else its mount name. */
@@ -102,5 +105,6 @@ export function cloneModel(m: HostModel): HostModel {
     providers: m.providers.map(cloneProvider),
     snapshots: m.snapshots.map(cloneSnapshot),
     diffAreas: m.diffAreas.map(cloneDiffArea),
+    writers: m.writers.map(cloneWriter),
   };
 }

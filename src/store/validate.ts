@@ -7,6 +7,8 @@ import { withinMaximum } from './diff-area-space.js';
 import { displayNameOf, type HostModel } from './model.js';
 import { MOUNT_NAME_RE, MOUNT_POINT_RE, nameKey } from './names.js';
 import type { StoreSettings } from './settings.js';
+import { fullPathOf } from './writers.js';
+import { WRITER_FAILURES } from './requester/hresults.js';
 import { VSS_CTX_ALL, VSS_SS_CREATED, isQueryContext } from './vss.js';
 
 const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -75,4 +77,20 @@ export function validateModel(m: HostModel, s: StoreSettings): void {
     check(d.usedBytes <= d.allocatedBytes && withinMaximum(d.allocatedBytes, d.maximumBytes), `diff area of ${d.volume}: used ≤ allocated ≤ maximum`);
   }
   for (const snap of m.snapshots) check(associated.has(snap.originalVolume), `snapshot ${snap.id}: its volume has no diff area`);
+
+  const instances = new Set<string>();
+  for (const w of m.writers) {
+    check(GUID_RE.test(w.id) && GUID_RE.test(w.instanceId), `writer ${w.name}: GUIDs`);
+    check(!instances.has(w.instanceId.toLowerCase()), `writer instance ${w.instanceId} appears twice`);
+    instances.add(w.instanceId.toLowerCase());
+    const paths = new Set<string>();
+    for (const c of w.components) {
+      check(c.name.length > 0 && !c.name.includes('\\'), `writer ${w.name}: component name ${JSON.stringify(c.name)}`);
+      check(!c.logicalPath.startsWith('\\') && !c.logicalPath.endsWith('\\'), `writer ${w.name}: logical path ${JSON.stringify(c.logicalPath)}`);
+      const key = fullPathOf(c).toLowerCase();
+      check(!paths.has(key), `writer ${w.name}: component ${fullPathOf(c)} appears twice`);
+      paths.add(key);
+    }
+    for (const a of w.script) check(!('veto' in a) || Object.values(WRITER_FAILURES).includes(a.veto), `writer ${w.name}: a veto needs a VSS_E_WRITERERROR_* HRESULT`);
+  }
 }
