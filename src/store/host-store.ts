@@ -43,7 +43,10 @@ import { nameKey, volumeKeys } from './names.js';
 import { cloneWriter, type Writer } from './writers.js';
 import { DEFAULT_STORE_SETTINGS, type StoreSettings } from './settings.js';
 import { validateModel, validateSettings } from './validate.js';
-import { GUID_NULL, isQueryContext, VSS_CTX_ALL, VSS_SS_CREATED, VSS_SYSTEM_PROVIDER_ID } from './vss.js';
+import { GUID_NULL, isQueryContext, VSS_CTX_ALL, VSS_SS_CREATED, VSS_SYSTEM_PROVIDER_ID, VSS_VOLSNAP_ATTR_IMPORTED, VSS_VOLSNAP_ATTR_TRANSPORTABLE } from './vss.js';
+
+/** The attribute bits a shadow copy may have beyond those of its context. */
+export const TRANSPORT_ATTRIBUTES = VSS_VOLSNAP_ATTR_TRANSPORTABLE | VSS_VOLSNAP_ATTR_IMPORTED;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -62,6 +65,10 @@ export interface NewSnapshot {
   creationTime?: bigint;
   /** Defaults to the system provider. */
   providerId?: Guid;
+  /** VSS_VOLSNAP_ATTR_TRANSPORTABLE and VSS_VOLSNAP_ATTR_IMPORTED, beside the context's bits. */
+  extraAttributes?: number;
+  /** An imported shadow copy keeps the machine that made it; others are this host's. */
+  originatingMachine?: string;
 }
 
 export interface HostStoreOptions {
@@ -91,6 +98,7 @@ export class HostStore {
   private snapshotList: Snapshot[];
   private diffAreaList: Mutable<DiffArea>[];
   private nextDeviceNumber: number;
+  private changeDepth = 0;
   private readonly newGuid: () => Guid;
   private readonly now: () => bigint;
 
@@ -225,6 +233,10 @@ export class HostStore {
    * the association rules. The maximum is -1 (no limit) or at least minDiffAreaBytes.
    */
   addDiffArea(volumeName: string | null, diffAreaVolumeName: string | null, maximumBytes: bigint): DiffArea {
+    return this.atomically(() => this.addDiffAreaNow(volumeName, diffAreaVolumeName, maximumBytes));
+  }
+
+  private addDiffAreaNow(volumeName: string | null, diffAreaVolumeName: string | null, maximumBytes: bigint): DiffArea {
     const v = this.volumeNamed(volumeName, 'pwszVolumeName');
     if (v.snapshotContexts.length === 0) refuse(VSS_E_VOLUME_NOT_SUPPORTED, `${v.displayName} does not support shadow copies`);
     const storage = this.volumeNamed(diffAreaVolumeName, 'pwszDiffAreaVolumeName');
@@ -249,6 +261,10 @@ export class HostStore {
    * shadow copies it deleted, oldest first.
    */
   changeDiffAreaMaximumSize(volumeName: string | null, diffAreaVolumeName: string | null, maximumBytes: bigint): Snapshot[] {
+    return this.atomically(() => this.changeDiffAreaMaximumSizeNow(volumeName, diffAreaVolumeName, maximumBytes));
+  }
+
+  private changeDiffAreaMaximumSizeNow(volumeName: string | null, diffAreaVolumeName: string | null, maximumBytes: bigint): Snapshot[] {
     if (volumeName === null) refuse(E_INVALIDARG, 'pwszVolumeName is NULL');
     if (diffAreaVolumeName === null) refuse(E_INVALIDARG, 'pwszDiffAreaVolumeName is NULL');
     if (maximumBytes < NO_LIMIT) refuse(E_INVALIDARG, `llMaximumDiffSpace ${maximumBytes} is negative`);
@@ -295,12 +311,19 @@ export class HostStore {
    * number (maxSnapshotsPerVolume).
    */
   addSnapshot(spec: NewSnapshot): Snapshot {
+    return this.atomically(() => this.addSnapshotNow(spec));
+  }
+
+  private addSnapshotNow(spec: NewSnapshot): Snapshot {
     const v = this.volumeNamed(spec.volume, 'volume');
     const providerId = spec.providerId ?? VSS_SYSTEM_PROVIDER_ID;
     if (providerId.toLowerCase() === GUID_NULL) refuse(E_INVALIDARG, 'provider is GUID_NULL');
     const provider = this.registeredProvider(providerId);
     if (!isQueryContext(spec.context) || spec.context === VSS_CTX_ALL) refuse(E_INVALIDARG, `context ${spec.context} is not a snapshot context`);
     if (!v.snapshotContexts.includes(spec.context)) refuse(VSS_E_VOLUME_NOT_SUPPORTED, `${v.displayName} takes no shadow copy in context 0x${spec.context.toString(16)}`);
+    const extra = spec.extraAttributes ?? 0;
+    if ((extra & ~TRANSPORT_ATTRIBUTES) !== 0) refuse(E_INVALIDARG, `attributes 0x${extra.toString(16)} are not transport attributes`);
+    if (spec.originatingMachine !== undefined && (extra & VSS_VOLSNAP_ATTR_IMPORTED) === 0) refuse(E_INVALIDARG, 'only an imported shadow copy comes from another machine');
     const countInSet = spec.countInSet ?? 1;
     if (spec.sizeBytes < 0n || !Number.isInteger(countInSet) || countInSet < 1) refuse(E_INVALIDARG, 'size or count in set out of range');
     if (spec.id !== undefined && this.findSnapshot(spec.id)) refuse(VSS_E_OBJECT_ALREADY_EXISTS, `shadow copy ${spec.id} exists`);
@@ -327,10 +350,10 @@ export class HostStore {
       countInSet,
       originalVolume: v.mountName,
       deviceObject: `${DEVICE_PREFIX}${this.nextDeviceNumber}`,
-      originatingMachine: this.hostInfo.fqdn,
+      originatingMachine: spec.originatingMachine ?? this.hostInfo.fqdn,
       serviceMachine: this.hostInfo.fqdn,
       creationTime: spec.creationTime ?? this.now(),
-      attributes: spec.context,
+      attributes: spec.context | extra,
       providerId: provider.id,
       state: VSS_SS_CREATED,
       sizeBytes: spec.sizeBytes,
@@ -345,12 +368,54 @@ export class HostStore {
 
   /** Deletes one shadow copy; its association stays, its space is given back. */
   deleteSnapshot(id: Guid): Snapshot {
+    return this.atomically(() => this.deleteSnapshotNow(id));
+  }
+
+  private deleteSnapshotNow(id: Guid): Snapshot {
     const snap = this.findSnapshot(id);
     if (!snap) refuse(VSS_E_OBJECT_NOT_FOUND, `no shadow copy ${id}`);
     this.snapshotList = this.snapshotList.filter((s) => s !== snap);
     const d = this.diffAreaList.find((x) => x.volume === snap.originalVolume);
     if (d) this.reallocate(d);
     return cloneSnapshot(snap);
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Changes: atomic, and committed before anyone is told they succeeded
+
+  /**
+   * Called after every change, before the caller learns of it (persistence writes the
+   * state here). If it throws, the change is undone and the error reaches the caller.
+   */
+  onCommit: (() => void) | undefined;
+
+  /**
+   * Runs `fn` as one change: if it or the commit throws, the store is as it was before.
+   * Nested calls join the outermost one, so a requester's DoSnapshotSet commits its whole
+   * set once.
+   */
+  atomically<T>(fn: () => T): T {
+    if (this.changeDepth > 0) return fn();
+    const saved = {
+      free: this.volumeList.map((v) => v.freeBytes),
+      snapshots: this.snapshotList,
+      diffAreas: this.diffAreaList.map((d) => ({ ...d })),
+      nextDevice: this.nextDeviceNumber,
+    };
+    this.changeDepth++;
+    try {
+      const result = fn();
+      this.onCommit?.();
+      return result;
+    } catch (e) {
+      this.volumeList.forEach((v, i) => (v.freeBytes = saved.free[i]!));
+      this.snapshotList = saved.snapshots;
+      this.diffAreaList = saved.diffAreas;
+      this.nextDeviceNumber = saved.nextDevice;
+      throw e;
+    } finally {
+      this.changeDepth--;
+    }
   }
 
   // -------------------------------------------------------------------------------------

@@ -141,7 +141,7 @@ export function parseHostModel(text: string, settings: StoreSettings = DEFAULT_S
   const snapshots: Snapshot[] = (r.snapshots === undefined ? [] : arr(r.snapshots, 'snapshots')).map((x, i) => {
     const f = `snapshots[${i}]`;
     const s = obj(x, f);
-    keysOnly(s, f, ['id', 'setId', 'countInSet', 'volume', 'deviceNumber', 'created', 'context', 'sizeBytes', 'providerId']);
+    keysOnly(s, f, ['id', 'setId', 'countInSet', 'volume', 'deviceNumber', 'created', 'context', 'sizeBytes', 'providerId', 'originatingMachine']);
     const created = str(s.created, `${f}.created`);
     const date = new Date(created);
     if (Number.isNaN(date.getTime())) throw new HostModelError(`${f}.created`, 'expected an ISO 8601 time');
@@ -151,7 +151,7 @@ export function parseHostModel(text: string, settings: StoreSettings = DEFAULT_S
       countInSet: s.countInSet === undefined ? 1 : int(s.countInSet, `${f}.countInSet`, 1),
       originalVolume: volumeRef(s.volume, `${f}.volume`),
       deviceObject: `\\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy${int(s.deviceNumber, `${f}.deviceNumber`, 1)}`,
-      originatingMachine: host.fqdn,
+      originatingMachine: s.originatingMachine === undefined ? host.fqdn : str(s.originatingMachine, `${f}.originatingMachine`),
       serviceMachine: host.fqdn,
       creationTime: filetimeFromDate(date),
       attributes: int(s.context, `${f}.context`, 0),
@@ -303,6 +303,7 @@ export function serializeHostModel(m: HostModel): string {
         context: s.attributes,
         sizeBytes: s.sizeBytes.toString(),
         providerId: s.providerId,
+        ...(s.originatingMachine !== s.serviceMachine ? { originatingMachine: s.originatingMachine } : {}),
       })),
       diffAreas: m.diffAreas.map((d) => ({ volume: d.volume, diffAreaVolume: d.diffAreaVolume, maximumBytes: d.maximumBytes.toString() })),
       writers: m.writers.map(serializeWriter),

@@ -14,6 +14,10 @@ export const VSS_VOLSNAP_ATTR_NO_AUTORECOVERY = 0x00000002;
 export const VSS_VOLSNAP_ATTR_CLIENT_ACCESSIBLE = 0x00000004;
 export const VSS_VOLSNAP_ATTR_NO_AUTO_RELEASE = 0x00000008;
 export const VSS_VOLSNAP_ATTR_NO_WRITERS = 0x00000010;
+/** The shadow copy can be moved to and imported on another host (vss.h). */
+export const VSS_VOLSNAP_ATTR_TRANSPORTABLE = 0x00000020;
+/** Set on a shadow copy brought in by ImportSnapshots (vss.h). */
+export const VSS_VOLSNAP_ATTR_IMPORTED = 0x00080000;
 
 /** The bits an lContext may combine (MS-SCMP 3.1.1.4.2). */
 export const VSS_CONTEXT_ATTRIBUTE_MASK =

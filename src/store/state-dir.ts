@@ -1,0 +1,137 @@
+/**
+ * What a Windows host keeps across a reboot, kept in a directory: the volumes with their
+ * shadow copy storage associations and sizes, the persistent shadow copies, and the saved
+ * Backup Components Documents. Non-persistent shadow copies and open sessions are never
+ * written: a restart drops them, as a reboot does.
+ *
+ * One file, state.json, replaced whole on every change: written to a temporary file,
+ * fsynced, renamed over the old one, and the directory fsynced. A crash at any moment
+ * leaves the old file or the new one, never a torn one; the caller is told a change
+ * succeeded only after all four steps.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { allocatedFor } from './diff-area-space.js';
+import type { DiffArea, HostModel, Volume } from './model.js';
+import { HostModelError, parseHostModel, serializeHostModel } from './model-file.js';
+import type { StoreSettings } from './settings.js';
+import { VSS_VOLSNAP_ATTR_PERSISTENT } from './vss.js';
+
+export const STATE_FILE = 'state.json';
+const FORMAT = 'scmp-state/1';
+
+export interface PersistentState {
+  /** The host as it would come back from a reboot (writers are configuration, not state). */
+  model: HostModel;
+  /** Saved Backup Components Documents by name. */
+  documents: Map<string, string>;
+}
+
+export class StateDirError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StateDirError';
+  }
+}
+
+/**
+ * The model after a reboot: only persistent shadow copies, and the storage their removal
+ * frees given back to the volumes that held it.
+ */
+export function afterReboot(m: HostModel, settings: StoreSettings): HostModel {
+  const snapshots = m.snapshots.filter((s) => (s.attributes & VSS_VOLSNAP_ATTR_PERSISTENT) !== 0);
+  const volumes: Volume[] = m.volumes.map((v) => ({ ...v }));
+  const diffAreas: DiffArea[] = m.diffAreas.map((d) => {
+    const copies = snapshots.filter((s) => s.originalVolume === d.volume);
+    const usedBytes = copies.reduce((a, s) => a + s.sizeBytes, 0n);
+    const allocatedBytes = allocatedFor(usedBytes, copies.length, d.maximumBytes, settings);
+    const storage = volumes.find((v) => v.mountName === d.diffAreaVolume)!;
+    (storage as { freeBytes: bigint }).freeBytes += d.allocatedBytes - allocatedBytes;
+    return { ...d, usedBytes, allocatedBytes };
+  });
+  return { ...m, volumes, snapshots, diffAreas };
+}
+
+export class StateDir {
+  private lastWritten: string | undefined;
+
+  private constructor(
+    readonly path: string,
+    private readonly settings: StoreSettings,
+  ) {}
+
+  /** Opens (creating it if need be) a state directory. */
+  static open(path: string, settings: StoreSettings): StateDir {
+    try {
+      mkdirSync(path, { recursive: true });
+    } catch (e) {
+      throw new StateDirError(`cannot create ${path}: ${(e as Error).message}`);
+    }
+    // A temporary file is what a crash mid-write leaves; the state it was to replace is intact.
+    rmSync(join(path, `${STATE_FILE}.tmp`), { force: true });
+    return new StateDir(path, settings);
+  }
+
+  /** The state saved last, or undefined in a directory never written. */
+  load(writers: HostModel['writers']): PersistentState | undefined {
+    let text: string;
+    try {
+      text = readFileSync(join(this.path, STATE_FILE), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new StateDirError(`cannot read ${join(this.path, STATE_FILE)}: ${(e as Error).message}`);
+    }
+    let root: { format?: unknown; model?: unknown; documents?: unknown };
+    try {
+      root = JSON.parse(text);
+    } catch (e) {
+      throw new StateDirError(`${join(this.path, STATE_FILE)} is not JSON: ${(e as Error).message}`);
+    }
+    if (root.format !== FORMAT) throw new StateDirError(`${join(this.path, STATE_FILE)}: format is not ${FORMAT}`);
+    let model: HostModel;
+    try {
+      model = { ...parseHostModel(JSON.stringify(root.model), this.settings).model, writers };
+    } catch (e) {
+      if (e instanceof HostModelError) throw new StateDirError(`${join(this.path, STATE_FILE)}: model.${e.message}`);
+      throw e;
+    }
+    const documents = new Map<string, string>();
+    if (typeof root.documents !== 'object' || root.documents === null) throw new StateDirError(`${join(this.path, STATE_FILE)}: documents is not an object`);
+    for (const [name, xml] of Object.entries(root.documents)) {
+      if (typeof xml !== 'string') throw new StateDirError(`${join(this.path, STATE_FILE)}: documents.${name} is not a string`);
+      documents.set(name, xml);
+    }
+    this.lastWritten = text;
+    return { model, documents };
+  }
+
+  /**
+   * Writes the state a reboot would keep, durably, unless it is what the file holds
+   * already (a change to non-persistent shadow copies alone writes nothing).
+   */
+  save(model: HostModel, documents: ReadonlyMap<string, string>): void {
+    const kept = afterReboot(model, this.settings);
+    const { writers: _writers, ...rest } = JSON.parse(serializeHostModel(kept)) as Record<string, unknown>;
+    const text = `${JSON.stringify({ format: FORMAT, model: rest, documents: Object.fromEntries(documents) }, null, 1)}\n`;
+    if (text === this.lastWritten) return;
+    const file = join(this.path, STATE_FILE);
+    const tmp = `${file}.tmp`;
+    const fd = openSync(tmp, 'w', 0o600);
+    try {
+      const buf = Buffer.from(text, 'utf8');
+      let off = 0;
+      while (off < buf.length) off += writeSync(fd, buf, off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+    const dir = openSync(this.path, 'r');
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
+    }
+    this.lastWritten = text;
+  }
+}
