@@ -21,7 +21,8 @@ import { serveActivation } from './interfaces/scm/server.js';
 import { ShadowCopyProviderClass } from './interfaces/scmp/class.js';
 import { serveScmp } from './interfaces/scmp/server.js';
 import { clientKey } from './interfaces/oxid/server.js';
-import { HostStore } from './store/host-store.js';
+import type { HostStore } from './store/host-store.js';
+import { EmulatedHost } from './store/emulated-host.js';
 import { defaultHostModel } from './store/default-host.js';
 import type { ComObject } from './dcom/exporter.js';
 import { KNOWN_IIDS } from './security/policy.js';
@@ -47,7 +48,9 @@ export interface ScmpOptions {
   objectPort?: number;
   /** Object lifetime: ping period, missed pings, per-client limits. */
   exporter?: Partial<ExporterSettings>;
-  /** The emulated host; default: the embedded default host. */
+  /** The emulated host; default: the embedded default host, in memory. */
+  emulated?: EmulatedHost;
+  /** A bare store to serve instead (benchmarks); ignored when `emulated` is given. */
   store?: HostStore;
 }
 
@@ -62,6 +65,9 @@ export interface ScmpServer {
   /** The DCOM object exporter's endpoint. */
   readonly objects: Endpoint;
   readonly exporter: ObjectExporter;
+  /** The emulated host: sessions, documents, persistence (the in-process admin API). */
+  readonly host: EmulatedHost;
+  /** Its store as MS-SCMP sees it now (a simulated reboot replaces it). */
   readonly store: HostStore;
   readonly security: RpcSecurity;
   readonly policy: AuthorizationPolicy;
@@ -134,7 +140,7 @@ export async function startScmp(opts: ScmpOptions = {}): Promise<ScmpServer> {
   }
   const objectRegistry = new InterfaceRegistry().add(mgmt);
   for (const s of serveRemUnknown(exporter, marshalInterface)) objectRegistry.add(s);
-  const store = opts.store ?? new HostStore(defaultHostModel());
+  const emulated = opts.emulated ?? new EmulatedHost(opts.store ?? defaultHostModel());
   /** Interface pointers MS-SCMP methods return: a new object exported for the caller. */
   const exportInterface = (object: ComObject, iid: Guid, call: CallContext) => {
     const exported = exporter.exportObject(object, clientKey(call));
@@ -143,7 +149,10 @@ export async function startScmp(opts: ScmpOptions = {}): Promise<ScmpServer> {
   };
   for (const s of serveScmp({
     exporter,
-    store,
+    // Read at every call: a simulated reboot gives the host a new store.
+    get store() {
+      return emulated.store;
+    },
     exportInterface,
     allowsCaller: (iid, call) => policy.allowsCaller(iid, call.opnum, call.auth?.identity),
   })) {
@@ -165,7 +174,10 @@ export async function startScmp(opts: ScmpOptions = {}): Promise<ScmpServer> {
     main,
     objects,
     exporter,
-    store,
+    host: emulated,
+    get store() {
+      return emulated.store;
+    },
     security,
     policy,
     close: async () => {

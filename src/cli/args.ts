@@ -13,6 +13,11 @@ export interface ScmpdArgs {
   allowNtlmV1: boolean;
   objectPort: number;
   hostModel: string | undefined;
+  stateDir: string | undefined;
+  /** undefined: no admin API (--no-admin). */
+  adminListen: string | undefined;
+  adminPort: number;
+  adminTokenFile: string | undefined;
 }
 
 export class UsageError extends Error {}
@@ -35,8 +40,17 @@ Options:
                      lowest level for DCOM activation and MS-SCMP: none | connect | call |
                      pkt | integrity | privacy (default: integrity)
   --allow-ntlmv1     accept NTLMv1 responses (refused by default, as on a hardened host)
-  --host-model FILE  the emulated host (JSON: host names, volumes, shadow copies, diff areas,
-                     accounts); default: the embedded default host
+  --host-model FILE  the emulated host (JSON: host names, volumes, writers, shadow copies,
+                     diff areas, accounts); default: the embedded default host
+  --state-dir DIR    keep what survives a reboot (storage associations, persistent shadow
+                     copies, saved documents) in DIR; default: everything in memory
+  --admin-listen ADDR
+                     address of the admin HTTP API (default: 127.0.0.1, loopback only)
+  --admin-port N     its port (default: 8135; 0 picks a free one)
+  --admin-token-file FILE
+                     read the admin token from FILE (default: a new token, written to
+                     DIR/admin-token with --state-dir, else shown in the log)
+  --no-admin         no admin API
   -h, --help         show this help
 `;
 
@@ -47,7 +61,7 @@ function portOf(v: string, flag = '--port'): number {
 }
 
 export function parseArgs(argv: string[]): ScmpdArgs {
-  const out: ScmpdArgs = { listen: undefined, port: 135, logLevel: 'info', help: false, accounts: [], minAuthLevel: undefined, allowNtlmV1: false, objectPort: 0, hostModel: undefined };
+  const out: ScmpdArgs = { listen: undefined, port: 135, logLevel: 'info', help: false, accounts: [], minAuthLevel: undefined, allowNtlmV1: false, objectPort: 0, hostModel: undefined, stateDir: undefined, adminListen: '127.0.0.1', adminPort: 8135, adminTokenFile: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const eq = a.indexOf('=');
@@ -92,6 +106,21 @@ export function parseArgs(argv: string[]): ScmpdArgs {
       }
       case '--host-model':
         out.hostModel = value();
+        break;
+      case '--state-dir':
+        out.stateDir = value();
+        break;
+      case '--admin-listen':
+        out.adminListen = value();
+        break;
+      case '--admin-port':
+        out.adminPort = portOf(value(), '--admin-port');
+        break;
+      case '--admin-token-file':
+        out.adminTokenFile = value();
+        break;
+      case '--no-admin':
+        out.adminListen = undefined;
         break;
       case '--allow-ntlmv1':
         out.allowNtlmV1 = true;

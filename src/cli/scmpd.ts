@@ -7,7 +7,13 @@ import { DEFAULT_LAB_ACCOUNT, parseAccountSpec, type Account } from '../security
 import { NTOWFv1 } from '../security/ntlm/crypto.js';
 import { HostModelError, parseHostModel } from '../store/model-file.js';
 import { HostStore } from '../store/host-store.js';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { newAdminToken, startAdminServer, type AdminServer } from '../admin/http.js';
+import { defaultHostModel } from '../store/default-host.js';
+import { EmulatedHost } from '../store/emulated-host.js';
+import { StoreError } from '../store/errors.js';
+import { StateDirError } from '../store/state-dir.js';
 
 async function main(): Promise<number> {
   let args;
@@ -27,12 +33,13 @@ async function main(): Promise<number> {
   const log = createLogger(args.logLevel);
   // The host model is read and checked completely before anything listens: a malformed
   // file never starts a half-configured server.
-  let store: HostStore | undefined;
+  let model = defaultHostModel();
   let fileAccounts: Account[] = [];
   if (args.hostModel) {
     try {
       const file = parseHostModel(readFileSync(args.hostModel, 'utf8'));
-      store = new HostStore(file.model);
+      new HostStore(file.model);
+      model = file.model;
       fileAccounts = file.accounts.map((a) =>
         a.ntHash ? parseAccountSpec(`${a.name}:nthash:${a.ntHash}:${a.role}`) : { ...parseAccountSpec(`${a.name}:x:${a.role}`), ntHash: NTOWFv1(a.password!) },
       );
@@ -44,6 +51,30 @@ async function main(): Promise<number> {
       throw e;
     }
   }
+  // The state directory too is read completely before anything listens.
+  let emulated: EmulatedHost;
+  try {
+    emulated = new EmulatedHost(model, { stateDir: args.stateDir });
+  } catch (e) {
+    if (e instanceof StateDirError || e instanceof TypeError || e instanceof StoreError || (e as NodeJS.ErrnoException).code) {
+      process.stderr.write(`scmpd: state directory ${args.stateDir}: ${(e as Error).message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  let adminToken: string | undefined;
+  if (args.adminListen !== undefined) {
+    try {
+      adminToken = args.adminTokenFile ? readFileSync(args.adminTokenFile, 'utf8').trim() : newAdminToken();
+    } catch (e) {
+      process.stderr.write(`scmpd: --admin-token-file ${args.adminTokenFile}: ${(e as Error).message}\n`);
+      return 2;
+    }
+    if (!/^[\x21-\x7e]{16,512}$/.test(adminToken)) {
+      process.stderr.write(`scmpd: --admin-token-file ${args.adminTokenFile}: the token must be 16 to 512 printable characters without spaces\n`);
+      return 2;
+    }
+  }
   let accounts = [...fileAccounts, ...args.accounts];
   if (accounts.length === 0) {
     accounts = [parseAccountSpec(`${DEFAULT_LAB_ACCOUNT.name}:${DEFAULT_LAB_ACCOUNT.password}:admin`)];
@@ -53,7 +84,7 @@ async function main(): Promise<number> {
       hint: 'give --account NAME:PASSWORD:admin to replace it',
     });
   }
-  const common = { port: args.port, objectPort: args.objectPort, log, accounts, minAuthLevel: args.minAuthLevel, allowNtlmV1: args.allowNtlmV1, store };
+  const common = { port: args.port, objectPort: args.objectPort, log, accounts, minAuthLevel: args.minAuthLevel, allowNtlmV1: args.allowNtlmV1, emulated };
   let server: ScmpServer;
   try {
     try {
@@ -79,12 +110,30 @@ async function main(): Promise<number> {
     }
     throw e;
   }
+  let admin: AdminServer | undefined;
+  if (args.adminListen !== undefined) {
+    try {
+      admin = await startAdminServer({ host: emulated, token: adminToken!, listen: args.adminListen, port: args.adminPort, log });
+    } catch (e) {
+      await server.close();
+      const code = (e as NodeJS.ErrnoException).code;
+      process.stderr.write(`scmpd: admin API on ${args.adminListen}:${args.adminPort}: ${(e as Error).message}${code === 'EADDRINUSE' ? ' (choose another with --admin-port, or --no-admin)' : ''}\n`);
+      return 1;
+    }
+    if (!args.adminTokenFile) {
+      if (args.stateDir) {
+        const file = join(args.stateDir, 'admin-token');
+        writeFileSync(file, `${adminToken}\n`, { mode: 0o600 });
+        log.info('admin API token written', { file });
+      } else log.warn('admin API token (give --admin-token-file to choose it)', { token: adminToken });
+    }
+  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info('stopping', { signal });
-    server.close().then(
+    Promise.all([server.close(), admin?.close()]).then(
       () => process.exit(0),
       () => process.exit(1),
     );
@@ -94,7 +143,7 @@ async function main(): Promise<number> {
   // Only now announce readiness: the line is written synchronously to a pipe, and whoever
   // reads it may signal us at once.
   const where = server.rpc.endpoints.flatMap((ep) => ep.bound.map((b) => `${b} (${ep.name})`));
-  process.stdout.write(`scmpd ready: listening on ${where.join(', ')}\n`);
+  process.stdout.write(`scmpd ready: listening on ${where.join(', ')}${admin ? `; admin API ${admin.url}` : ''}\n`);
   return -1;
 }
 

@@ -45,12 +45,18 @@ export class EmulatedHost {
    * was written before, the volumes, storage and shadow copies come from it instead, as a
    * machine's disks outlive its first boot.
    */
-  constructor(model: HostModel, options: EmulatedHostOptions = {}) {
+  constructor(model: HostModel | HostStore, options: EmulatedHostOptions = {}) {
     this.requesterSettings = { ...DEFAULT_REQUESTER_SETTINGS, ...options.requester };
     this.newGuid = options.newGuid ?? randomUUID;
     this.now = options.now ?? (() => filetimeFromDate(new Date()));
     this.storeOptions = { settings: options.settings, newGuid: this.newGuid, now: this.now };
     const settings = { ...DEFAULT_STORE_SETTINGS, ...options.settings };
+    if (model instanceof HostStore) {
+      // A store built elsewhere (a benchmark's generated host): served as it is, in memory.
+      if (options.stateDir !== undefined) throw new TypeError('a state directory needs a host model, not a store');
+      this.storeNow = this.attach(model);
+      return;
+    }
     let start = model;
     if (options.stateDir !== undefined) {
       this.stateDir = StateDir.open(options.stateDir, settings);

@@ -15,7 +15,9 @@ interface Run {
 }
 
 /** Starts scmpd; resolves with the ready line's match, or the exit if it ends first. */
-function start(args: string[], prefix: string[] = []) {
+function start(argsIn: string[], prefix: string[] = []) {
+  // Tests run side by side: the admin API takes a free port unless a test chooses.
+  const args = argsIn.some((a) => a.startsWith('--admin-port') || a === '--no-admin' || a === '--help') ? argsIn : [...argsIn, '--admin-port', '0'];
   const cmd = prefix.length ? prefix[0]! : process.execPath;
   const argv = prefix.length ? [...prefix.slice(1), process.execPath, SCMPD, ...args] : [SCMPD, ...args];
   const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -34,7 +36,14 @@ function start(args: string[], prefix: string[] = []) {
 
 describe('argument parsing', () => {
   test('defaults and every flag', () => {
-    expect(parseArgs([])).toEqual({ listen: undefined, port: 135, logLevel: 'info', help: false, accounts: [], minAuthLevel: undefined, allowNtlmV1: false, objectPort: 0, hostModel: undefined });
+    expect(parseArgs([])).toEqual({ listen: undefined, port: 135, logLevel: 'info', help: false, accounts: [], minAuthLevel: undefined, allowNtlmV1: false, objectPort: 0, hostModel: undefined, stateDir: undefined, adminListen: '127.0.0.1', adminPort: 8135, adminTokenFile: undefined });
+    expect(parseArgs(['--state-dir', '/tmp/x', '--admin-listen', '::1', '--admin-port', '0', '--admin-token-file', '/tmp/t'])).toMatchObject({
+      stateDir: '/tmp/x',
+      adminListen: '::1',
+      adminPort: 0,
+      adminTokenFile: '/tmp/t',
+    });
+    expect(parseArgs(['--no-admin']).adminListen).toBeUndefined();
     expect(parseArgs(['--listen', '127.0.0.1', '--listen=::1,10.0.0.1', '--port', '1135', '--log-level=debug'])).toMatchObject({
       listen: ['127.0.0.1', '::1', '10.0.0.1'],
       port: 1135,
@@ -68,7 +77,7 @@ describe('scmpd', () => {
   test('prints one ready line naming its address and port, serves, and stops on SIGTERM', async () => {
     const s = start(['--listen', '127.0.0.1', '--port', '0']);
     const line = await s.ready;
-    const m = line?.match(/^scmpd ready: listening on 127\.0\.0\.1:(\d+) \(epmap\), 127\.0\.0\.1:\d+ \(object-exporter\)$/);
+    const m = line?.match(/^scmpd ready: listening on 127\.0\.0\.1:(\d+) \(epmap\), 127\.0\.0\.1:\d+ \(object-exporter\); admin API http:\/\/127\.0\.0\.1:\d+$/);
     expect(m, line).toBeTruthy();
     const c = await RpcClient.connect('127.0.0.1', Number(m![1]));
     await c.bindInterface(mgmt);
@@ -124,7 +133,7 @@ describe('scmpd', () => {
     const h = start(['--help']);
     const r = await h.exited;
     expect(r.code).toBe(0);
-    for (const flag of ['--listen', '--port', '--object-port', '--log-level', '--account', '--min-auth-level', '--allow-ntlmv1', '--host-model']) expect(r.stdout).toContain(flag);
+    for (const flag of ['--listen', '--port', '--object-port', '--log-level', '--account', '--min-auth-level', '--allow-ntlmv1', '--host-model', '--state-dir', '--admin-listen', '--admin-port', '--admin-token-file', '--no-admin']) expect(r.stdout).toContain(flag);
     const bad = await start(['--port', 'x']).exited;
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--port takes a number/);

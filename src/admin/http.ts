@@ -1,0 +1,162 @@
+/**
+ * The admin API over HTTP (node:http): JSON in, JSON out, bound to loopback unless told
+ * otherwise, every request carrying `Authorization: Bearer TOKEN`. Answers:
+ *   200 with the route's result; 400 {error:{field,message}} for a body that is not what
+ *   the route takes; 401 without the right token; 404 for an unknown route or object;
+ *   409 {error:{hresult,message}} when the host refuses (the VSS HRESULT it would answer);
+ *   413 for a body over maxBodyBytes; 500 never leaks a stack.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../log.js';
+import type { EmulatedHost } from '../store/emulated-host.js';
+import { StoreError } from '../store/errors.js';
+import { VSS_E_OBJECT_NOT_FOUND } from '../store/requester/hresults.js';
+import { BadRequest, Fields } from './fields.js';
+import { ROUTES, type Method } from './routes.js';
+
+export interface AdminSettings {
+  /** Largest request body accepted (a Backup Components Document fits). */
+  maxBodyBytes: number;
+  /** Time a client has to send its whole request. */
+  requestTimeoutMs: number;
+  /** Connections held open at once. */
+  maxConnections: number;
+}
+
+export const DEFAULT_ADMIN_SETTINGS: Readonly<AdminSettings> = { maxBodyBytes: 2 * 1024 * 1024, requestTimeoutMs: 10_000, maxConnections: 64 };
+
+export const DEFAULT_ADMIN_LISTEN = '127.0.0.1';
+export const DEFAULT_ADMIN_PORT = 8135;
+
+export interface AdminServerOptions {
+  host: EmulatedHost;
+  token: string;
+  listen?: string;
+  port?: number;
+  settings?: Partial<AdminSettings>;
+  log?: Logger;
+}
+
+export interface AdminServer {
+  readonly address: string;
+  readonly port: number;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** A fresh admin token: 32 random bytes in hex. */
+export const newAdminToken = (): string => randomBytes(32).toString('hex');
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {
+    super(`HTTP ${status}`);
+  }
+}
+
+const hex32 = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = `${JSON.stringify(body, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}\n`;
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+function tokenMatches(header: string | undefined, token: Buffer): boolean {
+  const m = /^Bearer ([\x21-\x7e]{1,512})$/.exec(header ?? '');
+  if (!m) return false;
+  const given = Buffer.from(m[1]!, 'utf8');
+  return given.length === token.length && timingSafeEqual(given, token);
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) return reject(new HttpError(413, { error: { message: `body larger than ${limit} bytes` } }));
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        reject(new HttpError(413, { error: { message: `body larger than ${limit} bytes` } }));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+export async function startAdminServer(opts: AdminServerOptions): Promise<AdminServer> {
+  const settings = { ...DEFAULT_ADMIN_SETTINGS, ...opts.settings };
+  if (opts.token.length < 16) throw new TypeError('the admin token must have at least 16 characters');
+  const token = Buffer.from(opts.token, 'utf8');
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    try {
+      if (!tokenMatches(req.headers.authorization, token)) {
+        res.setHeader('www-authenticate', 'Bearer realm="scmp admin"');
+        throw new HttpError(401, { error: { message: 'a valid admin token is required (Authorization: Bearer TOKEN)' } });
+      }
+      const url = new URL(req.url ?? '/', 'http://admin.invalid');
+      const method = req.method as Method;
+      const path = url.pathname.replace(/\/+$/, '') || '/';
+      const matches = ROUTES.map((r) => ({ r, m: r.path.exec(path) })).filter((x) => x.m !== null);
+      if (matches.length === 0) throw new HttpError(404, { error: { message: `no such resource ${path}` } });
+      const match = matches.find((x) => x.r.method === method);
+      if (!match) {
+        res.setHeader('allow', [...new Set(matches.map((x) => x.r.method))].join(', '));
+        throw new HttpError(405, { error: { message: `${req.method} is not allowed on ${path}` } });
+      }
+      const text = method === 'GET' || method === 'DELETE' ? '' : await readBody(req, settings.maxBodyBytes);
+      let body: unknown = {};
+      if (text.trim() !== '') {
+        try {
+          body = JSON.parse(text);
+        } catch (e) {
+          throw new BadRequest('(body)', `not JSON: ${(e as Error).message}`);
+        }
+      }
+      const params = match.m!.slice(1).map((p) => decodeURIComponent(p));
+      const result = match.r.handle(opts.host, params, new Fields(body), url.searchParams);
+      if (result === undefined && method === 'POST' && params.length === 2) throw new HttpError(404, { error: { message: `no session step ${params[1]}` } });
+      send(res, 200, result ?? null);
+    } catch (e) {
+      if (e instanceof HttpError) return send(res, e.status, e.body);
+      if (e instanceof BadRequest) return send(res, 400, { error: { field: e.field, message: e.message } });
+      if (e instanceof StoreError) {
+        return send(res, e.hresult === VSS_E_OBJECT_NOT_FOUND ? 404 : 409, { error: { hresult: hex32(e.hresult), message: e.message } });
+      }
+      if (e instanceof URIError) return send(res, 400, { error: { field: '(path)', message: 'bad percent-encoding' } });
+      opts.log?.error('admin request failed', { error: (e as Error).message });
+      send(res, 500, { error: { message: 'internal error' } });
+    }
+  };
+  const server: Server = createServer({ requestTimeout: settings.requestTimeoutMs, headersTimeout: settings.requestTimeoutMs }, (req, res) => void handle(req, res));
+  server.maxConnections = settings.maxConnections;
+  const listen = opts.listen ?? DEFAULT_ADMIN_LISTEN;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? DEFAULT_ADMIN_PORT, listen, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const a = server.address() as AddressInfo;
+  const shown = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+  return {
+    address: a.address,
+    port: a.port,
+    url: `http://${shown}:${a.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,158 @@
+/**
+ * The admin API's routes: each one a call on the EmulatedHost (the in-process API) with
+ * its JSON body read by Fields. The HTTP server (http.ts) and `scmp admin` (src/cli) add
+ * nothing of their own.
+ */
+import type { EmulatedHost } from '../store/emulated-host.js';
+import { documentFromXml } from '../store/requester/document-xml.js';
+import type { RequesterSession } from '../store/requester/session.js';
+import { Fields } from './fields.js';
+import { diffAreaView, documentView, hostView, sessionSummary, sessionView, snapshotView } from './views.js';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface Route {
+  method: Method;
+  path: RegExp;
+  handle(host: EmulatedHost, params: string[], body: Fields, query: URLSearchParams): unknown;
+}
+
+const route = (method: Method, path: string, handle: Route['handle']): Route => ({
+  method,
+  path: new RegExp(`^${path.replace(/:[a-z]+/g, '([^/]+)')}$`),
+  handle,
+});
+
+/** A document given inline (`xml`) or by the name it was saved under (`document`). */
+function savedOrGiven(b: Fields, host: EmulatedHost, required: boolean): string | undefined {
+  b.only('xml', 'document');
+  if (b.has('document')) return host.document(b.string('document'));
+  return required || b.has('xml') ? b.string('xml', { max: Number.MAX_SAFE_INTEGER }) : undefined;
+}
+
+/** One step of a requester session: the IVssBackupComponents call it stands for. */
+const STEPS: Record<string, (s: RequesterSession, b: Fields, host: EmulatedHost) => unknown> = {
+  'initialize-for-backup': (s, b, host) => s.initializeForBackup(savedOrGiven(b, host, false)),
+  'initialize-for-restore': (s, b, host) => s.initializeForRestore(savedOrGiven(b, host, true)!),
+  'set-context': (s, b) => s.setContext(b.only('context').context('context')),
+  'set-backup-state': (s, b) => {
+    b.only('selectComponents', 'bootableSystemState', 'backupType', 'partialFileSupport');
+    return s.setBackupState({
+      selectComponents: b.bool('selectComponents'),
+      bootableSystemState: b.bool('bootableSystemState', false),
+      backupType: b.backupType('backupType'),
+      partialFileSupport: b.bool('partialFileSupport', false),
+    });
+  },
+  'gather-writer-metadata': (s, b) => (b.only(), s.gatherWriterMetadata()),
+  'gather-writer-status': (s, b) => (b.only(), s.writerStatus()),
+  'add-component': (s, b) => s.addComponent(b.only('writerId', 'instanceId', 'type', 'logicalPath', 'name').component()),
+  'set-backup-succeeded': (s, b) => {
+    b.only('component', 'succeeded');
+    return s.setBackupSucceeded(b.component('component'), b.bool('succeeded'));
+  },
+  'set-backup-options': (s, b) => {
+    b.only('component', 'options');
+    return s.setBackupOptions(b.component('component'), b.string('options', { empty: true }));
+  },
+  'set-selected-for-restore': (s, b) => {
+    b.only('component', 'selected');
+    return s.setSelectedForRestore(b.component('component'), b.bool('selected'));
+  },
+  'add-restore-subcomponent': (s, b) => {
+    b.only('component', 'subcomponent', 'repair');
+    const sub = b.nested('subcomponent').only('logicalPath', 'name');
+    return s.addRestoreSubcomponent(b.component('component'), { logicalPath: sub.optString('logicalPath', { empty: true }) ?? '', name: sub.string('name') }, b.bool('repair', false));
+  },
+  'set-file-restore-status': (s, b) => {
+    b.only('component', 'status');
+    return s.setFileRestoreStatus(b.component('component'), b.restoreStatus('status'));
+  },
+  'start-snapshot-set': (s, b) => ({ snapshotSetId: (b.only(), s.startSnapshotSet()) }),
+  'add-to-snapshot-set': (s, b) => {
+    b.only('volume', 'providerId');
+    return { snapshotId: s.addToSnapshotSet(b.string('volume'), b.optGuid('providerId')) };
+  },
+  'prepare-for-backup': (s, b) => (b.only(), s.prepareForBackup()),
+  'do-snapshot-set': (s, b) => (b.only(), s.doSnapshotSet().map(snapshotView)),
+  'backup-complete': (s, b) => (b.only(), s.backupComplete()),
+  'abort-backup': (s, b) => (b.only(), s.abortBackup()),
+  'delete-snapshots': (s, b) => {
+    b.only('id', 'type');
+    return s.deleteSnapshots(b.guid('id'), b.deleteTarget('type'));
+  },
+  'import-snapshots': (s, b) => (b.only(), s.importSnapshots().map(snapshotView)),
+  'pre-restore': (s, b) => (b.only(), s.preRestore()),
+  'post-restore': (s, b) => (b.only(), s.postRestore()),
+  'save-as-xml': (s, b) => (b.only(), { xml: s.saveAsXml() }),
+  /** SaveAsXML, kept on the host under a name. */
+  'save-document': (s, b, host) => {
+    const name = b.only('name').string('name');
+    host.saveDocument(name, s.saveAsXml());
+    return { name };
+  },
+};
+
+export const STEP_NAMES = Object.keys(STEPS);
+
+export const ROUTES: Route[] = [
+  route('GET', '/api/host', (h) => hostView(h)),
+  route('POST', '/api/reboot', (h, _p, b) => (b.only(), h.reboot(), hostView(h))),
+
+  // vssadmin list / create / delete shadows
+  route('GET', '/api/shadows', (h, _p, _b, q) => {
+    const v = q.get('for');
+    const all = h.store.snapshots();
+    const mount = v === null ? undefined : h.store.resolveVolume(v)?.mountName;
+    return all.filter((s) => v === null || s.originalVolume === mount).map(snapshotView);
+  }),
+  route('POST', '/api/shadows', (h, _p, b) => {
+    b.only('for', 'context');
+    return snapshotView(b.has('context') ? h.createShadow(b.string('for'), b.context('context')) : h.createShadow(b.string('for')));
+  }),
+  route('POST', '/api/shadows/delete', (h, _p, b) => {
+    b.only('for', 'all', 'oldest', 'shadow');
+    const which = b.has('shadow') ? { shadow: b.guid('shadow') } : b.bool('oldest', false) ? ({ oldest: true } as const) : ({ all: true } as const);
+    return { deleted: h.deleteShadows(b.optString('for'), which).map(snapshotView) };
+  }),
+
+  // vssadmin add / resize / delete shadowstorage (IVssDifferentialSoftwareSnapshotMgmt's rules)
+  route('GET', '/api/shadowstorage', (h) => h.store.diffAreas().map(diffAreaView)),
+  route('POST', '/api/shadowstorage', (h, _p, b) => {
+    b.only('for', 'on', 'maxSize');
+    return diffAreaView(h.store.addDiffArea(b.string('for'), b.string('on'), b.bytes('maxSize', true)));
+  }),
+  route('POST', '/api/shadowstorage/resize', (h, _p, b) => {
+    b.only('for', 'on', 'maxSize');
+    return { deleted: h.store.changeDiffAreaMaximumSize(b.string('for'), b.string('on'), b.bytes('maxSize', true)).map(snapshotView) };
+  }),
+  route('POST', '/api/shadowstorage/delete', (h, _p, b) => {
+    b.only('for', 'on');
+    return { deleted: h.store.changeDiffAreaMaximumSize(b.string('for'), b.string('on'), 0n).map(snapshotView) };
+  }),
+
+  // Requester sessions, step by step
+  route('GET', '/api/sessions', (h) => h.sessions().map(sessionSummary)),
+  route('POST', '/api/sessions', (h, _p, b) => (b.only(), sessionSummary(h.openSession()))),
+  route('GET', '/api/sessions/:id', (h, [id]) => sessionView(h.session(id!))),
+  route('DELETE', '/api/sessions/:id', (h, [id]) => ({ deleted: h.releaseSession(id!) })),
+  route('POST', '/api/sessions/:id/:step', (h, [id, step], b) => {
+    const run = Object.hasOwn(STEPS, step!) ? STEPS[step!] : undefined;
+    if (!run) return undefined;
+    const s = h.session(id!);
+    const result = run(s, b, h);
+    return { session: sessionSummary(s), result: result ?? null };
+  }),
+
+  // Saved Backup Components Documents
+  route('GET', '/api/documents', (h) => h.documentNames()),
+  route('GET', '/api/documents/:name', (h, [name]) => {
+    const xml = h.document(name!);
+    return { name, xml, document: documentView(documentFromXml(xml)) };
+  }),
+  route('PUT', '/api/documents/:name', (h, [name], b) => {
+    h.saveDocument(name!, b.only('xml').string('xml', { max: Number.MAX_SAFE_INTEGER }));
+    return { name };
+  }),
+  route('DELETE', '/api/documents/:name', (h, [name]) => (h.deleteDocument(name!), { name })),
+];
