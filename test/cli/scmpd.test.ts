@@ -129,6 +129,37 @@ describe('scmpd', () => {
     expect(r.stderr).not.toMatch(/lab administrator/);
   });
 
+  test('--state-dir: the admin token is written there (0600) unless a token file is given; a corrupt state stops the start naming the file, before anything listens', async () => {
+    const { mkdtempSync, readFileSync, statSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'scmp-statedir-'));
+    const ok = start(['--listen', '127.0.0.1', '--port', '0', '--state-dir', dir]);
+    const line = (await ok.ready) ?? '';
+    const url = /admin API (http:\/\/\S+)$/.exec(line)![1]!;
+    const token = readFileSync(join(dir, 'admin-token'), 'utf8').trim();
+    expect(statSync(join(dir, 'admin-token')).mode & 0o777).toBe(0o600);
+    const res = await fetch(`${url}/api/host`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    expect((await res.json()).writers.map((w: { name: string }) => w.name)).toContain('SqlServerWriter');
+    ok.child.kill('SIGTERM');
+    expect((await ok.exited).code).toBe(0);
+    writeFileSync(join(dir, 'state.json'), '{"format":"scmp-state/1","model":[],"documents":{}}');
+    const bad = await start(['--listen', '127.0.0.1', '--port', '0', '--state-dir', dir]).exited;
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/state directory .*state\.json: model\.\(file\): expected an object/);
+    expect(bad.stdout).toBe('');
+    // A host model whose writers are malformed fails the same way, naming the field.
+    const { serializeHostModel } = await import('../../src/store/model-file.js');
+    const { defaultHostModel } = await import('../../src/store/default-host.js');
+    const f = JSON.parse(serializeHostModel(defaultHostModel()));
+    f.writers[3].components[1].selectableForRestore = 'sometimes';
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(f));
+    const badModel = await start(['--listen', '127.0.0.1', '--port', '0', '--host-model', join(dir, 'model.json')]).exited;
+    expect(badModel.code).toBe(2);
+    expect(badModel.stderr).toMatch(/writers\[3\]\.components\[1\]\.selectableForRestore: expected true or false/);
+  });
+
   test('--help prints every flag; a bad flag exits 2', async () => {
     const h = start(['--help']);
     const r = await h.exited;

@@ -47,6 +47,16 @@ describe('host model file', () => {
     ['diff area limit', (f) => (f.diffAreas[0].maximumBytes = -2), /^diffAreas\[0\]\.maximumBytes: expected bytes, or -1/],
     ['account with both', (f) => (f.accounts = [{ name: 'x', password: 'p', ntHash: '8846f7eaee8fb117ad06bdd830b7586c' }]), /^accounts\[0\]: give exactly one/],
     ['account role', (f) => (f.accounts = [{ name: 'x', password: 'p', role: 'root' }]), /^accounts\[0\]\.role: expected "admin" or "user"/],
+    ['component type', (f) => (f.writers[2].components[1].type = 'table'), /^writers\[2\]\.components\[1\]\.type: expected "database" or "filegroup"/],
+    ['component twice', (f) => f.writers[2].components.push({ ...f.writers[2].components[0], name: 'SALES' }), /^writers\[2\]\.components\[2\]: another component of this writer is FILESRV01\\SALES too/],
+    ['component name with a backslash', (f) => (f.writers[0].components[0].name = 'a\\b'), /^writers\[0\]\.components\[0\]\.name: expected a name without a backslash/],
+    ['logical path ending in a backslash', (f) => (f.writers[2].components[0].logicalPath = 'FILESRV01\\'), /^writers\[2\]\.components\[0\]\.logicalPath: expected a logical path/],
+    ['selectable not a boolean', (f) => (f.writers[3].components[0].selectable = 'yes'), /^writers\[3\]\.components\[0\]\.selectable: expected true or false/],
+    ['file set without a filespec', (f) => delete f.writers[0].components[0].files[0].filespec, /^writers\[0\]\.components\[0\]\.files\[0\]\.filespec: expected a non-empty string/],
+    ['writer instance twice', (f) => (f.writers[1].instanceId = f.writers[0].instanceId), /^writers\[1\]\.instanceId: .* is another writer's instance too/],
+    ['script event', (f) => (f.writers[2].script[0].on = 'Lunch'), /^writers\[2\]\.script\[0\]\.on: expected one of Identify, PrepareBackup/],
+    ['script veto', (f) => (f.writers[2].script = [{ on: 'PrepareBackup', veto: 'E_FAIL' }]), /^writers\[2\]\.script\[0\]\.veto: expected one of VSS_E_WRITERERROR_INCONSISTENTSNAPSHOT/],
+    ['script with two actions', (f) => (f.writers[2].script = [{ on: 'PrepareBackup', veto: 'VSS_E_WRITERERROR_RETRYABLE', setBackupStamp: 'x' }]), /^writers\[2\]\.script\[0\]: give exactly one of veto, setBackupStamp and setFailureMessage/],
   ];
   for (const [name, spoil, message] of bad) {
     test(`a malformed file names the field: ${name}`, () => {
@@ -63,6 +73,26 @@ describe('host model file', () => {
       expect((err as Error).message).toMatch(message);
     });
   }
+});
+
+test('writers and their scripts read back from the file, vetoes by name', () => {
+  const f = valid();
+  f.writers[2].script = [
+    { on: 'PrepareBackup', veto: 'VSS_E_WRITERERROR_RETRYABLE' },
+    { on: 'PostSnapshot', setBackupStamp: 'LSN:1' },
+    { on: 'PostRestore', setFailureMessage: 'recovery pending' },
+  ];
+  const w = parseHostModel(JSON.stringify(f)).model.writers[2]!;
+  expect(w.script).toEqual([
+    { on: 'PrepareBackup', veto: 0x800423f3 },
+    { on: 'PostSnapshot', setBackupStamp: 'LSN:1' },
+    { on: 'PostRestore', setFailureMessage: 'recovery pending' },
+  ]);
+  expect(JSON.parse(serializeHostModel(parseHostModel(JSON.stringify(f)).model)).writers[2].script).toEqual(f.writers[2].script);
+  // Optional fields take their defaults: root logical path, caption = name, not selectable, no files.
+  const g = valid();
+  g.writers = [{ id: g.writers[0].id, instanceId: g.writers[0].instanceId, name: 'Minimal', components: [{ name: 'Only', type: 'filegroup' }] }];
+  expect(parseHostModel(JSON.stringify(g)).model.writers[0]!.components[0]).toEqual({ logicalPath: '', name: 'Only', type: 'filegroup', caption: 'Only', selectable: false, selectableForRestore: false, files: [] });
 });
 
 test('fixtures/default-host.json is the embedded default host in the file format', async () => {
