@@ -175,7 +175,7 @@ function globals(argv: string[], env: NodeJS.ProcessEnv): Global {
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, out = process.stdout, err = process.stderr): Promise<number> {
-  if (argv[0] === '-h' || argv[0] === '--help' || argv.length === 0) {
+  if (argv[0] === '-h' || argv[0] === '--help' || argv.length === 0 || (argv[0] === 'admin' && (argv[1] === '-h' || argv[1] === '--help'))) {
     (argv.length === 0 ? err : out).write(ADMIN_USAGE);
     return argv.length === 0 ? 2 : 0;
   }
@@ -190,7 +190,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
     req = requestFor(g.rest);
   } catch (e) {
     if (e instanceof CliUsageError || (e as NodeJS.ErrnoException).code) {
-      err.write(`scmp admin: ${(e as Error).message}\n\n${ADMIN_USAGE}`);
+      err.write(`scmp admin: ${(e as Error).message} (scmp admin --help lists the commands)\n`);
       return 2;
     }
     throw e;

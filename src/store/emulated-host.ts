@@ -16,7 +16,7 @@ import { RequesterSession } from './requester/session.js';
 import { DEFAULT_REQUESTER_SETTINGS, type RequesterSettings } from './requester/settings.js';
 import { DEFAULT_STORE_SETTINGS } from './settings.js';
 import { afterReboot, StateDir } from './state-dir.js';
-import { VSS_CTX_CLIENT_ACCESSIBLE, type Guid } from './vss.js';
+import { VSS_CTX_CLIENT_ACCESSIBLE, VSS_VOLSNAP_ATTR_CLIENT_ACCESSIBLE, type Guid } from './vss.js';
 
 export interface EmulatedHostOptions extends HostStoreOptions {
   requester?: Partial<RequesterSettings>;
@@ -143,19 +143,24 @@ export class EmulatedHost {
     return this.storeNow.addSnapshot({ volume, context, sizeBytes: this.requesterSettings.newSnapshotBytes });
   }
 
-  /** `vssadmin delete shadows /for=VOLUME /all | /oldest`, or `/shadow=ID`. */
+  /**
+   * `vssadmin delete shadows /for=VOLUME /all | /oldest`, or `/shadow=ID`. As vssadmin,
+   * it deletes only client-accessible shadow copies; any other is "not found".
+   */
   deleteShadows(volume: string | undefined, which: DeleteShadowsSelector): Snapshot[] {
     const store = this.storeNow;
+    const accessible = (s: Snapshot) => (s.attributes & VSS_VOLSNAP_ATTR_CLIENT_ACCESSIBLE) !== 0;
     if ('shadow' in which) {
-      const s = store.snapshot(which.shadow) ?? refuse(VSS_E_OBJECT_NOT_FOUND, `no shadow copy ${which.shadow}`);
+      const s = store.snapshot(which.shadow);
+      if (!s || !accessible(s)) refuse(VSS_E_OBJECT_NOT_FOUND, `no client-accessible shadow copy ${which.shadow}`);
       if (volume !== undefined && store.resolveVolume(volume)?.mountName !== s.originalVolume) refuse(VSS_E_OBJECT_NOT_FOUND, `shadow copy ${which.shadow} is not of ${volume}`);
       return [store.deleteSnapshot(s.id)];
     }
     if (volume === undefined) refuse(E_INVALIDARG, 'for: a volume is needed with all or oldest');
     const v = store.resolveVolume(volume) ?? refuse(VSS_E_OBJECT_NOT_FOUND, `${JSON.stringify(volume)} is not a volume of this host`);
-    const copies = store.snapshots().filter((s) => s.originalVolume === v.mountName);
+    const copies = store.snapshots().filter((s) => s.originalVolume === v.mountName && accessible(s));
     const doomed = 'all' in which ? copies : copies.slice(0, 1);
-    if (doomed.length === 0) refuse(VSS_E_OBJECT_NOT_FOUND, `${v.displayName} has no shadow copy`);
+    if (doomed.length === 0) refuse(VSS_E_OBJECT_NOT_FOUND, `${v.displayName} has no client-accessible shadow copy`);
     return store.atomically(() => doomed.map((s) => store.deleteSnapshot(s.id)));
   }
 

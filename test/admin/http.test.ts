@@ -174,6 +174,15 @@ describe('admin API: the host, step by step', () => {
     const made = await api('POST', '/api/shadows', { for: 'C:' });
     expect(made.json).toMatchObject({ attributes: 0x1d, persistent: true, autoRelease: false });
     expect((await scmpSnapshots('C:\\')).map((s) => s.id)).toContain(made.json.id);
+    // vssadmin deletes only client-accessible copies: Monday night's backup copy is "not found".
+    const backupCopy = emulated.store.snapshots().find((x) => x.attributes === 0x09)!;
+    expect((await api('POST', '/api/shadows/delete', { shadow: backupCopy.id })).status).toBe(404);
+    const before = emulated.store.snapshotsByVolume('C:', VSS_SYSTEM_PROVIDER_ID).length;
+    const oldest = await api('POST', '/api/shadows/delete', { for: 'C:', oldest: true });
+    expect(oldest.json.deleted.map((s: any) => s.id)).toEqual([made.json.id]);
+    expect(emulated.store.snapshotsByVolume('C:', VSS_SYSTEM_PROVIDER_ID).length).toBe(before - 1);
+    const again = await api('POST', '/api/shadows', { for: 'C:' });
+    made.json.id = again.json.id;
     const gone = await api('POST', '/api/shadows/delete', { shadow: made.json.id });
     expect(gone.json.deleted.map((s: any) => s.id)).toEqual([made.json.id]);
     expect((await scmpSnapshots('C:\\')).map((s) => s.id)).not.toContain(made.json.id);
