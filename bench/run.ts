@@ -5,6 +5,9 @@ import { mgmt } from '../src/interfaces/mgmt/idl.js';
 import { AUTH_LEVEL } from '../src/dcerpc/constants.js';
 import { NtlmRpcClientContext } from '../src/security/ntlm/rpc.js';
 import { randomUUID } from 'node:crypto';
+import { closeSync, fsyncSync, mkdtempSync, openSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { decodeActivationPropertiesOut, encodeActivationPropertiesIn } from '../src/dcom/activation/blob.js';
@@ -272,6 +275,66 @@ async function enumeration(perVolume: number) {
 }
 
 /** Heap held per exported object with one marshaled interface, measured in this process. */
+const ADMIN_TOKEN = 'bench-admin-token-0123456789';
+
+/**
+ * Acknowledged changes through the admin API (create a client-accessible shadow copy, then
+ * delete it), one client, for DURATION_MS: with a state directory every change is written
+ * and fsynced before the answer; without one it is memory only.
+ */
+async function adminChanges(stateDir: string | undefined) {
+  const tokenFile = join(mkdtempSync(join(tmpdir(), 'scmp-bench-')), 'token');
+  writeFileSync(tokenFile, ADMIN_TOKEN);
+  const server = await startChild(
+    here('../src/cli/scmpd.js'),
+    ['--listen', '127.0.0.1', '--port', '0', '--log-level', 'error', '--admin-port', '0', '--admin-token-file', tokenFile, ...(stateDir ? ['--state-dir', stateDir] : [])],
+    /admin API (http:\/\/\S+)/,
+  );
+  const url = server.match[1]!;
+  const headers = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
+  const post = async (path: string, body: unknown): Promise<{ id: string }> => {
+    const res = await fetch(url + path, { method: 'POST', headers, body: JSON.stringify(body) });
+    const json = (await res.json()) as { id: string };
+    if (res.status !== 200) throw new Error(`${path}: ${JSON.stringify(json)}`);
+    return json;
+  };
+  const latencies: number[] = [];
+  const started = performance.now();
+  while (performance.now() - started < DURATION_MS) {
+    let t0 = performance.now();
+    const made = await post('/api/shadows', { for: 'C:' });
+    latencies.push(performance.now() - t0);
+    t0 = performance.now();
+    await post('/api/shadows/delete', { shadow: made.id });
+    latencies.push(performance.now() - t0);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  server.child.kill('SIGTERM');
+  const sorted = Float64Array.from(latencies).sort();
+  return { changes: latencies.length, changesPerSecond: Math.round(latencies.length / seconds), p50us: Math.round(percentile(sorted, 0.5) * 1000), p99us: Math.round(percentile(sorted, 0.99) * 1000) };
+}
+
+/** The ceiling of a durable change here: write, fsync, rename, fsync the folder, of a file the state's size. */
+function durableWriteCeiling(bytes: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'scmp-fsync-'));
+  const data = Buffer.alloc(bytes, 0x20);
+  const file = join(dir, 'state.json');
+  let n = 0;
+  const started = performance.now();
+  while (performance.now() - started < DURATION_MS) {
+    const fd = openSync(`${file}.tmp`, 'w');
+    writeSync(fd, data);
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(`${file}.tmp`, file);
+    const d = openSync(dir, 'r');
+    fsyncSync(d);
+    closeSync(d);
+    n++;
+  }
+  return { writes: n, writesPerSecond: Math.round(n / ((performance.now() - started) / 1000)), bytes };
+}
+
 function memoryPerObject() {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
@@ -292,7 +355,7 @@ async function main(): Promise<void> {
   // is_server_listening: a 24-byte request, a 32-byte response (status + boolean).
   const scmpd = await startChild(
     here('../src/cli/scmpd.js'),
-    ['--listen', '127.0.0.1', '--port', '0', '--log-level', 'error', '--account', `${BENCH_ACCOUNT.user}:${BENCH_ACCOUNT.password}:admin`],
+    ['--listen', '127.0.0.1', '--port', '0', '--log-level', 'error', '--no-admin', '--account', `${BENCH_ACCOUNT.user}:${BENCH_ACCOUNT.password}:admin`],
     /127\.0\.0\.1:(\d+)/,
   );
   const echo = await startChild(here('./echo-server.js'), ['32'], /ready (\d+)/);
@@ -335,6 +398,16 @@ async function main(): Promise<void> {
     what: 'one client, privacy, every shadow copy of every volume of a 100-volume host, Next in batches of 64',
     runs: enumerations,
     ceiling: { what: 'the small call at privacy on 1 connection, same run (calls/s)', callsPerSecond: small.callsPerSecond },
+  };
+
+  const stateDir = mkdtempSync(join(tmpdir(), 'scmp-bench-state-'));
+  const durable = await adminChanges(stateDir);
+  const stateBytes = statSync(join(stateDir, 'state.json')).size;
+  results.adminChanges = {
+    what: 'admin API, one client: create a client-accessible shadow copy, then delete it; each change acknowledged',
+    withStateDir: durable,
+    inMemory: await adminChanges(undefined),
+    ceiling: { what: 'write + fsync + rename + fsync of the folder, of a file the size of the state, in a loop', ...durableWriteCeiling(stateBytes) },
   };
 
   scmpd.child.kill('SIGTERM');

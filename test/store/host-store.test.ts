@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_SNAPSHOTS as S, DEFAULT_SNAPSHOT_SETS as SET, DEFAULT_VOLUMES as V, defaultHostModel } from '../../src/store/default-host.js';
-import { StoreError } from '../../src/store/errors.js';
+import { countingGuids, hresultOf } from '../helpers/store.js';
 import { filetimeFromDate } from '../../src/store/filetime.js';
 import { HostStore, type HostStoreOptions } from '../../src/store/host-store.js';
 import {
@@ -41,20 +41,9 @@ const UNKNOWN_PROVIDER = '11111111-2222-3333-4444-555555555555';
 const NOW = filetimeFromDate(new Date('2025-11-19T09:15:00Z'));
 
 function store(options: HostStoreOptions = {}, model: HostModel = defaultHostModel()): HostStore {
-  let n = 0;
-  return new HostStore(model, { newGuid: () => `00000000-0000-4000-8000-${(++n).toString(16).padStart(12, '0')}`, now: () => NOW, ...options });
+  return new HostStore(model, { newGuid: countingGuids(), now: () => NOW, ...options });
 }
 
-/** The HRESULT a call is refused with, or undefined when it succeeds. */
-function hresultOf(call: () => unknown): number | undefined {
-  try {
-    call();
-  } catch (e) {
-    if (e instanceof StoreError) return e.hresult;
-    throw e;
-  }
-  return undefined;
-}
 
 /** Expects the refusal, and that it changed nothing. */
 function expectRefused(s: HostStore, call: () => unknown, hresult: number): void {

@@ -10,6 +10,7 @@ import { describe, expect, test } from 'vitest';
 import { DEFAULT_VOLUMES as V, DEFAULT_WRITERS as W, defaultHostModel } from '../../src/store/default-host.js';
 import { EmulatedHost } from '../../src/store/emulated-host.js';
 import { StoreError } from '../../src/store/errors.js';
+import { countingGuids, hresultOf } from '../helpers/store.js';
 import { filetimeFromDate } from '../../src/store/filetime.js';
 import type { HostModel } from '../../src/store/model.js';
 import { documentFromXml, documentToXml } from '../../src/store/requester/document-xml.js';
@@ -43,19 +44,9 @@ const MiB = 1024n * 1024n;
 const NOW = filetimeFromDate(new Date('2026-11-21T22:00:00Z'));
 
 function host(model: HostModel = defaultHostModel(), options: ConstructorParameters<typeof EmulatedHost>[1] = {}): EmulatedHost {
-  let n = 0;
-  return new EmulatedHost(model, { newGuid: () => `00000000-0000-4000-8000-${(++n).toString(16).padStart(12, '0')}`, now: () => NOW, ...options });
+  return new EmulatedHost(model, { newGuid: countingGuids(), now: () => NOW, ...options });
 }
 
-function hresultOf(call: () => unknown): number | undefined {
-  try {
-    call();
-  } catch (e) {
-    if (e instanceof StoreError) return e.hresult;
-    throw e;
-  }
-  return undefined;
-}
 
 const sales: ComponentRef = { writerId: W.sql.id, type: 'database', logicalPath: 'FILESRV01', name: 'Sales' };
 const master: ComponentRef = { writerId: W.sql.id, type: 'database', logicalPath: 'FILESRV01', name: 'master' };
