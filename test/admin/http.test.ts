@@ -130,6 +130,42 @@ describe('admin API: access', () => {
   });
 });
 
+describe('admin API: bad input', () => {
+  test('a body over the limit is 413; a bad percent-encoding is 400; the server keeps serving', async () => {
+    const big = await api('PUT', '/api/documents/big', { xml: 'x'.repeat(3 * 1024 * 1024) });
+    expect(big.status).toBe(413);
+    expect((await api('GET', '/api/documents/%E0%A4%A')).status).toBe(400);
+    expect((await api('GET', '/api/host')).status).toBe(200);
+  });
+
+  test('property: any JSON body on any route is answered 200, 400, 404 or 409, never 500', async () => {
+    const fcMod = (await import('fast-check')).default;
+    const { id } = (await api('POST', '/api/sessions', {})).json;
+    const routes: Array<[string, string]> = [
+      ['POST', '/api/shadows'],
+      ['POST', '/api/shadows/delete'],
+      ['POST', '/api/shadowstorage'],
+      ['POST', '/api/shadowstorage/resize'],
+      ['POST', '/api/shadowstorage/delete'],
+      ['PUT', '/api/documents/fuzz'],
+      ...['initialize-for-backup', 'initialize-for-restore', 'set-context', 'set-backup-state', 'add-component', 'set-backup-succeeded', 'add-restore-subcomponent', 'add-to-snapshot-set', 'delete-snapshots', 'save-document'].map(
+        (step): [string, string] => ['POST', `/api/sessions/${id}/${step}`],
+      ),
+    ];
+    const fields = fcMod.constantFrom('for', 'on', 'maxSize', 'shadow', 'all', 'oldest', 'xml', 'document', 'context', 'selectComponents', 'backupType', 'writerId', 'type', 'logicalPath', 'name', 'component', 'subcomponent', 'volume', 'id', 'succeeded');
+    const body = fcMod.oneof(fcMod.jsonValue(), fcMod.dictionary(fields, fcMod.oneof(fcMod.jsonValue(), fcMod.constantFrom('C:', 'D:', W.sql.id, 'database', 'UNBOUNDED', '0x10', '<BACKUP_COMPONENTS/>'))));
+    await fcMod.assert(
+      fcMod.asyncProperty(fcMod.constantFrom(...routes), body, async ([method, path], b) => {
+        const r = await api(method, path, JSON.stringify(b));
+        expect([200, 400, 404, 409]).toContain(r.status);
+      }),
+      { numRuns: 300 },
+    );
+    expect((await api('GET', '/api/host')).status).toBe(200);
+    await api('DELETE', `/api/sessions/${id}`);
+  });
+});
+
 describe('admin API: the host, step by step', () => {
   test('a backup session driven over HTTP: its shadow copies appear in MS-SCMP with its set id, and go when it is released', async () => {
     const open = await api('POST', '/api/sessions', {});

@@ -531,3 +531,94 @@ describe('the Backup Components Document reader', () => {
     );
   });
 });
+
+describe('requester sessions: robustness', () => {
+  test('property: any sequence of calls on any sessions answers or refuses with a StoreError, and the host stays valid', () => {
+    const refs = [sales, master, storageGroup, mailbox, { ...sales, name: 'Nope' }];
+    const volumes = ['C:', 'D:\\', 'E:', 'F:', 'Q:', 'C:\\mnt\\archive'];
+    const contexts = [VSS_CTX_BACKUP, VSS_CTX_APP_ROLLBACK, VSS_CTX_FILE_SHARE_BACKUP, VSS_CTX_CLIENT_ACCESSIBLE, VSS_CTX_ALL, 0x20, 0x7777];
+    const op = fc.oneof(
+      { arbitrary: fc.constantFrom('initB', 'initR', 'gather', 'status', 'start', 'prepare', 'do', 'do', 'complete', 'abort', 'import', 'pre', 'post', 'save', 'release', 'open', 'prefix', 'prefix', 'restorePrefix').map((k) => ({ k })), weight: 6 },
+      { arbitrary: fc.record({ k: fc.constant('ctx'), c: fc.constantFrom(...contexts) }), weight: 1 },
+      { arbitrary: fc.record({ k: fc.constant('state'), sel: fc.boolean() }), weight: 1 },
+      { arbitrary: fc.record({ k: fc.constantFrom('add', 'succeeded', 'selected', 'sub', 'fileStatus', 'options'), r: fc.constantFrom(...refs) }), weight: 2 },
+      { arbitrary: fc.record({ k: fc.constant('vol'), v: fc.constantFrom(...volumes) }), weight: 1 },
+      { arbitrary: fc.record({ k: fc.constant('delete'), set: fc.boolean(), i: fc.nat(20) }), weight: 1 },
+    );
+    const phases = new Set<string>();
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(2), op), { minLength: 20, maxLength: 80 }), (steps) => {
+        const h = host(defaultHostModel(), { settings: { maxSnapshotsPerVolume: 8 } });
+        const sessions = [h.openSession(), h.openSession(), h.openSession()];
+        let lastXml: string | undefined;
+        for (const [i, o] of steps) {
+          phases.add(sessions[i]!.phase);
+          const s = sessions[i]!;
+          const any = o as any;
+          const call = (): unknown => {
+            switch (any.k) {
+              case 'initB': return s.initializeForBackup(lastXml);
+              case 'initR': return s.initializeForRestore(lastXml ?? '<x/>');
+              case 'gather': return s.gatherWriterMetadata();
+              case 'status': return s.writerStatus();
+              case 'start': return s.startSnapshotSet();
+              case 'prepare': return s.prepareForBackup();
+              case 'do': return s.doSnapshotSet();
+              case 'complete': return s.backupComplete();
+              case 'abort': return s.abortBackup();
+              case 'import': return s.importSnapshots();
+              case 'pre': return s.preRestore();
+              case 'post': return s.postRestore();
+              case 'save': return (lastXml = s.saveAsXml());
+              case 'release': return h.releaseSession(s.id);
+              case 'open': return (sessions[i] = h.openSession());
+              // The usual opening of a backup, so that random runs reach the later phases.
+              case 'prefix':
+                for (const f of [() => s.initializeForBackup(), () => s.setBackupState({ selectComponents: true, bootableSystemState: false, backupType: 'full', partialFileSupport: false }), () => s.gatherWriterMetadata(), () => s.addComponent(sales), () => s.startSnapshotSet(), () => s.addToSnapshotSet('D:'), () => s.prepareForBackup()]) {
+                  try {
+                    f();
+                  } catch (e) {
+                    if (!(e instanceof StoreError)) throw e;
+                  }
+                }
+                return undefined;
+              case 'restorePrefix':
+                for (const f of [() => s.initializeForRestore(lastXml ?? '<x/>'), () => s.gatherWriterMetadata(), () => s.setSelectedForRestore(sales, true)]) {
+                  try {
+                    f();
+                  } catch (e) {
+                    if (!(e instanceof StoreError)) throw e;
+                  }
+                }
+                return undefined;
+              case 'ctx': return s.setContext(any.c);
+              case 'state': return s.setBackupState({ selectComponents: any.sel, bootableSystemState: false, backupType: 'full', partialFileSupport: false });
+              case 'add': return s.addComponent(any.r);
+              case 'succeeded': return s.setBackupSucceeded(any.r, true);
+              case 'selected': return s.setSelectedForRestore(any.r, true);
+              case 'sub': return s.addRestoreSubcomponent(storageGroup, any.r);
+              case 'fileStatus': return s.setFileRestoreStatus(any.r, 'all');
+              case 'options': return s.setBackupOptions(any.r, 'o');
+              case 'vol': return s.addToSnapshotSet(any.v);
+              case 'delete': {
+                const all = h.store.snapshots();
+                const target = all[any.i % Math.max(1, all.length)];
+                return target && s.deleteSnapshots(any.set ? target.setId : target.id, any.set ? 'set' : 'snapshot');
+              }
+            }
+          };
+          try {
+            call();
+          } catch (e) {
+            if (!(e instanceof StoreError)) throw e;
+          }
+          // The store's own check of every invariant: a model it would not accept is a defect.
+          expect(() => new EmulatedHost(h.store.model())).not.toThrow();
+        }
+      }),
+      { numRuns: 300 },
+    );
+    // The runs went deep: past DoSnapshotSet, into completion and restore.
+    for (const p of ['snapshotted', 'completed', 'restoring'] as const) expect(phases).toContain(p);
+  });
+});
