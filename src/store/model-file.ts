@@ -141,7 +141,7 @@ export function parseHostModel(text: string, settings: StoreSettings = DEFAULT_S
   const snapshots: Snapshot[] = (r.snapshots === undefined ? [] : arr(r.snapshots, 'snapshots')).map((x, i) => {
     const f = `snapshots[${i}]`;
     const s = obj(x, f);
-    keysOnly(s, f, ['id', 'setId', 'countInSet', 'volume', 'deviceNumber', 'created', 'context', 'sizeBytes', 'providerId', 'originatingMachine']);
+    keysOnly(s, f, ['id', 'setId', 'countInSet', 'volume', 'deviceNumber', 'created', 'context', 'sizeBytes', 'providerId', 'originatingMachine', 'creationTime']);
     const created = str(s.created, `${f}.created`);
     const date = new Date(created);
     if (Number.isNaN(date.getTime())) throw new HostModelError(`${f}.created`, 'expected an ISO 8601 time');
@@ -153,7 +153,8 @@ export function parseHostModel(text: string, settings: StoreSettings = DEFAULT_S
       deviceObject: `\\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy${int(s.deviceNumber, `${f}.deviceNumber`, 1)}`,
       originatingMachine: s.originatingMachine === undefined ? host.fqdn : str(s.originatingMachine, `${f}.originatingMachine`),
       serviceMachine: host.fqdn,
-      creationTime: filetimeFromDate(date),
+      // `created` holds milliseconds; a FILETIME finer than that travels in `creationTime`.
+      creationTime: s.creationTime === undefined ? filetimeFromDate(date) : filetimeField(s.creationTime, `${f}.creationTime`, filetimeFromDate(date)),
       attributes: int(s.context, `${f}.context`, 0),
       providerId: s.providerId === undefined ? providers[0]!.id : str(s.providerId, `${f}.providerId`, GUID, 'a GUID').toLowerCase(),
       state: VSS_SS_CREATED,
@@ -201,6 +202,14 @@ export function parseHostModel(text: string, settings: StoreSettings = DEFAULT_S
   });
 
   return { model: { host, volumes, providers, snapshots, diffAreas, writers }, accounts };
+}
+
+/** A FILETIME as a decimal string, which must fall in the millisecond `created` names. */
+function filetimeField(v: Json, field: string, created: bigint): bigint {
+  if (typeof v !== 'string' || !/^\d{1,19}$/.test(v)) throw new HostModelError(field, 'expected a FILETIME as a decimal string');
+  const t = BigInt(v);
+  if (t - (t % 10_000n) !== created) throw new HostModelError(field, 'is not within the millisecond that created names');
+  return t;
 }
 
 function bool(v: Json, field: string, dflt: boolean): boolean {
@@ -304,6 +313,7 @@ export function serializeHostModel(m: HostModel): string {
         sizeBytes: s.sizeBytes.toString(),
         providerId: s.providerId,
         ...(s.originatingMachine !== s.serviceMachine ? { originatingMachine: s.originatingMachine } : {}),
+        ...(s.creationTime % 10_000n !== 0n ? { creationTime: s.creationTime.toString() } : {}),
       })),
       diffAreas: m.diffAreas.map((d) => ({ volume: d.volume, diffAreaVolume: d.diffAreaVolume, maximumBytes: d.maximumBytes.toString() })),
       writers: m.writers.map(serializeWriter),

@@ -160,6 +160,32 @@ describe('scmpd', () => {
     expect(badModel.stderr).toMatch(/writers\[3\]\.components\[1\]\.selectableForRestore: expected true or false/);
   });
 
+  test('scmp admin, as a command, drives a running scmpd: vssadmin-style output, exit 1 on a refusal, 2 on a usage error', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { execFile } = await import('node:child_process');
+    const dir = mkdtempSync(join(tmpdir(), 'scmp-admin-'));
+    writeFileSync(join(dir, 'token'), 'cli-test-token-0123456789\n');
+    const s = start(['--listen', '127.0.0.1', '--port', '0', '--admin-token-file', join(dir, 'token')]);
+    const url = /admin API (http:\/\/\S+)$/.exec((await s.ready) ?? '')![1]!;
+    const SCMP = fileURLToPath(new URL('../../dist/src/cli/scmp.js', import.meta.url));
+    const scmp = (args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+        execFile(process.execPath, [SCMP, 'admin', '--url', url, '--token-file', join(dir, 'token'), ...args], (e, stdout, stderr) => resolve({ code: e ? Number(e.code) : 0, stdout, stderr })),
+      );
+    const made = await scmp(['create', 'shadow', '/for=D:']);
+    expect(made.code).toBe(0);
+    expect(made.stdout).toMatch(/^Successfully created shadow copy for 'D:\\'\n {4}Shadow Copy ID: \{[0-9a-f-]{36}\}\n/);
+    const refused = await scmp(['create', 'shadow', '/for=F:']);
+    expect([refused.code, refused.stderr]).toEqual([1, expect.stringMatching(/409 0x8004230c/)]);
+    expect((await scmp(['frobnicate'])).code).toBe(2);
+    const host = await scmp(['--json', 'host']);
+    expect(JSON.parse(host.stdout).snapshots).toHaveLength(7);
+    s.child.kill('SIGTERM');
+    expect((await s.exited).code).toBe(0);
+  });
+
   test('--help prints every flag; a bad flag exits 2', async () => {
     const h = start(['--help']);
     const r = await h.exited;

@@ -5,7 +5,8 @@
  *   the session's snapshot-set id;
  * - after the session is released its auto-release copies are gone and the others remain;
  * - after a restart with the same --state-dir, the persistent shadow copies and the diff
- *   areas created over MS-SCMP are still there, and the non-persistent copies are not.
+ *   areas created over MS-SCMP are still there, and the non-persistent copies are not;
+ * - tshark dissects both runs' traffic with no malformed packet and no expert error.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { afterAll, expect, test } from 'vitest';
 import { DEFAULT_VOLUMES as V, DEFAULT_WRITERS as W } from '../../src/store/default-host.js';
 import { VSS_CTX_APP_ROLLBACK, VSS_CTX_BACKUP } from '../../src/store/vss.js';
 import { runPython } from '../helpers/python.js';
+import { dissect, startCapture, type Capture } from '../helpers/tshark.js';
 
 const SCMPD = fileURLToPath(new URL('../../dist/src/cli/scmpd.js', import.meta.url));
 const SCRIPT = fileURLToPath(new URL('./impacket_sessions.py', import.meta.url));
@@ -31,7 +33,7 @@ writeFileSync(tokenFile, TOKEN);
 let running: ChildProcess | undefined;
 afterAll(() => running?.kill('SIGKILL'));
 
-async function start(): Promise<{ port: number; url: string; child: ChildProcess }> {
+async function start(): Promise<{ port: number; objectPort: number; url: string; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
     [SCMPD, '--listen', '127.0.0.1', '--port', '0', '--admin-port', '0', '--state-dir', stateDir, '--admin-token-file', tokenFile, '--account', `alice:${PASSWORD}:admin`, '--log-level', 'error'],
@@ -42,8 +44,8 @@ async function start(): Promise<{ port: number; url: string; child: ChildProcess
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /127\.0\.0\.1:(\d+) \(epmap\).*admin API (http:\/\/\S+)\n/.exec(out);
-      if (m) resolve({ port: Number(m[1]), url: m[2]!, child });
+      const m = /127\.0\.0\.1:(\d+) \(epmap\), 127\.0\.0\.1:(\d+) \(object-exporter\); admin API (http:\/\/\S+)\n/.exec(out);
+      if (m) resolve({ port: Number(m[1]), objectPort: Number(m[2]), url: m[3]!, child });
     });
     child.on('exit', (code) => reject(new Error(`scmpd exited ${code}`)));
   });
@@ -86,8 +88,18 @@ const pairs = (r: { hr: number; items: Array<{ id: string; setId: string }> }) =
   return r.items.map((s) => [s.id, s.setId]);
 };
 
+/** The MS-SCMP traffic of each run of scmpd dissects cleanly (privacy decrypted with the password). */
+async function expectCleanDissection(c: Capture, ports: number[]) {
+  const d = await dissect(c.file, ports, ['-o', `ntlmssp.nt_password:${PASSWORD}`]);
+  expect(d.summary.join('\n')).toMatch(/RemoteCreateInstance response/);
+  expect(d.summary.join('\n')).not.toMatch(/Fault:/);
+  expect(d.malformed).toBe(0);
+  expect(d.errors, d.expert).toBe(0);
+}
+
 test('impacket at privacy sees a session’s shadow copies with its set id, the auto-release ones gone at release, and persistent copies and diff areas survive a restart', async () => {
   let s = await start();
+  const first = await startCapture([s.port, s.objectPort]);
   const auto = await backup(s.url, VSS_CTX_BACKUP, ['D:', 'C:']);
   const kept = await backup(s.url, VSS_CTX_APP_ROLLBACK, ['D:']);
   const [open, openC] = await impacket(s.port, [
@@ -121,9 +133,12 @@ test('impacket at privacy sees a session’s shadow copies with its set id, the 
   const shadow = await api(s.url, 'POST', '/api/shadows', { for: 'C:' });
   expect(pairs((await impacket(s.port, [['snapshots', 'D:\\']]))[0]).map(([id]) => id)).toContain(pending.copies[0]);
 
+  await first.stop();
+  await expectCleanDissection(first, [s.port, s.objectPort]);
   s.child.kill('SIGTERM');
   await new Promise((r) => s.child.once('exit', r));
   s = await start();
+  const second = await startCapture([s.port, s.objectPort]);
   const [d2, c2, e2, dArea2] = await impacket(s.port, [
     ['snapshots', 'D:\\'],
     ['snapshots', 'C:\\'],
@@ -137,6 +152,8 @@ test('impacket at privacy sees a session’s shadow copies with its set id, the 
   expect(e2.items).toMatchObject([{ volume: V.refs, diffAreaVolume: V.data, maximum: String(512 * MiB) }]);
   expect(dArea2.items).toMatchObject([{ volume: V.data, diffAreaVolume: V.archive, maximum: String(250 * GiB) }]);
   expect(await api(s.url, 'GET', '/api/sessions')).toEqual([]);
+  await second.stop();
+  await expectCleanDissection(second, [s.port, s.objectPort]);
   s.child.kill('SIGTERM');
   await new Promise((r) => s.child.once('exit', r));
 }, 180_000);

@@ -75,6 +75,16 @@ describe('host model file', () => {
   }
 });
 
+test('a creation time finer than a millisecond survives the file (imported shadow copies keep their own)', () => {
+  const m = defaultHostModel();
+  const snapshots = m.snapshots.map((s, i) => (i === 0 ? { ...s, creationTime: s.creationTime + 1234n } : s));
+  const back = parseHostModel(serializeHostModel({ ...m, snapshots })).model;
+  expect(back.snapshots[0]!.creationTime).toBe(snapshots[0]!.creationTime);
+  const f = valid();
+  f.snapshots[0].creationTime = '5';
+  expect(() => parseHostModel(JSON.stringify(f))).toThrow(/^snapshots\[0\]\.creationTime: is not within the millisecond/);
+});
+
 test('writers and their scripts read back from the file, vetoes by name', () => {
   const f = valid();
   f.writers[2].script = [

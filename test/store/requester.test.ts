@@ -14,6 +14,7 @@ import { countingGuids, hresultOf } from '../helpers/store.js';
 import { filetimeFromDate } from '../../src/store/filetime.js';
 import type { HostModel } from '../../src/store/model.js';
 import { documentFromXml, documentToXml } from '../../src/store/requester/document-xml.js';
+import { parseXml } from '../../src/store/requester/xml.js';
 import {
   E_INVALIDARG,
   VSS_E_BAD_STATE,
@@ -127,6 +128,31 @@ describe('requester sessions: the Backup Components Document life cycle', () => 
     restore.initializeForRestore(xml);
     expect(docComponents(restore)).toEqual(docComponents(first));
     expect(hresultOf(() => h.openSession().initializeForRestore('<BACKUP_COMPONENTS'))).toBe(VSS_E_INVALID_XML_DOCUMENT);
+  });
+
+  test('GatherWriterMetadata gives every writer’s Writer Metadata Document: components, logical paths, selectability, file sets', () => {
+    const s = host().openSession();
+    s.initializeForBackup();
+    const metadata = s.gatherWriterMetadata();
+    expect(metadata.map((m) => m.name)).toEqual(['System Writer', 'Registry Writer', 'SqlServerWriter', 'Microsoft Exchange Writer']);
+    const exchange = metadata[3]!;
+    const doc = parseXml(exchange.xml);
+    expect(doc.name).toBe('WRITER_METADATA');
+    expect(doc.attrs).toEqual({ xmlns: 'x-schema:#VssWriterMetadataInfo', version: '1.2' });
+    expect(doc.children[0]).toMatchObject({ name: 'IDENTIFICATION', attrs: { writerId: W.exchange.id, instanceId: W.exchange.instanceId, friendlyName: 'Microsoft Exchange Writer' } });
+    const locations = doc.children.find((c) => c.name === 'BACKUP_LOCATIONS')!.children;
+    expect(locations.map((c) => [c.name, c.attrs.componentName, c.attrs.selectable, c.attrs.selectableForRestore])).toEqual([
+      ['FILE_GROUP', 'First Storage Group', 'yes', 'no'],
+      ['DATABASE', 'Mailbox Database', 'no', 'yes'],
+      ['DATABASE', 'Public Folder Database', 'no', 'yes'],
+    ]);
+    expect(locations[1]!.attrs.logicalPath).toBe(`${SG_PATH}\\First Storage Group`);
+    expect(locations[1]!.children[0]).toMatchObject({ name: 'DATABASE_FILES', attrs: { path: 'D:\\Exchange\\First Storage Group', filespec: 'Mailbox Database.edb', recursive: 'no' } });
+    const system = parseXml(metadata[0]!.xml).children.find((c) => c.name === 'BACKUP_LOCATIONS')!.children[0]!;
+    expect(system).toMatchObject({ name: 'FILE_GROUP', attrs: { componentName: 'System Files', selectable: 'no' }, children: [{ name: 'FILE_LIST', attrs: { path: 'C:\\Windows\\System32', filespec: '*.*', recursive: 'yes' } }] });
+    expect(system.attrs.logicalPath).toBeUndefined();
+    // Gathered once per session.
+    expect(hresultOf(() => s.gatherWriterMetadata())).toBe(VSS_E_BAD_STATE);
   });
 
   test('explicitly included: every selectable component the requester chooses and every required component of a writer taking part go into the document', () => {

@@ -12,7 +12,7 @@ import { EmulatedHost } from '../../src/store/emulated-host.js';
 import { StoreError } from '../../src/store/errors.js';
 import { VSS_E_UNEXPECTED } from '../../src/store/requester/hresults.js';
 import { STATE_FILE, StateDirError } from '../../src/store/state-dir.js';
-import { VSS_CTX_APP_ROLLBACK, VSS_CTX_BACKUP } from '../../src/store/vss.js';
+import { VSS_CTX_APP_ROLLBACK, VSS_CTX_BACKUP, VSS_VOLSNAP_ATTR_TRANSPORTABLE } from '../../src/store/vss.js';
 
 const MiB = 1024n * 1024n;
 const GiB = 1024n * MiB;
@@ -60,6 +60,21 @@ describe('state directory', () => {
     expect(second.document('nightly')).toBe(first.document('nightly'));
     // The writers are configuration: they come from the model given, not from the state.
     expect(second.store.writers()).toEqual(defaultHostModel().writers);
+  });
+
+  test('a persistent imported shadow copy keeps its originating machine and its exact time across a restart', () => {
+    const first = new EmulatedHost(defaultHostModel(), { now: () => 133_000_000_000_001_234n });
+    const { session } = backup(first, VSS_CTX_APP_ROLLBACK | VSS_VOLSNAP_ATTR_TRANSPORTABLE, 'D:');
+    const d = dir();
+    const m = defaultHostModel();
+    const second = new EmulatedHost({ ...m, host: { fqdn: 'backupsrv.lab.local', netbiosName: 'BACKUPSRV' }, snapshots: [], diffAreas: [] }, { stateDir: d });
+    const t = second.openSession();
+    t.initializeForBackup(session.saveAsXml());
+    const [imported] = t.importSnapshots();
+    expect(imported!.originatingMachine).toBe('filesrv01.lab.local');
+    expect(imported!.creationTime).toBe(133_000_000_000_001_234n);
+    const again = new EmulatedHost({ ...m, host: { fqdn: 'backupsrv.lab.local', netbiosName: 'BACKUPSRV' }, snapshots: [], diffAreas: [] }, { stateDir: d });
+    expect(again.store.snapshot(imported!.id)).toEqual(imported);
   });
 
   test('a simulated reboot is what a restart would give', () => {

@@ -47,6 +47,7 @@ import { ancestorsOf, fullPathOf, sameComponent, topLevelComponents, type Compon
 import { cloneDocument, emptyDocument, type BackupComponentsDocument, type BackupType, type DocComponent, type DocWriter, type FileRestoreStatus } from './document.js';
 import { documentFromXml, documentToXml } from './document-xml.js';
 import type { RequesterSettings } from './settings.js';
+import { writerMetadataToXml } from './writer-metadata-xml.js';
 
 /** VSS_WRITER_STATE of vss.h. */
 export const VSS_WS_STABLE = 1;
@@ -117,6 +118,8 @@ export interface WriterMetadata {
   instanceId: Guid;
   name: string;
   components: WriterComponent[];
+  /** The Writer Metadata Document itself, as IVssExamineWriterMetadata::SaveAsXML gives it. */
+  xml: string;
 }
 
 /** Names one component, as every IVssBackupComponents call taking one does. */
@@ -256,7 +259,13 @@ export class RequesterSession {
       if (!this.statuses.has(lower(w.instanceId))) this.statuses.set(lower(w.instanceId), { writerId: w.id, instanceId: w.instanceId, name: w.name, state: VSS_WS_STABLE, failure: S_OK });
       this.events.push({ event: 'Identify', writerId: w.id, instanceId: w.instanceId, components: [] });
     }
-    return writers.map((w) => ({ writerId: w.id, instanceId: w.instanceId, name: w.name, components: w.components.map((c) => ({ ...c, files: c.files.map((f) => ({ ...f })) })) }));
+    return writers.map((w) => ({
+      writerId: w.id,
+      instanceId: w.instanceId,
+      name: w.name,
+      components: w.components.map((c) => ({ ...c, files: c.files.map((f) => ({ ...f })) })),
+      xml: writerMetadataToXml(w),
+    }));
   }
 
   /** GatherWriterStatus: each writer's state and failure. */
