@@ -119,51 +119,55 @@ async function lane(seed: number, kills: number): Promise<{ acknowledged: number
   const initialHost = await call(url, 'GET', '/api/host');
   const initial = new Set<string>((initialHost.snapshots as any[]).map((x) => x.id));
   let acked: Expected = { shadows: new Set(), maximum: String(200n << 30n), documents: new Map() };
-  let counts = { acknowledged: 0, inFlightKept: 0, inFlightLost: 0 };
+  const counts = { acknowledged: 0, inFlightKept: 0, inFlightLost: 0 };
   let i = 0;
-  for (let k = 0; k < kills; k++) {
-    // Stream changes until the kill, sent one after another; the kill lands at a random
-    // moment, usually while a change is being written.
-    const deadline = Date.now() + Math.floor(rnd() * 40);
-    let inFlight: { op: Op; after?: Expected } | undefined;
-    const killed = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const stream = (async () => {
-      for (;;) {
-        const op = nextOp(acked, rnd, i++);
-        inFlight = { op };
-        const r = request(op);
-        let result: any;
-        try {
-          result = await call(url, r.method, r.path, r.body);
-        } catch {
-          return; // the server died under this change
+  try {
+    for (let k = 0; k < kills; k++) {
+      // Stream changes until the kill, sent one after another; the kill lands at a random
+      // moment, usually while a change is being written.
+      const deadline = Date.now() + Math.floor(rnd() * 40);
+      let inFlight: { op: Op; after?: Expected } | undefined;
+      const killed = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      const stream = (async () => {
+        for (;;) {
+          const op = nextOp(acked, rnd, i++);
+          inFlight = { op };
+          const r = request(op);
+          let result: any;
+          try {
+            result = await call(url, r.method, r.path, r.body);
+          } catch {
+            return; // the server died under this change
+          }
+          acked = apply(acked, op, result);
+          counts.acknowledged++;
+          inFlight = undefined;
+          if (Date.now() >= deadline) return;
         }
-        acked = apply(acked, op, result);
-        counts.acknowledged++;
-        inFlight = undefined;
-        if (Date.now() >= deadline) return;
+      })();
+      await new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())));
+      child.kill('SIGKILL');
+      await killed;
+      await stream;
+      ({ child, url } = await startScmpd(stateDir, tokenFile));
+      const seen = await observe(url, initial);
+      if (same(seen, acked)) {
+        if (inFlight) counts.inFlightLost++;
+      } else {
+        // Only the change in flight may differ, and then wholly applied: a create's id is
+        // unknown to the client, so any one new shadow copy stands for it.
+        expect(inFlight, `kill ${k}: state differs from the acknowledged one with nothing in flight`).toBeDefined();
+        const op = inFlight!.op;
+        const expected = op.kind === 'create' ? apply(acked, op, { id: [...seen.shadows].find((x) => !acked.shadows.has(x)) }) : apply(acked, op, {});
+        expect(same(seen, expected), `kill ${k}: ${JSON.stringify({ op, seen: [...seen.shadows], acked: [...acked.shadows] })}`).toBe(true);
+        acked = expected;
+        counts.inFlightKept++;
       }
-    })();
-    await new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())));
-    child.kill('SIGKILL');
-    await killed;
-    await stream;
-    ({ child, url } = await startScmpd(stateDir, tokenFile));
-    const seen = await observe(url, initial);
-    if (same(seen, acked)) {
-      if (inFlight) counts.inFlightLost++;
-    } else {
-      // Only the change in flight may differ, and then wholly applied: a create's id is
-      // unknown to the client, so any one new shadow copy stands for it.
-      expect(inFlight, `kill ${k}: state differs from the acknowledged one with nothing in flight`).toBeDefined();
-      const op = inFlight!.op;
-      const expected = op.kind === 'create' ? apply(acked, op, { id: [...seen.shadows].find((x) => !acked.shadows.has(x)) }) : apply(acked, op, {});
-      expect(same(seen, expected), `kill ${k}: ${JSON.stringify({ op, seen: [...seen.shadows], acked: [...acked.shadows] })}`).toBe(true);
-      acked = expected;
-      counts.inFlightKept++;
     }
+  } finally {
+    // Never leave a server behind, whatever failed.
+    child.kill('SIGKILL');
   }
-  child.kill('SIGKILL');
   return counts;
 }
 
