@@ -600,7 +600,7 @@ describe('requester sessions: robustness', () => {
               case 'open': return (sessions[i] = h.openSession());
               // The usual opening of a backup, so that random runs reach the later phases.
               case 'prefix':
-                for (const f of [() => s.initializeForBackup(), () => s.setBackupState({ selectComponents: true, bootableSystemState: false, backupType: 'full', partialFileSupport: false }), () => s.gatherWriterMetadata(), () => s.addComponent(sales), () => s.startSnapshotSet(), () => s.addToSnapshotSet('D:'), () => s.prepareForBackup()]) {
+                for (const f of [() => s.initializeForBackup(), () => s.setBackupState({ selectComponents: true, bootableSystemState: false, backupType: 'full', partialFileSupport: false }), () => s.gatherWriterMetadata(), () => s.addComponent(sales), () => s.startSnapshotSet(), () => s.addToSnapshotSet('D:'), () => s.prepareForBackup(), () => (lastXml = s.saveAsXml())]) {
                   try {
                     f();
                   } catch (e) {
@@ -609,7 +609,7 @@ describe('requester sessions: robustness', () => {
                 }
                 return undefined;
               case 'restorePrefix':
-                for (const f of [() => s.initializeForRestore(lastXml ?? '<x/>'), () => s.gatherWriterMetadata(), () => s.setSelectedForRestore(sales, true)]) {
+                for (const f of [() => s.initializeForRestore(lastXml ?? '<x/>'), () => s.gatherWriterMetadata(), () => s.setSelectedForRestore(sales, true), () => s.preRestore()]) {
                   try {
                     f();
                   } catch (e) {
@@ -638,6 +638,7 @@ describe('requester sessions: robustness', () => {
           } catch (e) {
             if (!(e instanceof StoreError)) throw e;
           }
+          phases.add(sessions[i]!.phase);
           // The store's own check of every invariant: a model it would not accept is a defect.
           expect(() => new EmulatedHost(h.store.model())).not.toThrow();
         }
