@@ -113,6 +113,10 @@ export class EmulatedHost {
     if (!this.savedDocuments.has(name) && this.savedDocuments.size >= this.requesterSettings.maxSavedDocuments) {
       refuse(E_OUTOFMEMORY, `${this.requesterSettings.maxSavedDocuments} documents are saved, the most this host keeps`);
     }
+    const total = [...this.savedDocuments].reduce((n, [k, v]) => n + (k === name ? 0 : v.length), xml.length);
+    if (total > this.requesterSettings.maxSavedDocumentChars) {
+      refuse(E_OUTOFMEMORY, `saved documents would hold ${total} characters, more than the ${this.requesterSettings.maxSavedDocumentChars} this host keeps`);
+    }
     const before = this.savedDocuments.get(name);
     this.savedDocuments.set(name, xml);
     this.commitOr(() => (before === undefined ? this.savedDocuments.delete(name) : this.savedDocuments.set(name, before)));

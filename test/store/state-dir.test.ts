@@ -77,6 +77,19 @@ describe('state directory', () => {
     expect(again.store.snapshot(imported!.id)).toEqual(imported);
   });
 
+  test('saved documents are bounded in number and in size (E_OUTOFMEMORY), and names are checked', () => {
+    const h = new EmulatedHost(defaultHostModel(), { requester: { maxSavedDocuments: 2, maxSavedDocumentChars: 2000 } });
+    const xml = backup(h, VSS_CTX_BACKUP, 'D:').session.saveAsXml();
+    h.saveDocument('a', xml);
+    expect(() => h.saveDocument('b', `${xml}${' '.repeat(2000)}`)).toThrow(/more than the 2000/);
+    h.saveDocument('b', xml.slice(0, xml.indexOf('>', 30) + 1) + '</BACKUP_COMPONENTS>');
+    expect(() => h.saveDocument('c', xml)).toThrow(/2 documents are saved/);
+    h.saveDocument('a', xml);
+    expect(() => h.saveDocument('../etc/passwd', xml)).toThrow(/document name/);
+    expect(() => h.saveDocument('d', '<nope')).toThrow(StoreError);
+    expect(h.documentNames()).toEqual(['a', 'b']);
+  });
+
   test('a simulated reboot is what a restart would give', () => {
     const d = dir();
     const h = new EmulatedHost(defaultHostModel(), { stateDir: d });

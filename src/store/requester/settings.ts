@@ -10,6 +10,8 @@ export interface RequesterSettings {
   maxSessions: number;
   /** Documents saved on the host (admin API and state directory). */
   maxSavedDocuments: number;
+  /** Characters in all saved documents together (the state file holds them all). */
+  maxSavedDocumentChars: number;
   /** Bounds on a Backup Components Document a caller hands in. */
   xml: XmlLimits;
 }
@@ -19,5 +21,6 @@ export const DEFAULT_REQUESTER_SETTINGS: Readonly<RequesterSettings> = {
   newSnapshotBytes: 32n * 1024n * 1024n,
   maxSessions: 64,
   maxSavedDocuments: 256,
+  maxSavedDocumentChars: 32 * 1024 * 1024,
   xml: { ...DEFAULT_XML_LIMITS, maxLength: 1024 * 1024 },
 };
