@@ -48,26 +48,9 @@ import { cloneDocument, emptyDocument, type BackupComponentsDocument, type Backu
 import { documentFromXml, documentToXml } from './document-xml.js';
 import type { RequesterSettings } from './settings.js';
 import { writerMetadataToXml } from './writer-metadata-xml.js';
+import { WriterEvents, type WriterEventRecord, type WriterStatus } from './writer-events.js';
 
-/** VSS_WRITER_STATE of vss.h. */
-export const VSS_WS_STABLE = 1;
-const FAILED_AT: Partial<Record<WriterEvent, number>> = {
-  Identify: 6,
-  PrepareBackup: 7,
-  PrepareSnapshot: 8,
-  Freeze: 9,
-  Thaw: 10,
-  PostSnapshot: 11,
-  BackupComplete: 12,
-  PreRestore: 13,
-  PostRestore: 14,
-  BackupShutdown: 15,
-};
-
-/** The events that hand writers the document (backup-components-document-life-cycle). */
-const WITH_DOCUMENT: ReadonlySet<WriterEvent> = new Set(['PrepareBackup', 'PrepareSnapshot', 'PostSnapshot', 'BackupComplete', 'PreRestore', 'PostRestore']);
-/** Those in which a writer may still change it: until PostSnapshot and PostRestore have finished. */
-const WRITER_MAY_CHANGE: ReadonlySet<WriterEvent> = new Set(['PrepareBackup', 'PrepareSnapshot', 'PostSnapshot', 'PreRestore', 'PostRestore']);
+export { VSS_WS_STABLE, type WriterEventRecord, type WriterStatus } from './writer-events.js';
 
 export type Phase =
   /** Created; only an Initialize call is accepted. */
@@ -86,31 +69,6 @@ export type Phase =
   /** PostRestore done: the document is read-only. */
   | 'restored'
   | 'released';
-
-export interface WriterStatus {
-  writerId: Guid;
-  instanceId: Guid;
-  name: string;
-  /** VSS_WRITER_STATE. */
-  state: number;
-  /** S_OK, or the VSS_E_WRITERERROR_* a script vetoed with. */
-  failure: number;
-}
-
-/** What one writer received in one event, and what its script did there. */
-export interface WriterEventRecord {
-  event: WriterEvent;
-  writerId: Guid;
-  instanceId: Guid;
-  /** Full paths of the writer's components in the document, as the event hands them over (none in events without the document). */
-  components: string[];
-  /** At restore: subcomponents added with AddRestoreSubcomponent, by full path. */
-  subcomponents?: string[];
-  /** A veto's HRESULT. */
-  vetoed?: number;
-  /** Changes the script tried while the document was read-only: refused with VSS_E_BAD_STATE. */
-  refusedChanges?: string[];
-}
 
 /** What a writer's metadata document tells a requester (GetWriterMetadata). */
 export interface WriterMetadata {
@@ -156,7 +114,6 @@ interface PendingCopy {
   providerId: Guid;
 }
 
-const S_OK = 0;
 const lower = (g: Guid) => g.toLowerCase();
 
 export class RequesterSession {
@@ -170,8 +127,12 @@ export class RequesterSession {
   private setId: Guid | undefined;
   private pending: PendingCopy[] = [];
   private readonly made: Guid[] = [];
-  private readonly statuses = new Map<Guid, WriterStatus>();
-  readonly events: WriterEventRecord[] = [];
+  private readonly writerEvents = new WriterEvents();
+
+  /** What each writer received in each event, in order. */
+  get events(): WriterEventRecord[] {
+    return this.writerEvents.events;
+  }
 
   constructor(
     readonly id: Guid,
@@ -255,10 +216,7 @@ export class RequesterSession {
     if (this.gathered) refuse(VSS_E_BAD_STATE, 'GatherWriterMetadata may be called once per session');
     this.gathered = true;
     const writers = this.writers();
-    for (const w of writers) {
-      if (!this.statuses.has(lower(w.instanceId))) this.statuses.set(lower(w.instanceId), { writerId: w.id, instanceId: w.instanceId, name: w.name, state: VSS_WS_STABLE, failure: S_OK });
-      this.events.push({ event: 'Identify', writerId: w.id, instanceId: w.instanceId, components: [] });
-    }
+    this.writerEvents.identify(writers);
     return writers.map((w) => ({
       writerId: w.id,
       instanceId: w.instanceId,
@@ -272,7 +230,7 @@ export class RequesterSession {
   writerStatus(): WriterStatus[] {
     this.expectInitialized('GatherWriterStatus');
     if (!this.gathered) refuse(VSS_E_BAD_STATE, 'GatherWriterStatus before GatherWriterMetadata');
-    return [...this.statuses.values()].map((s) => ({ ...s }));
+    return this.writerEvents.status();
   }
 
   // -------------------------------------------------------------------------------------
@@ -628,36 +586,7 @@ export class RequesterSession {
   private raise(event: WriterEvent): void {
     if (!this.involvesWriters()) return;
     const restoring = event === 'PreRestore' || event === 'PostRestore';
-    for (const w of this.writers()) {
-      const dw = this.docWriterOf(w);
-      const comps = (dw?.components ?? []).filter((c) => !restoring || c.selectedForRestore);
-      if (comps.length === 0) continue;
-      const status = this.statuses.get(lower(w.instanceId));
-      if (status && status.failure !== S_OK) continue;
-      const withDocument = WITH_DOCUMENT.has(event);
-      const record: WriterEventRecord = { event, writerId: w.id, instanceId: w.instanceId, components: withDocument ? comps.map(fullPathOf) : [] };
-      const subs = restoring ? comps.flatMap((c) => (c.restoreSubcomponents ?? []).map(fullPathOf)) : [];
-      if (subs.length > 0) record.subcomponents = subs;
-      this.events.push(record);
-      for (const a of w.script) {
-        if (a.on !== event) continue;
-        if ('veto' in a) {
-          record.vetoed = a.veto;
-          if (status) Object.assign(status, { state: FAILED_AT[event] ?? status.state, failure: a.veto });
-          break;
-        }
-        const change = 'setBackupStamp' in a ? `SetBackupStamp(${a.setBackupStamp})` : `SetFailureMessage(${a.setFailureMessage})`;
-        if (!WRITER_MAY_CHANGE.has(event)) {
-          (record.refusedChanges ??= []).push(change);
-          continue;
-        }
-        for (const c of comps) {
-          if ('setBackupStamp' in a) c.backupStamp = a.setBackupStamp;
-          else if (event === 'PreRestore') c.preRestoreFailureMsg = a.setFailureMessage;
-          else c.postRestoreFailureMsg = a.setFailureMessage;
-        }
-      }
-    }
+    this.writerEvents.raise(event, this.writers(), (w) => (this.docWriterOf(w)?.components ?? []).filter((c) => !restoring || c.selectedForRestore));
   }
 
   private findComponent(ref: ComponentRef, notFound = VSS_E_OBJECT_NOT_FOUND): { writer: Writer; component: WriterComponent } {
