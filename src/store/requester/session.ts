@@ -16,7 +16,7 @@
  *   the host's per-volume maximum;
  * - releasing the session raises BackupShutdown and deletes its auto-release shadow copies.
  */
-import { refuse, StoreError } from '../errors.js';
+import { refuse } from '../errors.js';
 import type { HostStore } from '../host-store.js';
 import type { Snapshot } from '../model.js';
 import {
@@ -642,4 +642,3 @@ function newDocComponent(c: WriterComponent): DocComponent {
   return { logicalPath: c.logicalPath, name: c.name, type: c.type, backupSucceeded: false, selectedForRestore: false };
 }
 
-export { StoreError };
