@@ -5,6 +5,7 @@
 import type { ComponentRef, DeleteTarget } from '../store/requester/session.js';
 import { BACKUP_TYPES, FILE_RESTORE_STATUSES, type BackupType, type FileRestoreStatus } from '../store/requester/document.js';
 import type { ComponentType } from '../store/writers.js';
+import { readGuid } from '../store/vss.js';
 
 export class BadRequest extends Error {
   constructor(
@@ -16,7 +17,6 @@ export class BadRequest extends Error {
   }
 }
 
-const GUID = /^\{?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\}?$/i;
 
 export class Fields {
   private readonly o: Record<string, unknown>;
@@ -37,6 +37,10 @@ export class Fields {
   only(...allowed: string[]): this {
     for (const k of Object.keys(this.o)) if (!allowed.includes(k)) throw new BadRequest(this.name(k), `unknown field (expected ${allowed.length ? allowed.join(', ') : 'none'})`);
     return this;
+  }
+
+  private fail(f: string, message: string): never {
+    throw new BadRequest(this.name(f), message);
   }
 
   has(f: string): boolean {
@@ -65,9 +69,7 @@ export class Fields {
 
   guid(f: string): string {
     const v = this.string(f);
-    const m = GUID.exec(v);
-    if (!m) throw new BadRequest(this.name(f), `expected a GUID, not "${v}"`);
-    return m[1]!.toLowerCase();
+    return readGuid(v) ?? this.fail(f, `expected a GUID, not "${v}"`);
   }
 
   optGuid(f: string): string | undefined {

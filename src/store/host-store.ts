@@ -43,10 +43,7 @@ import { nameKey, volumeKeys } from './names.js';
 import { cloneWriter, type Writer } from './writers.js';
 import { DEFAULT_STORE_SETTINGS, type StoreSettings } from './settings.js';
 import { validateModel, validateSettings } from './validate.js';
-import { GUID_NULL, isQueryContext, VSS_CTX_ALL, VSS_SS_CREATED, VSS_SYSTEM_PROVIDER_ID, VSS_VOLSNAP_ATTR_IMPORTED, VSS_VOLSNAP_ATTR_TRANSPORTABLE } from './vss.js';
-
-/** The attribute bits a shadow copy may have beyond those of its context. */
-export const TRANSPORT_ATTRIBUTES = VSS_VOLSNAP_ATTR_TRANSPORTABLE | VSS_VOLSNAP_ATTR_IMPORTED;
+import { GUID_NULL, isQueryContext, TRANSPORT_ATTRIBUTES, VSS_CTX_ALL, VSS_SS_CREATED, VSS_SYSTEM_PROVIDER_ID, VSS_VOLSNAP_ATTR_IMPORTED } from './vss.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 

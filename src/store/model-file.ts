@@ -3,7 +3,7 @@ import { dateFromFiletime, filetimeFromDate } from './filetime.js';
 import { displayNameOf, type DiffArea, type FileSystem, type HostModel, type Provider, type Snapshot, type Volume } from './model.js';
 import { DEFAULT_STORE_SETTINGS, type StoreSettings } from './settings.js';
 import { SYSTEM_PROVIDER } from './default-host.js';
-import { SYSTEM_PROVIDER_CONTEXTS, VSS_SS_CREATED } from './vss.js';
+import { GUID_RE as GUID, SYSTEM_PROVIDER_CONTEXTS, VSS_SS_CREATED } from './vss.js';
 import { WRITER_FAILURES } from './requester/hresults.js';
 import { fullPathOf, WRITER_EVENTS, type ComponentType, type Writer, type WriterAction, type WriterComponent, type WriterEvent } from './writers.js';
 
@@ -71,7 +71,6 @@ function keysOnly(o: Record<string, Json>, field: string, allowed: string[]): vo
   for (const k of Object.keys(o)) if (!allowed.includes(k)) throw new HostModelError(`${field}.${k}`, 'unknown field');
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const FILE_SYSTEMS: FileSystem[] = ['NTFS', 'ReFS', 'FAT32'];
 
 /** Parses and checks a host model file; throws HostModelError naming the first bad field. */

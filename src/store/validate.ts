@@ -9,12 +9,9 @@ import { MOUNT_NAME_RE, MOUNT_POINT_RE, nameKey } from './names.js';
 import type { StoreSettings } from './settings.js';
 import { fullPathOf } from './writers.js';
 import { WRITER_FAILURES } from './requester/hresults.js';
-import { VSS_VOLSNAP_ATTR_IMPORTED, VSS_VOLSNAP_ATTR_TRANSPORTABLE, VSS_CTX_ALL, VSS_SS_CREATED, isQueryContext } from './vss.js';
+import { GUID_RE, TRANSPORT_ATTRIBUTES, VSS_VOLSNAP_ATTR_IMPORTED, VSS_CTX_ALL, VSS_SS_CREATED, isQueryContext } from './vss.js';
 
-const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DEVICE_RE = /^\\\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy([1-9][0-9]*)$/;
-
-const TRANSPORT_BITS = VSS_VOLSNAP_ATTR_TRANSPORTABLE | VSS_VOLSNAP_ATTR_IMPORTED;
 
 function check(ok: boolean, message: string): void {
   if (!ok) throw new TypeError(`host model: ${message}`);
@@ -57,7 +54,7 @@ export function validateModel(m: HostModel, s: StoreSettings): void {
     const v = volumes.get(snap.originalVolume);
     check(v !== undefined, `snapshot ${snap.id}: unknown volume ${snap.originalVolume}`);
     const imported = (snap.attributes & VSS_VOLSNAP_ATTR_IMPORTED) !== 0;
-    check(v!.snapshotContexts.includes(snap.attributes & ~TRANSPORT_BITS), `snapshot ${snap.id}: its volume takes no shadow copy with attributes ${snap.attributes}`);
+    check(v!.snapshotContexts.includes(snap.attributes & ~TRANSPORT_ATTRIBUTES), `snapshot ${snap.id}: its volume takes no shadow copy with attributes ${snap.attributes}`);
     check(providers.has(snap.providerId.toLowerCase()), `snapshot ${snap.id}: unknown provider`);
     check(DEVICE_RE.test(snap.deviceObject) && !devices.has(snap.deviceObject), `snapshot ${snap.id}: device object ${snap.deviceObject}`);
     devices.add(snap.deviceObject);

@@ -9,6 +9,18 @@
 export type Guid = string;
 export const GUID_NULL: Guid = '00000000-0000-0000-0000-000000000000';
 
+/** The canonical form, any case. */
+export const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A GUID a person or a document wrote: canonical, optionally in braces, any case. Answers
+ * it in the form the rest of the code uses (bare, lower case), or undefined.
+ */
+export function readGuid(text: string): Guid | undefined {
+  const bare = text.length === 38 && text.startsWith('{') && text.endsWith('}') ? text.slice(1, -1) : text;
+  return GUID_RE.test(bare) ? bare.toLowerCase() : undefined;
+}
+
 export const VSS_VOLSNAP_ATTR_PERSISTENT = 0x00000001;
 export const VSS_VOLSNAP_ATTR_NO_AUTORECOVERY = 0x00000002;
 export const VSS_VOLSNAP_ATTR_CLIENT_ACCESSIBLE = 0x00000004;
@@ -18,6 +30,8 @@ export const VSS_VOLSNAP_ATTR_NO_WRITERS = 0x00000010;
 export const VSS_VOLSNAP_ATTR_TRANSPORTABLE = 0x00000020;
 /** Set on a shadow copy brought in by ImportSnapshots (vss.h). */
 export const VSS_VOLSNAP_ATTR_IMPORTED = 0x00080000;
+/** The attribute bits a shadow copy may have beyond those of its context. */
+export const TRANSPORT_ATTRIBUTES = VSS_VOLSNAP_ATTR_TRANSPORTABLE | VSS_VOLSNAP_ATTR_IMPORTED;
 
 /** The bits an lContext may combine (MS-SCMP 3.1.1.4.2). */
 export const VSS_CONTEXT_ATTRIBUTE_MASK =

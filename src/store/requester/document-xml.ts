@@ -9,7 +9,7 @@
  * are skipped.
  */
 import { refuse } from '../errors.js';
-import type { Guid } from '../vss.js';
+import { readGuid, type Guid } from '../vss.js';
 import type { ComponentType } from '../writers.js';
 import { BACKUP_TYPES, FILE_RESTORE_STATUSES, type BackupComponentsDocument, type BackupType, type DocComponent, type DocSnapshot, type FileRestoreStatus } from './document.js';
 import { VSS_E_INVALID_XML_DOCUMENT } from './hresults.js';
@@ -99,12 +99,9 @@ function flag(e: XmlElement, name: string, where: string, dflt: boolean): boolea
   return bad(where, `${name}="${v}" is neither yes nor no`);
 }
 
-const GUID = /^\{?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\}?$/i;
-
 function guid(e: XmlElement, name: string, where: string): Guid {
   const v = attr(e, name, where);
-  const m = GUID.exec(v);
-  return m ? m[1]!.toLowerCase() : bad(where, `${name}="${v}" is not a GUID`);
+  return readGuid(v) ?? bad(where, `${name}="${v}" is not a GUID`);
 }
 
 function uint32(e: XmlElement, name: string, where: string): number {

@@ -35,9 +35,8 @@ import {
   GUID_NULL,
   SYSTEM_PROVIDER_CONTEXTS,
   VSS_CTX_ALL,
-  VSS_CTX_BACKUP,
   VSS_SYSTEM_PROVIDER_ID,
-  VSS_VOLSNAP_ATTR_IMPORTED,
+  TRANSPORT_ATTRIBUTES,
   VSS_VOLSNAP_ATTR_NO_AUTO_RELEASE,
   VSS_VOLSNAP_ATTR_NO_WRITERS,
   VSS_VOLSNAP_ATTR_TRANSPORTABLE,
@@ -120,7 +119,6 @@ export class RequesterSession {
   private phaseNow: Phase = 'created';
   private modeNow: 'backup' | 'restore' | undefined;
   private doc: BackupComponentsDocument = emptyDocument();
-  private contextNow = VSS_CTX_BACKUP;
   private gathered = false;
   private contextSet = false;
   private backupStateSet = false;
@@ -147,8 +145,9 @@ export class RequesterSession {
     return this.modeNow;
   }
 
+  /** The session's context: the document records it (SetContext, or the loaded document's). */
   get context(): number {
-    return this.contextNow;
+    return this.doc.context;
   }
 
   get snapshotSetId(): Guid | undefined {
@@ -172,8 +171,8 @@ export class RequesterSession {
   initializeForBackup(xml?: string): void {
     this.expectPhase(['created'], 'InitializeForBackup');
     const doc = xml === undefined ? emptyDocument() : documentFromXml(xml, this.host.settings.xml);
+    if (doc.snapshotSet) doc.context = doc.snapshotSet.context;
     this.doc = doc;
-    this.contextNow = doc.snapshotSet?.context ?? doc.context;
     this.modeNow = 'backup';
     this.phaseNow = 'initialized';
   }
@@ -184,7 +183,6 @@ export class RequesterSession {
     const doc = documentFromXml(xml, this.host.settings.xml);
     for (const w of doc.writers) for (const c of w.components) c.selectedForRestore = false;
     this.doc = doc;
-    this.contextNow = doc.context;
     this.modeNow = 'restore';
     this.phaseNow = 'initialized';
   }
@@ -197,7 +195,6 @@ export class RequesterSession {
     if (this.contextSet) refuse(VSS_E_BAD_STATE, 'SetContext may be called once');
     const base = context & ~VSS_VOLSNAP_ATTR_TRANSPORTABLE;
     if (context !== VSS_CTX_ALL && !SYSTEM_PROVIDER_CONTEXTS.includes(base)) refuse(E_INVALIDARG, `lContext 0x${(context >>> 0).toString(16)} is not a shadow copy context`);
-    this.contextNow = context;
     this.doc.context = context;
     this.contextSet = true;
   }
@@ -326,7 +323,7 @@ export class RequesterSession {
     this.expectMode('backup', 'StartSnapshotSet');
     this.expectPhase(['initialized', 'prepared'], 'StartSnapshotSet');
     if (this.setId !== undefined) refuse(VSS_E_SNAPSHOT_SET_IN_PROGRESS, 'a snapshot set is being built');
-    if (this.contextNow === VSS_CTX_ALL) refuse(VSS_E_UNSUPPORTED_CONTEXT, 'VSS_CTX_ALL is for queries and deletion, not for a new snapshot set');
+    if (this.doc.context === VSS_CTX_ALL) refuse(VSS_E_UNSUPPORTED_CONTEXT, 'VSS_CTX_ALL is for queries and deletion, not for a new snapshot set');
     this.setId = lower(this.host.newGuid());
     return this.setId;
   }
@@ -344,7 +341,7 @@ export class RequesterSession {
     if (!v) refuse(VSS_E_OBJECT_NOT_FOUND, `${JSON.stringify(volumeName)} is not a volume of this host`);
     const provider = lower(providerId) === GUID_NULL ? VSS_SYSTEM_PROVIDER_ID : lower(providerId);
     if (!store.provider(provider)) refuse(VSS_E_OBJECT_NOT_FOUND, `no provider ${providerId}`);
-    const base = this.contextNow & ~VSS_VOLSNAP_ATTR_TRANSPORTABLE;
+    const base = this.doc.context & ~VSS_VOLSNAP_ATTR_TRANSPORTABLE;
     if (!v.snapshotContexts.includes(base)) refuse(VSS_E_VOLUME_NOT_SUPPORTED, `${v.displayName} takes no shadow copy in context 0x${base.toString(16)}`);
     if (this.pending.some((p) => p.volume === v.mountName)) refuse(VSS_E_OBJECT_ALREADY_EXISTS, `${v.displayName} is in the set already`);
     if (this.pending.length >= this.host.settings.maxSnapshotsPerSet) refuse(VSS_E_MAXIMUM_NUMBER_OF_VOLUMES_REACHED, `a snapshot set holds at most ${this.host.settings.maxSnapshotsPerSet} shadow copies`);
@@ -380,8 +377,8 @@ export class RequesterSession {
     else this.expectPhase(['initialized', 'prepared'], 'DoSnapshotSet');
     const setId = this.setId;
     const store = this.host.store;
-    const base = this.contextNow & ~VSS_VOLSNAP_ATTR_TRANSPORTABLE;
-    const extra = this.contextNow & VSS_VOLSNAP_ATTR_TRANSPORTABLE;
+    const base = this.doc.context & ~VSS_VOLSNAP_ATTR_TRANSPORTABLE;
+    const extra = this.doc.context & VSS_VOLSNAP_ATTR_TRANSPORTABLE;
     const creationTime = this.host.now();
     this.raise('PrepareSnapshot');
     this.raise('Freeze');
@@ -403,7 +400,7 @@ export class RequesterSession {
     this.made.push(...made.map((s) => s.id));
     this.doc.snapshotSet = {
       setId,
-      context: this.contextNow,
+      context: this.doc.context,
       snapshots: made.map((s, i) => ({
         id: s.id,
         providerId: s.providerId,
@@ -454,7 +451,7 @@ export class RequesterSession {
     this.expectInitialized('DeleteSnapshots');
     const key = lower(id);
     const store = this.host.store;
-    const visible = store.snapshots().filter((s) => this.contextNow === VSS_CTX_ALL || (s.attributes & ~(VSS_VOLSNAP_ATTR_TRANSPORTABLE | VSS_VOLSNAP_ATTR_IMPORTED)) === (this.contextNow & ~VSS_VOLSNAP_ATTR_TRANSPORTABLE));
+    const visible = store.snapshots().filter((s) => this.doc.context === VSS_CTX_ALL || (s.attributes & ~TRANSPORT_ATTRIBUTES) === (this.doc.context & ~VSS_VOLSNAP_ATTR_TRANSPORTABLE));
     const doomed = visible.filter((s) => (target === 'snapshot' ? s.id === key : s.setId === key));
     if (doomed.length === 0) refuse(VSS_E_OBJECT_NOT_FOUND, `no ${target === 'snapshot' ? 'shadow copy' : 'snapshot set'} ${id} in this context`);
     store.atomically(() => doomed.forEach((s) => store.deleteSnapshot(s.id)));
@@ -483,8 +480,8 @@ export class RequesterSession {
           setId: set.setId,
           countInSet: set.snapshots.length,
           volume: target(s)!.mountName,
-          context: s.attributes & ~(VSS_VOLSNAP_ATTR_TRANSPORTABLE | VSS_VOLSNAP_ATTR_IMPORTED),
-          extraAttributes: VSS_VOLSNAP_ATTR_TRANSPORTABLE | VSS_VOLSNAP_ATTR_IMPORTED,
+          context: s.attributes & ~TRANSPORT_ATTRIBUTES,
+          extraAttributes: TRANSPORT_ATTRIBUTES,
           originatingMachine: s.originatingMachine,
           sizeBytes: this.host.settings.newSnapshotBytes,
           creationTime: s.creationTime,
@@ -494,7 +491,6 @@ export class RequesterSession {
     );
     this.made.push(...made.map((s) => s.id));
     this.setId = set.setId;
-    this.contextNow = set.context;
     this.phaseNow = 'snapshotted';
     return made;
   }
@@ -555,7 +551,7 @@ export class RequesterSession {
   }
 
   private involvesWriters(): boolean {
-    return this.contextNow === VSS_CTX_ALL || (this.contextNow & VSS_VOLSNAP_ATTR_NO_WRITERS) === 0;
+    return this.doc.context === VSS_CTX_ALL || (this.doc.context & VSS_VOLSNAP_ATTR_NO_WRITERS) === 0;
   }
 
   private deleteAutoRelease(): Guid[] {
