@@ -81,6 +81,11 @@ export function parseHostModel(text: string, settings: StoreSettings = DEFAULT_S
   } catch (e) {
     throw new HostModelError('(file)', `not JSON: ${(e as Error).message}`);
   }
+  return hostModelFromJson(root, settings);
+}
+
+/** The same checks on a value already parsed (the state file embeds a host model). */
+export function hostModelFromJson(root: Json, settings: StoreSettings = DEFAULT_STORE_SETTINGS): HostModelFile {
   const r = obj(root, '(file)');
   keysOnly(r, '(root)', ['host', 'volumes', 'providers', 'snapshots', 'diffAreas', 'writers', 'accounts']);
   const h = obj(r.host, 'host');
@@ -287,37 +292,38 @@ function serializeWriter(w: Writer): Json {
 
 /** The model as a host model file (the inverse of parseHostModel, accounts aside). */
 export function serializeHostModel(m: HostModel): string {
+  return JSON.stringify(hostModelToJson(m), null, 2);
+}
+
+/** The model as the JSON value of a host model file; without its writers when `writers` is false. */
+export function hostModelToJson(m: HostModel, writers = true): Record<string, Json> {
   const deviceNumber = (d: string) => Number(d.slice(d.lastIndexOf('Copy') + 4));
-  return JSON.stringify(
-    {
-      host: m.host,
-      volumes: m.volumes.map((v) => ({
-        mountName: v.mountName,
-        mountPoints: v.mountPoints,
-        fileSystem: v.fileSystem,
-        totalBytes: v.totalBytes.toString(),
-        freeBytes: v.freeBytes.toString(),
-        snapshotContexts: v.snapshotContexts,
-        canHoldDiffArea: v.canHoldDiffArea,
-      })),
-      providers: m.providers,
-      snapshots: m.snapshots.map((s) => ({
-        id: s.id,
-        setId: s.setId,
-        countInSet: s.countInSet,
-        volume: s.originalVolume,
-        deviceNumber: deviceNumber(s.deviceObject),
-        created: dateFromFiletime(s.creationTime).toISOString(),
-        context: s.attributes,
-        sizeBytes: s.sizeBytes.toString(),
-        providerId: s.providerId,
-        ...(s.originatingMachine !== s.serviceMachine ? { originatingMachine: s.originatingMachine } : {}),
-        ...(s.creationTime % 10_000n !== 0n ? { creationTime: s.creationTime.toString() } : {}),
-      })),
-      diffAreas: m.diffAreas.map((d) => ({ volume: d.volume, diffAreaVolume: d.diffAreaVolume, maximumBytes: d.maximumBytes.toString() })),
-      writers: m.writers.map(serializeWriter),
-    },
-    null,
-    2,
-  );
+  return {
+    host: m.host,
+    volumes: m.volumes.map((v) => ({
+      mountName: v.mountName,
+      mountPoints: v.mountPoints,
+      fileSystem: v.fileSystem,
+      totalBytes: v.totalBytes.toString(),
+      freeBytes: v.freeBytes.toString(),
+      snapshotContexts: v.snapshotContexts,
+      canHoldDiffArea: v.canHoldDiffArea,
+    })),
+    providers: m.providers,
+    snapshots: m.snapshots.map((s) => ({
+      id: s.id,
+      setId: s.setId,
+      countInSet: s.countInSet,
+      volume: s.originalVolume,
+      deviceNumber: deviceNumber(s.deviceObject),
+      created: dateFromFiletime(s.creationTime).toISOString(),
+      context: s.attributes,
+      sizeBytes: s.sizeBytes.toString(),
+      providerId: s.providerId,
+      ...(s.originatingMachine !== s.serviceMachine ? { originatingMachine: s.originatingMachine } : {}),
+      ...(s.creationTime % 10_000n !== 0n ? { creationTime: s.creationTime.toString() } : {}),
+    })),
+    diffAreas: m.diffAreas.map((d) => ({ volume: d.volume, diffAreaVolume: d.diffAreaVolume, maximumBytes: d.maximumBytes.toString() })),
+    ...(writers ? { writers: m.writers.map(serializeWriter) } : {}),
+  };
 }

@@ -13,7 +13,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rm
 import { join } from 'node:path';
 import { allocatedFor } from './diff-area-space.js';
 import type { DiffArea, HostModel, Volume } from './model.js';
-import { HostModelError, parseHostModel, serializeHostModel } from './model-file.js';
+import { HostModelError, hostModelFromJson, hostModelToJson } from './model-file.js';
 import type { StoreSettings } from './settings.js';
 import { VSS_VOLSNAP_ATTR_PERSISTENT } from './vss.js';
 
@@ -90,7 +90,7 @@ export class StateDir {
     if (root.format !== FORMAT) throw new StateDirError(`${join(this.path, STATE_FILE)}: format is not ${FORMAT}`);
     let model: HostModel;
     try {
-      model = { ...parseHostModel(JSON.stringify(root.model), this.settings).model, writers };
+      model = { ...hostModelFromJson(root.model, this.settings).model, writers };
     } catch (e) {
       if (e instanceof HostModelError) throw new StateDirError(`${join(this.path, STATE_FILE)}: model.${e.message}`);
       throw e;
@@ -111,8 +111,7 @@ export class StateDir {
    */
   save(model: HostModel, documents: ReadonlyMap<string, string>): void {
     const kept = afterReboot(model, this.settings);
-    const { writers: _writers, ...rest } = JSON.parse(serializeHostModel(kept)) as Record<string, unknown>;
-    const text = `${JSON.stringify({ format: FORMAT, model: rest, documents: Object.fromEntries(documents) }, null, 1)}\n`;
+    const text = `${JSON.stringify({ format: FORMAT, model: hostModelToJson(kept, false), documents: Object.fromEntries(documents) }, null, 1)}\n`;
     if (text === this.lastWritten) return;
     const file = join(this.path, STATE_FILE);
     const tmp = `${file}.tmp`;
