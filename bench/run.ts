@@ -1,26 +1,23 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { RpcClient } from '../src/client/rpc-client.js';
+import { activate, newOrpcThis, release } from '../src/client/activation.js';
 import { mgmt } from '../src/interfaces/mgmt/idl.js';
 import { AUTH_LEVEL } from '../src/dcerpc/constants.js';
 import { NtlmRpcClientContext } from '../src/security/ntlm/rpc.js';
-import { randomUUID } from 'node:crypto';
 import { closeSync, fsyncSync, mkdtempSync, openSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { decodeActivationPropertiesOut, encodeActivationPropertiesIn } from '../src/dcom/activation/blob.js';
 import { DEFAULT_EXPORTER_SETTINGS, ObjectExporter } from '../src/dcom/exporter.js';
 import { decodeObjref } from '../src/dcom/objref.js';
-import { COM_VERSION } from '../src/dcom/orpc.js';
-import { IRemUnknown } from '../src/interfaces/remunknown/idl.js';
-import { IRemoteSCMActivator } from '../src/interfaces/scm/idl.js';
 import { CLSID_ShadowCopyProvider, IID_IVssSnapshotMgmt, ShadowCopyProviderClass } from '../src/interfaces/scmp/class.js';
 import { IVssEnumMgmtObject, IVssEnumObject, IVssSnapshotMgmt } from '../src/interfaces/scmp/idl.js';
 import { VSS_SYSTEM_PROVIDER_ID } from '../src/interfaces/scmp/types.js';
 
 const BENCH_ACCOUNT = { user: 'bench', password: 'Bench-Pass-1', domain: '' };
+const benchAuth = () => ({ ctx: new NtlmRpcClientContext(BENCH_ACCOUNT), level: AUTH_LEVEL.pkt_integrity });
 
 /**
  * `npm run bench`: each figure beside a ceiling measured in the same run. The server and
@@ -146,33 +143,9 @@ async function activations(port: number, objectPort: number, results: Record<str
   const started = performance.now();
   const one = async () => {
     const t0 = performance.now();
-    const scm = await RpcClient.connect('127.0.0.1', port);
-    await scm.bindInterface(IRemoteSCMActivator, { auth: { ctx: new NtlmRpcClientContext(BENCH_ACCOUNT), level: AUTH_LEVEL.pkt_integrity } });
-    const abData = encodeActivationPropertiesIn({ clsid: CLSID_ShadowCopyProvider, iids: [IID_IVssSnapshotMgmt], serverName: 'FILESRV01' });
-    const r = await scm.call(0, IRemoteSCMActivator.methods.RemoteCreateInstance, {
-      ORPCthis: { version: { ...COM_VERSION }, flags: 1, reserved1: 0, cid: randomUUID(), extensions: null },
-      pUnkOuter: null,
-      pActProperties: { ulCntData: abData.length, abData },
-    });
-    await scm.close();
-    if (r.hr !== 0 || !r.ppActProperties) throw new Error(`activation failed: 0x${r.hr.toString(16)}`);
-    const out = decodeActivationPropertiesOut(r.ppActProperties.abData);
-    const objref = decodeObjref(out.propsOut.interfaces[0]!);
-    if (objref.kind !== 'standard') throw new Error('expected a standard OBJREF');
-    const ex = await RpcClient.connect('127.0.0.1', objectPort);
-    await ex.bindInterface(IRemUnknown, { auth: { ctx: new NtlmRpcClientContext(BENCH_ACCOUNT), level: AUTH_LEVEL.pkt_integrity } });
-    const rel = await ex.call(
-      0,
-      IRemUnknown.methods.RemRelease,
-      {
-        ORPCthis: { version: { ...COM_VERSION }, flags: 0, reserved1: 0, cid: randomUUID(), extensions: null },
-        cInterfaceRefs: 1,
-        InterfaceRefs: [{ ipid: objref.std.ipid, cPublicRefs: objref.std.cPublicRefs, cPrivateRefs: 0 }],
-      },
-      { object: out.scmReply.ipidRemUnknown },
-    );
-    await ex.close();
-    if (rel.hr !== 0) throw new Error('RemRelease failed');
+    const a = await activate('127.0.0.1', port, benchAuth(), CLSID_ShadowCopyProvider, IID_IVssSnapshotMgmt, 'FILESRV01');
+    if (a.hr !== 0) throw new Error(`activation failed: 0x${a.hr.toString(16)}`);
+    if ((await release('127.0.0.1', objectPort, benchAuth(), a)) !== 0) throw new Error('RemRelease failed');
     latencies.push(performance.now() - t0);
   };
   await Promise.all(
@@ -198,21 +171,12 @@ async function activations(port: number, objectPort: number, results: Record<str
 
 /** Activates the shadow-copy class with NTLM at integrity; returns the IVssSnapshotMgmt IPID. */
 async function activateMgmt(port: number): Promise<string> {
-  const scm = await RpcClient.connect('127.0.0.1', port);
-  await scm.bindInterface(IRemoteSCMActivator, { auth: { ctx: new NtlmRpcClientContext(BENCH_ACCOUNT), level: AUTH_LEVEL.pkt_integrity } });
-  const abData = encodeActivationPropertiesIn({ clsid: CLSID_ShadowCopyProvider, iids: [IID_IVssSnapshotMgmt], serverName: 'FILESRV01' });
-  const r = await scm.call(0, IRemoteSCMActivator.methods.RemoteCreateInstance, {
-    ORPCthis: { version: { ...COM_VERSION }, flags: 1, reserved1: 0, cid: randomUUID(), extensions: null },
-    pUnkOuter: null,
-    pActProperties: { ulCntData: abData.length, abData },
-  });
-  await scm.close();
-  const objref = decodeObjref(decodeActivationPropertiesOut(r.ppActProperties!.abData).propsOut.interfaces[0]!);
-  if (objref.kind !== 'standard') throw new Error('expected a standard OBJREF');
-  return objref.std.ipid;
+  const a = await activate('127.0.0.1', port, benchAuth(), CLSID_ShadowCopyProvider, IID_IVssSnapshotMgmt, 'FILESRV01');
+  if (a.hr !== 0) throw new Error(`activation failed: 0x${a.hr.toString(16)}`);
+  return a.ipid;
 }
 
-const orpc = () => ({ version: { ...COM_VERSION }, flags: 0, reserved1: 0, cid: randomUUID(), extensions: null });
+const orpc = () => newOrpcThis();
 
 /**
  * One client enumerates every shadow copy of every volume at privacy (Next in batches of

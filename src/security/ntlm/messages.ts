@@ -158,17 +158,10 @@ export function encodeChallenge(m: { flags: number; targetName: string; serverCh
   return b.finish();
 }
 
-export function encodeAuthenticate(m: {
-  flags: number;
-  lmChallengeResponse: Buffer;
-  ntChallengeResponse: Buffer;
-  domain: string;
-  user: string;
-  workstation: string;
-  encryptedRandomSessionKey: Buffer;
-  version?: Buffer;
-  withMic: boolean;
-}): Buffer {
+/** What a client puts in an AUTHENTICATE_MESSAGE: the fields it reads back, less where the MIC lands. */
+export type AuthenticateFields = Omit<AuthenticateMessage, 'micOffset' | 'mic' | 'raw'> & { withMic: boolean };
+
+export function encodeAuthenticate(m: AuthenticateFields): Buffer {
   const b = new Builder(MESSAGE_TYPE.AUTHENTICATE, m.withMic ? 88 : 72);
   const enc = (s: string) => Buffer.from(s, m.flags & F.UNICODE ? 'utf16le' : 'latin1');
   b.field(28, enc(m.domain));

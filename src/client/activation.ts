@@ -1,0 +1,64 @@
+/**
+ * DCOM activation as a client does it: IRemoteSCMActivator::RemoteCreateInstance on the
+ * endpoint-mapper port, then the interface pointer out of the answer. And the release of
+ * what it handed out, through IRemUnknown on the object exporter.
+ */
+import { randomUUID } from 'node:crypto';
+import { decodeActivationPropertiesOut, encodeActivationPropertiesIn } from '../dcom/activation/blob.js';
+import { decodeObjref } from '../dcom/objref.js';
+import { COM_VERSION } from '../dcom/orpc.js';
+import type { Guid } from '../ndr/guid.js';
+import { IRemUnknown } from '../interfaces/remunknown/idl.js';
+import { IRemoteSCMActivator } from '../interfaces/scm/idl.js';
+import { RpcClient, type ClientAuth } from './rpc-client.js';
+
+/** An ORPCTHIS with a fresh causality id (flags 1 for activation requests, as Windows sends). */
+export const newOrpcThis = (flags = 0) => ({ version: { ...COM_VERSION }, flags, reserved1: 0, cid: randomUUID(), extensions: null });
+
+export interface Activated {
+  /** The activation's HRESULT; the other fields are meaningful only when it is 0. */
+  hr: number;
+  oid: bigint;
+  ipid: string;
+  cPublicRefs: number;
+  oxid: bigint;
+  ipidRemUnknown: string;
+}
+
+/** Activates `clsid` for `iid` on `host:port`; each call its own authenticated connection. */
+export async function activate(host: string, port: number, auth: ClientAuth, clsid: Guid, iid: Guid, serverName = ''): Promise<Activated> {
+  const c = await RpcClient.connect(host, port);
+  try {
+    await c.bindInterface(IRemoteSCMActivator, { auth });
+    const abData = encodeActivationPropertiesIn({ clsid, iids: [iid], serverName });
+    const r = await c.call(0, IRemoteSCMActivator.methods.RemoteCreateInstance, {
+      ORPCthis: newOrpcThis(1),
+      pUnkOuter: null,
+      pActProperties: { ulCntData: abData.length, abData },
+    });
+    if (r.hr !== 0 || !r.ppActProperties) return { hr: r.hr, oid: 0n, ipid: '', cPublicRefs: 0, oxid: 0n, ipidRemUnknown: '' };
+    const out = decodeActivationPropertiesOut(r.ppActProperties.abData);
+    const objref = decodeObjref(out.propsOut.interfaces[0]!);
+    if (objref.kind !== 'standard') throw new Error('expected a standard OBJREF');
+    return { hr: 0, oid: objref.std.oid, ipid: objref.std.ipid, cPublicRefs: objref.std.cPublicRefs, oxid: out.scmReply.oxid, ipidRemUnknown: out.scmReply.ipidRemUnknown };
+  } finally {
+    await c.close();
+  }
+}
+
+/** Gives back the public references an activation handed out (RemRelease); answers its HRESULT. */
+export async function release(host: string, objectPort: number, auth: ClientAuth, a: Activated): Promise<number> {
+  const c = await RpcClient.connect(host, objectPort);
+  try {
+    await c.bindInterface(IRemUnknown, { auth });
+    const r = await c.call(
+      0,
+      IRemUnknown.methods.RemRelease,
+      { ORPCthis: newOrpcThis(), cInterfaceRefs: 1, InterfaceRefs: [{ ipid: a.ipid, cPublicRefs: a.cPublicRefs, cPrivateRefs: 0 }] },
+      { object: a.ipidRemUnknown },
+    );
+    return r.hr;
+  } finally {
+    await c.close();
+  }
+}
