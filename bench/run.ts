@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { RpcClient } from '../src/client/rpc-client.js';
 import { activate, newOrpcThis, release } from '../src/client/activation.js';
+import { AdminClient } from '../src/admin/client.js';
 import { mgmt } from '../src/interfaces/mgmt/idl.js';
 import { AUTH_LEVEL } from '../src/dcerpc/constants.js';
 import { NtlmRpcClientContext } from '../src/security/ntlm/rpc.js';
@@ -254,22 +255,15 @@ async function adminChanges(stateDir: string | undefined) {
     ['--listen', '127.0.0.1', '--port', '0', '--log-level', 'error', '--admin-port', '0', '--admin-token-file', tokenFile, ...(stateDir ? ['--state-dir', stateDir] : [])],
     /admin API (http:\/\/\S+)/,
   );
-  const url = server.match[1]!;
-  const headers = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
-  const post = async (path: string, body: unknown): Promise<{ id: string }> => {
-    const res = await fetch(url + path, { method: 'POST', headers, body: JSON.stringify(body) });
-    const json = (await res.json()) as { id: string };
-    if (res.status !== 200) throw new Error(`${path}: ${JSON.stringify(json)}`);
-    return json;
-  };
+  const admin = new AdminClient(server.match[1]!, ADMIN_TOKEN);
   const latencies: number[] = [];
   const started = performance.now();
   while (performance.now() - started < DURATION_MS) {
     let t0 = performance.now();
-    const made = await post('/api/shadows', { for: 'C:' });
+    const made = await admin.ok<{ id: string }>('POST', '/api/shadows', { for: 'C:' });
     latencies.push(performance.now() - t0);
     t0 = performance.now();
-    await post('/api/shadows/delete', { shadow: made.id });
+    await admin.ok('POST', '/api/shadows/delete', { shadow: made.id });
     latencies.push(performance.now() - t0);
   }
   const seconds = (performance.now() - started) / 1000;

@@ -3,6 +3,7 @@
  * answer is printed as JSON (create/delete shadows also as vssadmin prints them).
  */
 import { readFileSync } from 'node:fs';
+import { AdminClient, type AdminAnswer, type AdminError } from '../admin/client.js';
 
 export const ADMIN_USAGE = `Usage: scmp admin [--url URL] [--token TOKEN | --token-file FILE] [--json] COMMAND
 
@@ -204,30 +205,19 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
       return 2;
     }
   }
-  let res: Response;
+  let answer: AdminAnswer;
   try {
-    res = await fetch(new URL(req.path, g.url), {
-      method: req.method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(req.body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(req.body !== undefined ? { body: JSON.stringify(req.body) } : {}),
-    });
+    answer = await new AdminClient(g.url, token || undefined).request(req.method, req.path, req.body);
   } catch (e) {
     err.write(`scmp admin: cannot reach ${g.url}: ${((e as Error).cause as Error | undefined)?.message ?? (e as Error).message}\n`);
     return 1;
   }
-  const text = await res.text();
-  let answer: unknown;
-  try {
-    answer = JSON.parse(text);
-  } catch {
-    answer = text;
-  }
-  if (!res.ok) {
-    const e = (answer as { error?: { field?: string; hresult?: string; message?: string } }).error;
-    err.write(`scmp admin: ${res.status} ${e?.hresult ? `${e.hresult} ` : ''}${e?.message ?? text}\n`);
+  if (answer.status !== 200) {
+    const e = (answer.body as { error?: AdminError }).error;
+    err.write(`scmp admin: ${answer.status} ${e?.hresult ? `${e.hresult} ` : ''}${e?.message ?? String(answer.body)}\n`);
     return 1;
   }
-  out.write(req.render && !g.json ? req.render(answer) : `${JSON.stringify(answer, null, 2)}\n`);
+  out.write(req.render && !g.json ? req.render(answer.body) : `${JSON.stringify(answer.body, null, 2)}\n`);
   return 0;
 }
 

@@ -7,6 +7,7 @@
 import { networkInterfaces } from 'node:os';
 import { connect as netConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { AdminClient } from '../../src/admin/client.js';
 import { DEFAULT_ADMIN_LISTEN, startAdminServer, type AdminServer } from '../../src/admin/http.js';
 import { main as scmpMain, requestFor } from '../../src/cli/admin.js';
 import { RpcClient } from '../../src/client/rpc-client.js';
@@ -37,12 +38,8 @@ afterAll(async () => {
 });
 
 async function api(method: string, path: string, body?: unknown, token: string | null = TOKEN): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${admin.url}${path}`, {
-    method,
-    headers: { ...(token !== null ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/json' },
-    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, json: await res.json() };
+  const a = await new AdminClient(admin.url, token ?? undefined).request(method, path, body);
+  return { status: a.status, json: a.body };
 }
 
 /** QuerySnapshotsByVolume over DCOM at privacy, as a management client sees the host. */
@@ -142,12 +139,9 @@ describe('admin API: bad input', () => {
     const fcMod = (await import('fast-check')).default;
     // A host of its own: random bodies may well change it.
     const own = await startAdminServer({ host: new EmulatedHost(defaultHostModel()), token: TOKEN, port: 0 });
-    const call = async (method: string, path: string, body?: string) => {
-      const res = await fetch(`${own.url}${path}`, { method, headers: { authorization: `Bearer ${TOKEN}` }, ...(body !== undefined ? { body } : {}) });
-      await res.arrayBuffer();
-      return res.status;
-    };
-    const { id } = (await (await fetch(`${own.url}/api/sessions`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: '{}' })).json()) as { id: string };
+    const client = new AdminClient(own.url, TOKEN);
+    const call = async (method: string, path: string, body?: string) => (await client.request(method, path, body)).status;
+    const { id } = await client.ok<{ id: string }>('POST', '/api/sessions', {});
     const routes: Array<[string, string]> = [
       ['POST', '/api/shadows'],
       ['POST', '/api/shadows/delete'],

@@ -4,14 +4,14 @@
  * every restart the state must be valid (scmpd starts from it) and hold every change that
  * was acknowledged; the one change in flight at the kill may be there or not, whole.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
+import { AdminClient } from '../../src/admin/client.js';
+import { spawnScmpd } from '../helpers/scmpd.js';
 
-const SCMPD = fileURLToPath(new URL('../../dist/src/cli/scmpd.js', import.meta.url));
 const TOKEN = 'crash-test-token-0123456789';
 const KILLS = 200;
 const LANES = 2;
@@ -65,39 +65,15 @@ function request(op: Op): { method: string; path: string; body?: unknown } {
   }
 }
 
-async function call(url: string, method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(url + path, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const json = await res.json();
-  if (res.status !== 200) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-function startScmpd(stateDir: string, tokenFile: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [SCMPD, '--listen', '127.0.0.1', '--port', '0', '--admin-port', '0', '--state-dir', stateDir, '--admin-token-file', tokenFile, '--log-level', 'error'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /admin API (http:\/\/[^\s]+)\n/.exec(out);
-      if (m) resolve({ child, url: m[1]! });
-    });
-    child.on('exit', (code) => reject(new Error(`scmpd exited ${code} before it was ready: ${err}`)));
-  });
+function startScmpd(stateDir: string, tokenFile: string): Promise<{ child: ChildProcess; admin: AdminClient }> {
+  return spawnScmpd(['--admin-port', '0', '--state-dir', stateDir, '--admin-token-file', tokenFile]).then((s) => ({ child: s.child, admin: new AdminClient(s.adminUrl!, TOKEN) }));
 }
 
 /** The host as the API shows it, in the terms the stream changes. */
-async function observe(url: string, initial: Set<string>): Promise<Expected> {
-  const h = await call(url, 'GET', '/api/host');
+async function observe(admin: AdminClient, initial: Set<string>): Promise<Expected> {
+  const h = await admin.ok('GET', '/api/host');
   const documents = new Map<string, string>();
-  for (const name of h.documents as string[]) documents.set(name, (await call(url, 'GET', `/api/documents/${name}`)).xml);
+  for (const name of h.documents as string[]) documents.set(name, (await admin.ok('GET', `/api/documents/${name}`)).xml);
   return {
     shadows: new Set((h.snapshots as any[]).filter((s) => !initial.has(s.id) && s.volume === h.volumes[1].mountName).map((s) => s.id)),
     maximum: (h.diffAreas as any[]).find((d) => d.volume === h.volumes[1].mountName).maximumBytes,
@@ -115,8 +91,8 @@ async function lane(seed: number, kills: number): Promise<{ acknowledged: number
   const tokenFile = join(dir, 'token');
   writeFileSync(tokenFile, TOKEN);
   const stateDir = join(dir, 'state');
-  let { child, url } = await startScmpd(stateDir, tokenFile);
-  const initialHost = await call(url, 'GET', '/api/host');
+  let { child, admin } = await startScmpd(stateDir, tokenFile);
+  const initialHost = await admin.ok('GET', '/api/host');
   const initial = new Set<string>((initialHost.snapshots as any[]).map((x) => x.id));
   let acked: Expected = { shadows: new Set(), maximum: String(200n << 30n), documents: new Map() };
   const counts = { acknowledged: 0, inFlightKept: 0, inFlightLost: 0 };
@@ -135,7 +111,7 @@ async function lane(seed: number, kills: number): Promise<{ acknowledged: number
           const r = request(op);
           let result: any;
           try {
-            result = await call(url, r.method, r.path, r.body);
+            result = await admin.ok(r.method, r.path, r.body);
           } catch {
             return; // the server died under this change
           }
@@ -149,8 +125,8 @@ async function lane(seed: number, kills: number): Promise<{ acknowledged: number
       child.kill('SIGKILL');
       await killed;
       await stream;
-      ({ child, url } = await startScmpd(stateDir, tokenFile));
-      const seen = await observe(url, initial);
+      ({ child, admin } = await startScmpd(stateDir, tokenFile));
+      const seen = await observe(admin, initial);
       if (same(seen, acked)) {
         if (inFlight) counts.inFlightLost++;
       } else {

@@ -8,7 +8,7 @@
  *   areas created over MS-SCMP are still there, and the non-persistent copies are not;
  * - tshark dissects both runs' traffic with no malformed packet and no expert error.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,10 +16,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, expect, test } from 'vitest';
 import { DEFAULT_VOLUMES as V, DEFAULT_WRITERS as W } from '../../src/store/default-host.js';
 import { VSS_CTX_APP_ROLLBACK, VSS_CTX_BACKUP } from '../../src/store/vss.js';
+import { AdminClient } from '../../src/admin/client.js';
 import { runPython } from '../helpers/python.js';
+import { spawnScmpd } from '../helpers/scmpd.js';
 import { dissect, startCapture, type Capture } from '../helpers/tshark.js';
 
-const SCMPD = fileURLToPath(new URL('../../dist/src/cli/scmpd.js', import.meta.url));
 const SCRIPT = fileURLToPath(new URL('./impacket_sessions.py', import.meta.url));
 const TOKEN = 'interop-token-0123456789abcdef';
 const PASSWORD = 'Wonder-Land-1';
@@ -33,33 +34,17 @@ writeFileSync(tokenFile, TOKEN);
 let running: ChildProcess | undefined;
 afterAll(() => running?.kill('SIGKILL'));
 
-async function start(): Promise<{ port: number; objectPort: number; url: string; child: ChildProcess }> {
-  const child = spawn(
-    process.execPath,
-    [SCMPD, '--listen', '127.0.0.1', '--port', '0', '--admin-port', '0', '--state-dir', stateDir, '--admin-token-file', tokenFile, '--account', `alice:${PASSWORD}:admin`, '--log-level', 'error'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  running = child;
-  let out = '';
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /127\.0\.0\.1:(\d+) \(epmap\), 127\.0\.0\.1:(\d+) \(object-exporter\); admin API (http:\/\/\S+)\n/.exec(out);
-      if (m) resolve({ port: Number(m[1]), objectPort: Number(m[2]), url: m[3]!, child });
-    });
-    child.on('exit', (code) => reject(new Error(`scmpd exited ${code}`)));
-  });
+async function start() {
+  const s = await spawnScmpd(['--admin-port', '0', '--state-dir', stateDir, '--admin-token-file', tokenFile, '--account', `alice:${PASSWORD}:admin`]);
+  running = s.child;
+  return { ...s, url: s.adminUrl! };
 }
 
+/** An admin request that must succeed. */
 async function api(url: string, method: string, path: string, body: unknown = {}): Promise<any> {
-  const res = await fetch(url + path, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    ...(method === 'GET' || method === 'DELETE' ? {} : { body: JSON.stringify(body) }),
-  });
-  const json = await res.json();
-  expect([method, path, res.status, json?.error]).toEqual([method, path, 200, undefined]);
-  return json;
+  const a = await new AdminClient(url, TOKEN).request(method, path, method === 'GET' || method === 'DELETE' ? undefined : body);
+  expect([method, path, a.status, (a.body as { error?: unknown } | null)?.error]).toEqual([method, path, 200, undefined]);
+  return a.body;
 }
 
 /** A backup session up to DoSnapshotSet, left open: its id, set id and shadow copy ids. */

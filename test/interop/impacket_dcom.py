@@ -6,7 +6,7 @@ Prints one JSON object; the vitest side asserts on it.
 import json
 import sys
 
-from impacket.dcerpc.v5 import dcomrt, transport
+import scmp_client  # points impacket's SCM connection at our port (configure below)
 from impacket.dcerpc.v5.dcomrt import DCOMConnection, IRemUnknown, IActivation, IObjectExporter
 from impacket.dcerpc.v5.rpcrt import RPC_C_AUTHN_WINNT
 from impacket.uuid import string_to_bin
@@ -20,17 +20,8 @@ IID_IUnknown = string_to_bin('00000000-0000-0000-C000-000000000046')
 IID_Other = string_to_bin('214A0F28-B737-4026-B847-4F9E37D79529')
 out = {}
 
-# impacket dials port 135 for the SCM; point it at our port. The exporter binding carries its own.
-orig_factory = transport.DCERPCTransportFactory
-
-
-def factory(binding):
-    if '[' not in binding:
-        binding = '%s[%d]' % (binding, port)
-    return orig_factory(binding)
-
-
-dcomrt.transport.DCERPCTransportFactory = factory
+# impacket dials port 135 for the SCM; scmp_client points it at our port.
+scmp_client.configure(port)
 
 
 def step(name, fn):
@@ -71,7 +62,7 @@ step('not_admin', lambda: activate(CLSID_ShadowCopyProvider, plain_user, plain_p
 
 # The older activation interface.
 def old_activation():
-    t = factory('ncacn_ip_tcp:%s' % host)
+    t = scmp_client.factory('ncacn_ip_tcp:%s' % host)
     t.set_credentials(user, password, '', '', '')
     dce = t.get_dce_rpc()
     dce.set_auth_type(RPC_C_AUTHN_WINNT)
@@ -83,7 +74,7 @@ step('remote_activation', old_activation)
 
 # ServerAlive2 answers anonymous callers.
 def server_alive2():
-    t = factory('ncacn_ip_tcp:%s' % host)
+    t = scmp_client.factory('ncacn_ip_tcp:%s' % host)
     dce = t.get_dce_rpc()
     dce.connect()
     bindings = IObjectExporter(dce).ServerAlive2()
