@@ -9,6 +9,8 @@ export interface RpcIdentity {
   readonly anonymous: boolean;
   readonly user: string;
   readonly domain: string;
+  /** The domain name as the client gave it, where it differs from `domain`'s meaning. */
+  readonly logonDomain?: string;
   readonly admin: boolean;
 }
 

@@ -610,10 +610,10 @@ export class ServerConnection implements ConnectionInfo {
         const id = slot.ctx.identity!;
         if (slot.level >= PER_PDU && !slot.ctx.canProtect(slot.level)) {
           // A client that negotiated away signing or sealing cannot have the level it asked for.
-          throw new AuthRejected(BIND_NAK_REASON.invalid_checksum, 'session cannot protect the requested level', id.user, id.domain);
+          throw new AuthRejected(BIND_NAK_REASON.invalid_checksum, 'session cannot protect the requested level', id.user, id.logonDomain ?? id.domain);
         }
         slot.state = 'established';
-        audit('success', id.user, id.domain);
+        audit('success', id.user, id.logonDomain ?? id.domain);
       }
       return { token: r.token };
     } catch (e) {
@@ -666,7 +666,7 @@ export class ServerConnection implements ConnectionInfo {
           authType: slot.authType,
           authLevel: slot.level,
           user: slot.ctx.identity?.user ?? '',
-          domain: slot.ctx.identity?.domain ?? '',
+          domain: slot.ctx.identity?.logonDomain ?? slot.ctx.identity?.domain ?? '',
           client: `${this.remoteAddress}:${this.remotePort}`,
           reason: 'PDU verifier does not match',
         });

@@ -21,7 +21,10 @@ export const DEFAULT_HOST_NAMES: HostNames = {
 export interface Identity {
   readonly anonymous: boolean;
   readonly user: string;
+  /** The authority that vouched for the user: the host itself for a local account. */
   readonly domain: string;
+  /** The domain name as the client gave it at logon (audit lines keep it). */
+  readonly logonDomain?: string;
   /** Member of BUILTIN\Administrators. */
   readonly admin: boolean;
 }

@@ -113,7 +113,8 @@ def session(level, mechs):
     alter = recv_pdu(s)
     state, server_mic = parse_final(auth_value(alter))
     expected = ntlm.SIGN(flags, s_sign, mech_list, 0, ARC4.new(s_seal).encrypt).getData()
-    # After the mechListMIC exchange both directions start over (sequence 0, fresh RC4).
+    # After a verified mechListMIC both directions restart their RC4 state but keep their
+    # sequence numbers, as Windows does: the MICs spent 0, so the first PDUs carry 1.
     c_handle, s_handle = ARC4.new(c_seal).encrypt, ARC4.new(s_seal).encrypt
     result = {'negState': NEG_STATES.get(state, state), 'mic_verified': server_mic == expected}
 
@@ -147,9 +148,9 @@ def session(level, mechs):
             raise RuntimeError('response signature does not verify')
         return stub_out[:len(stub_out) - pad]
 
-    out = call(3, 1, struct.pack('<I', 4), 0)
+    out = call(3, 1, struct.pack('<I', 4), 1)
     result['inq_stats_count'] = struct.unpack('<I', out[:4])[0]
-    out = call(4, 2, b'', 1)
+    out = call(4, 2, b'', 2)
     result['is_listening'] = struct.unpack('<I', out[4:8])[0]
     return s, result
 

@@ -155,7 +155,7 @@ describe('NTLMv2 login', () => {
     it(`${who}: identity, role, the same session key both sides, signatures both ways`, () => {
       const { srv, client, challenge } = challenged(creds);
       const r = srv.authenticate(client.authenticate(challenge));
-      expect(r.identity).toEqual({ anonymous: false, user: creds.user, domain: DEFAULT_HOST_NAMES.netbiosName, admin });
+      expect(r.identity).toEqual({ anonymous: false, user: creds.user, domain: DEFAULT_HOST_NAMES.netbiosName, logonDomain: creds.domain, admin });
       expect(r.micPresent).toBe(true);
       expect(r.exportedSessionKey).toEqual(client.exportedSessionKey);
       expect(r.flags >>> 0).toBe(client.negotiatedFlags >>> 0);
@@ -273,7 +273,7 @@ describe('NTLMv1', () => {
 
       const ok = v1Login({ password: ALICE.password, asked, allowNtlmV1: true });
       const r = ok.run();
-      expect(r.identity).toEqual({ anonymous: false, user: 'alice', domain: 'FILESRV01', admin: true });
+      expect(r.identity).toEqual({ anonymous: false, user: 'alice', domain: 'FILESRV01', logonDomain: 'FILESRV01', admin: true });
       expect(r.micPresent).toBe(false);
       expect(r.exportedSessionKey).toEqual(ok.exported);
       signaturesWork(sessionKeys(ok.flags, ok.exported, 'client'), r.keys);
@@ -346,11 +346,15 @@ describe('refusals', () => {
     expect(e.user).toBe('mallory');
   });
 
-  it('a foreign domain', () => {
-    for (const domain of ['CONTOSO', 'lab', 'filesrv01.contoso.com']) {
-      const { srv, client, challenge } = challenged({ ...ALICE, domain });
-      const e = refused(() => srv.authenticate(client.authenticate(challenge)), 'unknown domain');
-      expect([e.user, e.domain]).toEqual(['alice', domain]);
+  it('a domain the standalone host does not know is its own: the right password logs on, a wrong one or an unknown user does not', () => {
+    for (const domain of ['WORKGROUP', 'CONTOSO', 'lab', 'filesrv01.contoso.com']) {
+      const ok = challenged({ ...ALICE, domain });
+      const r = ok.srv.authenticate(ok.client.authenticate(ok.challenge));
+      expect([r.identity.user, r.identity.domain, r.identity.logonDomain, r.identity.admin]).toEqual(['alice', 'FILESRV01', domain, true]);
+      const bad = challenged({ ...ALICE, domain, password: 'wrong' });
+      expect([refused(() => bad.srv.authenticate(bad.client.authenticate(bad.challenge)), 'wrong password').domain]).toEqual([domain]);
+      const who = challenged({ ...ALICE, domain, user: 'mallory' });
+      refused(() => who.srv.authenticate(who.client.authenticate(who.challenge)), 'unknown user');
     }
   });
 

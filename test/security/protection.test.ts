@@ -202,7 +202,7 @@ describe('getMic, verifyMic and reset', () => {
     expect(p3.server.verifyMic(data, Buffer.alloc(17))).toBe(false);
   });
 
-  it('reset() returns both directions to sequence 0 and a fresh RC4 state', () => {
+  it('reset(true) returns both directions to sequence 0 and a fresh RC4 state', () => {
     const { client, server } = pair(s);
     // Some traffic: MICs and sealed PDUs both ways move sequence numbers and RC4 streams on.
     server.verifyMic(data, client.getMic(data));
@@ -217,8 +217,8 @@ describe('getMic, verifyMic and reset', () => {
     }
     expect(client.getMic(data).readUInt32LE(12)).toBe(4);
 
-    client.reset();
-    server.reset();
+    client.reset(true);
+    server.reset(true);
     const fresh = pair(s);
 
     // Send direction: exactly what a brand-new context produces, sequence 0 first.
@@ -239,5 +239,45 @@ describe('getMic, verifyMic and reset', () => {
     // And the server's send direction restarted too.
     expect(fresh.client.verifyMic(data, fresh.server.getMic(data))).toBe(true);
     expect(server.getMic(data).readUInt32LE(12)).toBe(0);
+  });
+  it('reset(false), as after a verified mechListMIC: fresh RC4 state, sequence numbers kept (the first PDU is sequence 1)', () => {
+    const { client, server } = pair(s);
+    // The SPNEGO mechListMIC exchange spends sequence 0 in each direction.
+    expect(server.verifyMic(data, client.getMic(data))).toBe(true);
+    expect(client.verifyMic(data, server.getMic(data))).toBe(true);
+    client.reset(false);
+    server.reset(false);
+
+    // A brand-new context that spent sequence 0 without touching RC4 (a MIC sent with the
+    // RC4 state then restarted) produces the same PDUs: so only the RC4 state was reset.
+    const fresh = pair(s);
+    fresh.client.getMic(data);
+    fresh.client.reset(false);
+    const stub = randomBytes(40);
+    const a = request(AUTH_LEVEL.pkt_privacy, stub);
+    const b = request(AUTH_LEVEL.pkt_privacy, stub);
+    protect(client, AUTH_LEVEL.pkt_privacy, a);
+    protect(fresh.client, AUTH_LEVEL.pkt_privacy, b);
+    expect(a.pdu).toEqual(b.pdu);
+    expect(a.pdu.readUInt32LE(a.pdu.length - 4)).toBe(1); // the verifier's SeqNum
+    expect(verify(server, AUTH_LEVEL.pkt_privacy, a)).toBe(true);
+    expect(a.pdu.subarray(BODY_START, BODY_START + stub.length)).toEqual(stub);
+
+    // And the other way: the server's first protected reply is sequence 1 too.
+    const resp = request(AUTH_LEVEL.pkt_integrity, randomBytes(24));
+    protect(server, AUTH_LEVEL.pkt_integrity, resp);
+    expect(resp.pdu.readUInt32LE(resp.pdu.length - 4)).toBe(1);
+    expect(verify(client, AUTH_LEVEL.pkt_integrity, resp)).toBe(true);
+
+    // A side that reset its sequence numbers too can no longer talk to it.
+    const wrong = pair(s);
+    wrong.client.getMic(data);
+    wrong.client.reset(true);
+    const c = request(AUTH_LEVEL.pkt_integrity, randomBytes(16));
+    protect(wrong.client, AUTH_LEVEL.pkt_integrity, c);
+    const srv2 = pair(s).server;
+    srv2.verifyMic(data, pair(s).client.getMic(data));
+    srv2.reset(false);
+    expect(verify(srv2, AUTH_LEVEL.pkt_integrity, c)).toBe(false);
   });
 });

@@ -22,11 +22,19 @@ export class NtlmPduProtection implements PduProtection {
   }
 
   /**
-   * Restarts both directions (sequence numbers and RC4 state), as SPNEGO does once the
-   * mechListMIC has been exchanged (Windows, and Samba's gensec_may_reset_crypto).
+   * Restarts both directions' RC4 state, as SPNEGO does once the mechListMIC has been
+   * exchanged (MS-SPNG 3.3.5.1; Windows, and Samba's gensec_may_reset_crypto). With
+   * `full`, the sequence numbers restart at 0 too; after a verified mechListMIC Windows
+   * keeps them, so the first protected PDU carries sequence 1 (Samba's CVE-2016-2110 work).
    */
-  reset(): void {
+  reset(full: boolean): void {
+    const sendSeq = this.keys.send.seq;
+    const recvSeq = this.keys.recv.seq;
     this.keys = sessionKeys(this.flags, this.exportedSessionKey, this.side);
+    if (!full) {
+      this.keys.send.seq = sendSeq;
+      this.keys.recv.seq = recvSeq;
+    }
   }
 
   /** GSS_GetMIC over arbitrary data (SPNEGO's mechListMIC). */

@@ -126,7 +126,9 @@ export class NtlmServerContext {
 
     const account = this.opts.accounts.find(m.user);
     if (!account) throw new NtlmAuthError('unknown user', m.user, m.domain);
-    if (!this.opts.accounts.isLocalDomain(m.domain)) throw new NtlmAuthError('unknown domain', m.user, m.domain);
+    // A standalone Windows host checks any domain name it does not know (it knows no other
+    // authority) against its own SAM, as MSV1_0 does for a workstation; Samba's standalone
+    // servers copy this. The NTLMv2 proof still binds the name the client sent.
 
     let sessionBaseKey: Buffer;
     let keyExchangeKey: Buffer;
@@ -178,7 +180,7 @@ export class NtlmServerContext {
       if (!timingSafeEqual(mic, m.mic)) throw new NtlmAuthError('MIC mismatch', m.user, m.domain);
     }
 
-    const identity: Identity = { anonymous: false, user: account.name, domain: this.opts.host.netbiosName, admin: account.role === 'admin' };
+    const identity: Identity = { anonymous: false, user: account.name, domain: this.opts.host.netbiosName, logonDomain: m.domain, admin: account.role === 'admin' };
     return { identity, flags, exportedSessionKey, keys: sessionKeys(flags, exportedSessionKey, 'server'), micPresent: micRequired };
   }
 }

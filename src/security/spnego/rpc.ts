@@ -80,15 +80,15 @@ export class SpnegoRpcServerContext extends NtlmSessionProtected implements Serv
     if (mic) {
       if (!session.verifyMic(this.mechTypesDer!, mic)) {
         const id = this.ntlm.identity!;
-        throw new AuthRejected(BIND_NAK_REASON.invalid_checksum, 'mechListMIC does not match', id.user, id.domain);
+        throw new AuthRejected(BIND_NAK_REASON.invalid_checksum, 'mechListMIC does not match', id.user, id.logonDomain ?? id.domain);
       }
     } else if (this.ntlm.micPresent) {
       // MS-SPNG 3.3.5.1: once NTLM protected its messages with a MIC, the mechanism list must be too.
       const id = this.ntlm.identity!;
-      throw new AuthRejected(BIND_NAK_REASON.invalid_checksum, 'mechListMIC missing', id.user, id.domain);
+      throw new AuthRejected(BIND_NAK_REASON.invalid_checksum, 'mechListMIC missing', id.user, id.logonDomain ?? id.domain);
     }
     const ours = mic ? session.getMic(this.mechTypesDer!) : undefined;
-    if (mic) session.reset();
+    if (mic) session.reset(false);
     this.state = 'done';
     return { token: encodeNegTokenResp({ negState: NEG_STATE.accept_completed, mechListMIC: ours }), done: true };
   }
@@ -136,7 +136,7 @@ export class SpnegoRpcClientContext extends NtlmSessionProtected implements Clie
     const session = this.ntlm.session!;
     if (t.token.mechListMIC) {
       if (!session.verifyMic(encodeMechTypeList(this.mechTypes), t.token.mechListMIC)) throw new Error("server's mechListMIC does not match");
-      session.reset();
+      session.reset(false);
     }
     return { token: undefined, done: true };
   }
