@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { RpcClient, RpcFaultError, syntaxOf } from '../../src/client/rpc-client.js';
 import { FAULT, NDR20_SYNTAX, NDR64_SYNTAX } from '../../src/dcerpc/constants.js';
 import { EPT_S, RPC_C_EP, RPC_C_VERS, epm } from '../../src/interfaces/epm/idl.js';
+import { DEFAULT_EPM_SETTINGS } from '../../src/interfaces/epm/settings.js';
 import { encodeFloors, encodeTcpTower, decodeFloors, PROTOCOL_ID, uuidFloor } from '../../src/interfaces/epm/tower.js';
 import { mgmt } from '../../src/interfaces/mgmt/idl.js';
 import { GUID_NULL } from '../../src/ndr/guid.js';
@@ -142,13 +143,172 @@ describe('ept_map', () => {
   });
 });
 
-describe('the endpoint-mapper database is not writable from the network', () => {
-  test('ept_insert, ept_delete and ept_mgmt_delete are refused with EPT_S_CANT_PERFORM_OP', async () => {
-    const entry = { object: GUID_NULL, tower: null, annotation: 'x' };
-    expect(await c.call(0, epm.methods.ept_insert, { num_ents: 1, entries: [entry], replace: 0 })).toEqual({ status: 0x6d8 });
-    expect(await c.call(0, epm.methods.ept_delete, { num_ents: 1, entries: [entry] })).toEqual({ status: 0x6d8 });
-    expect(await c.call(0, epm.methods.ept_mgmt_delete, { object_speced: 0, object: null, tower: null })).toEqual({ status: 0x6d8 });
-    expect((await lookup()).num_ents).toBe(3);
+// Stubs smbtorture (Samba 4.17) sent in rpc.epmapper's Map_full and Insert_noreplace, from a capture.
+const SAMBA = {
+  /** ept_insert: object nil, annotation "SMBTORTURE", ncacn_ip_tcp:216.83.154.106[41768] for 8a885d04-…/2.0, replace 0. */
+  insertTcp:
+    '01000000010000000000000000000000000000000000000001000000000000000b000000534d42544f525455524500004b0000004b000000050013000d045d888aeb1cc9119fe808002b10486002000200000013000d045d888aeb1cc9119fe808002b10486002000200000001000b020000000100070200a3280100090400d8539a6a0000000000',
+  /** ept_map: object nil, ncacn_ip_tcp:[135] for the same interface, a null handle, max_towers 10. */
+  mapTcp:
+    '0100000000000000000000000000000000000000020000004b0000004b000000050013000d045d888aeb1cc9119fe808002b10486002000200000013000d045d888aeb1cc9119fe808002b10486002000200000001000b02000000010007020000870100090400000000000000000000000000000000000000000000000000000a000000',
+  /** ept_delete of the entry inserted by insertTcp. */
+  deleteTcp:
+    '01000000010000000000000000000000000000000000000001000000000000000b000000534d42544f525455524500004b0000004b000000050013000d045d888aeb1cc9119fe808002b10486002000200000013000d045d888aeb1cc9119fe808002b10486002000200000001000b020000000100070200a3280100090400d8539a6a',
+  /** ept_insert: annotation "smbtorture endpoint", ncalrpc:[SMBTORTURE] for the nil interface, replace 0. */
+  insertLrpc:
+    '010000000100000000000000000000000000000000000000010000000000000014000000736d62746f727475726520656e64706f696e74004b0000004b000000040013000d0000000000000000000000000000000000000200000013000d045d888aeb1cc9119fe808002b10486002000200000001000c020000000100100b00534d42544f5254555245000000000000',
+  /** ept_delete of that entry with annotation "smbtorture": annotations are not compared. */
+  deleteLrpc:
+    '01000000010000000000000000000000000000000000000001000000000000000b000000736d62746f727475726500004b0000004b000000040013000d0000000000000000000000000000000000000200000013000d045d888aeb1cc9119fe808002b10486002000200000001000c020000000100100b00534d42544f525455524500',
+};
+/** The tower insertTcp carries, as it must come back. */
+const SAMBA_TCP_TOWER =
+  '050013000d045d888aeb1cc9119fe808002b10486002000200000013000d045d888aeb1cc9119fe808002b10486002000200000001000b020000000100070200a3280100090400d8539a6a';
+
+describe('ept_insert and ept_delete: entries private to the association that inserted them', () => {
+  const clients: RpcClient[] = [];
+  const open = async (assocGroupId?: number) => {
+    const x = await RpcClient.connect(server.host, server.port);
+    clients.push(x);
+    await x.bindInterface(epm, assocGroupId === undefined ? {} : { assocGroupId });
+    return x;
+  };
+  afterAll(async () => {
+    for (const x of clients) await x.close();
+  });
+  const raw = async (x: RpcClient, opnum: number, hex: string) => (await x.request(0, opnum, Buffer.from(hex, 'hex'))).toString('hex');
+  const lookupOn = (x: RpcClient, max = 500) =>
+    x.call(0, epm.methods.ept_lookup, { inquiry_type: RPC_C_EP.ALL_ELTS, object: null, interface_id: null, vers_option: RPC_C_VERS.ALL, entry_handle: NULL_HANDLE, max_ents: max });
+  const tcpEntry = (port: number, annotation = 'x', iface = { uuid: '8a885d04-1ceb-11c9-9fe8-08002b104860', major: 2, minor: 0 }, object = GUID_NULL) => {
+    const t = encodeTcpTower({ iface, transfer: { ...NDR20_SYNTAX }, port, address: '10.0.0.1' });
+    return { object, tower: { tower_length: t.length, tower_octet_string: t }, annotation };
+  };
+  const insert = (x: RpcClient, entries: ReturnType<typeof tcpEntry>[], replace = 0) =>
+    x.call(0, epm.methods.ept_insert, { num_ents: entries.length, entries, replace });
+  const del = (x: RpcClient, entries: ReturnType<typeof tcpEntry>[]) => x.call(0, epm.methods.ept_delete, { num_ents: entries.length, entries });
+
+  test("Samba's Map_full on the wire: insert, map answers the inserted tower verbatim, delete, a second delete is not registered", async () => {
+    const x = await open();
+    expect(await raw(x, 0, SAMBA.insertTcp)).toBe('00000000');
+    // A null handle (all towers returned), one tower of max_towers 10, the tower as inserted, status 0.
+    expect(await raw(x, 3, SAMBA.mapTcp)).toBe(
+      '0000000000000000000000000000000000000000' + '01000000' + '0a000000' + '00000000' + '01000000' + '00000200' + '4b0000004b000000' + SAMBA_TCP_TOWER + '00' + '00000000',
+    );
+    expect(await raw(x, 1, SAMBA.deleteTcp)).toBe('00000000');
+    expect(await raw(x, 1, SAMBA.deleteTcp)).toBe('d6a0c916');
+    const after = await raw(x, 3, SAMBA.mapTcp);
+    expect(after.slice(-8)).toBe('d6a0c916');
+  });
+
+  test("Samba's Insert_noreplace: an ncalrpc entry, deleted under another annotation", async () => {
+    const x = await open();
+    expect(await raw(x, 0, SAMBA.insertLrpc)).toBe('00000000');
+    const listed = await lookupOn(x);
+    expect(listed.entries.at(-1)).toMatchObject({ object: GUID_NULL, annotation: 'smbtorture endpoint' });
+    expect(decodeFloors(listed.entries.at(-1)!.tower!.tower_octet_string)[2]!.lhs[0]).toBe(0x0c);
+    expect(await raw(x, 1, SAMBA.deleteLrpc)).toBe('00000000');
+    expect((await lookupOn(x)).num_ents).toBe(3);
+  });
+
+  test('the server answers first; other associations never see the entry; a joined connection does', async () => {
+    const x = await open();
+    const ours = syntaxOf(epm);
+    // An entry for the endpoint mapper itself, pointing elsewhere.
+    expect(await insert(x, [tcpEntry(4444, 'decoy', ours)])).toEqual({ status: 0 });
+    const listed = await lookupOn(x);
+    expect(listed.entries.map((e) => e.annotation).slice(3)).toEqual(['decoy']);
+    expect(listed.entries.slice(0, 3).map((e) => e.annotation).sort()).toEqual(['', 'Endpoint Mapper', 'Remote Management']);
+    const map = await x.call(0, epm.methods.ept_map, {
+      object: null,
+      map_tower: tcpEntry(0, '', ours).tower,
+      entry_handle: NULL_HANDLE,
+      max_towers: 1,
+    });
+    expect(decodeFloors(map.towers[0]!.tower_octet_string)[3]!.rhs.readUInt16BE(0)).toBe(server.port);
+    expect(map.entry_handle.context_handle_uuid).not.toBe(GUID_NULL);
+    const rest = await x.call(0, epm.methods.ept_map, { object: null, map_tower: tcpEntry(0, '', ours).tower, entry_handle: map.entry_handle, max_towers: 1 });
+    expect(decodeFloors(rest.towers[0]!.tower_octet_string)[3]!.rhs.readUInt16BE(0)).toBe(4444);
+    expect(rest).toMatchObject({ status: 0, entry_handle: NULL_HANDLE });
+
+    expect(await insert(x, [tcpEntry(4445, 'elsewhere')])).toEqual({ status: 0 });
+    const other = await open();
+    expect((await lookupOn(other)).num_ents).toBe(3);
+    // From another association: an entry naming one of the server's interfaces is the
+    // server's to keep; any other is not there.
+    expect(await del(other, [tcpEntry(4444, 'decoy', ours)])).toEqual({ status: EPT_S.cant_perform_op });
+    expect(await del(other, [tcpEntry(4445, 'elsewhere')])).toEqual({ status: EPT_S.not_registered });
+    const joined = await open(x.assocGroupId);
+    expect((await lookupOn(joined)).entries.slice(3).map((e) => e.annotation)).toEqual(['decoy', 'elsewhere']);
+    expect(await del(joined, [tcpEntry(4444, 'decoy', ours)])).toEqual({ status: 0 });
+    expect((await lookupOn(x)).entries.slice(3).map((e) => e.annotation)).toEqual(['elsewhere']);
+  });
+
+  test("the server's own registrations cannot be deleted: EPT_S_CANT_PERFORM_OP, and they stay", async () => {
+    const x = await open();
+    const own = (await lookupOn(x)).entries[0]!;
+    expect(await x.call(0, epm.methods.ept_delete, { num_ents: 1, entries: [own] })).toEqual({ status: EPT_S.cant_perform_op });
+    expect((await lookupOn(x)).num_ents).toBe(3);
+    expect(await x.call(0, epm.methods.ept_mgmt_delete, { object_speced: 0, object: null, tower: own.tower })).toEqual({ status: EPT_S.cant_perform_op });
+  });
+
+  test('replace: a compatible entry is replaced; without it both are kept; an identical one is not doubled', async () => {
+    const x = await open();
+    await insert(x, [tcpEntry(5000, 'a')]);
+    await insert(x, [tcpEntry(5001, 'b')]);
+    await insert(x, [tcpEntry(5001, 'b2')]);
+    expect((await lookupOn(x)).entries.slice(3).map((e) => e.annotation)).toEqual(['a', 'b2']);
+    await insert(x, [tcpEntry(5002, 'c')], 1);
+    expect((await lookupOn(x)).entries.slice(3).map((e) => e.annotation)).toEqual(['c']);
+    // Another object, or another interface version, is not compatible.
+    await insert(x, [tcpEntry(5003, 'd', undefined, '11111111-2222-3333-4444-555555555555')], 1);
+    await insert(x, [tcpEntry(5004, 'e', { uuid: '8a885d04-1ceb-11c9-9fe8-08002b104860', major: 3, minor: 0 })], 1);
+    expect((await lookupOn(x)).entries.slice(3).map((e) => e.annotation)).toEqual(['c', 'd', 'e']);
+    const byObj = await x.call(0, epm.methods.ept_lookup, {
+      inquiry_type: RPC_C_EP.MATCH_BY_OBJ,
+      object: '11111111-2222-3333-4444-555555555555',
+      interface_id: null,
+      vers_option: RPC_C_VERS.ALL,
+      entry_handle: NULL_HANDLE,
+      max_ents: 10,
+    });
+    expect(byObj.entries.map((e) => e.annotation)).toEqual(['d']);
+  });
+
+  test(`at most ${DEFAULT_EPM_SETTINGS.maxInsertedEntriesPerAssociation} entries per association: EPT_S_CANT_CREATE, all or none`, async () => {
+    const x = await open();
+    const max = DEFAULT_EPM_SETTINGS.maxInsertedEntriesPerAssociation;
+    const batch = Array.from({ length: max - 1 }, (_, i) => tcpEntry(6000 + i));
+    expect(await insert(x, batch)).toEqual({ status: 0 });
+    expect(await insert(x, [tcpEntry(7000), tcpEntry(7001)])).toEqual({ status: EPT_S.cant_create });
+    expect((await lookupOn(x)).num_ents).toBe(3 + max - 1);
+    expect(await insert(x, [tcpEntry(7000)])).toEqual({ status: 0 });
+    // A delete naming one missing entry deletes none.
+    expect(await del(x, [tcpEntry(7000), tcpEntry(9999)])).toEqual({ status: EPT_S.not_registered });
+    expect((await lookupOn(x)).num_ents).toBe(3 + max);
+    // Another association has its own allowance.
+    expect(await insert(await open(), [tcpEntry(7000)])).toEqual({ status: 0 });
+  });
+
+  test('entries that are not towers a server could register: EPT_S_INVALID_ENTRY, nothing added', async () => {
+    const x = await open();
+    const bad = (octets: Buffer) => ({ object: GUID_NULL, tower: { tower_length: octets.length, tower_octet_string: octets }, annotation: 'bad' });
+    expect(await insert(x, [{ object: GUID_NULL, tower: null, annotation: 'no tower' }])).toEqual({ status: EPT_S.invalid_entry });
+    expect(await insert(x, [bad(Buffer.from('0900130000', 'hex'))])).toEqual({ status: EPT_S.invalid_entry });
+    // Two floors only, and a first floor that is not an interface.
+    expect(await insert(x, [bad(encodeFloors([uuidFloor(syntaxOf(echo)), uuidFloor({ ...NDR20_SYNTAX })]))])).toEqual({ status: EPT_S.invalid_entry });
+    expect(
+      await insert(x, [bad(encodeFloors([{ lhs: Buffer.from([PROTOCOL_ID.tcp]), rhs: Buffer.alloc(2) }, uuidFloor({ ...NDR20_SYNTAX }), { lhs: Buffer.from([PROTOCOL_ID.ncacn]), rhs: Buffer.alloc(2) }]))]),
+    ).toEqual({ status: EPT_S.invalid_entry });
+    // Longer than maxInsertedTowerLength.
+    const long = encodeFloors([
+      uuidFloor(syntaxOf(echo)),
+      uuidFloor({ ...NDR20_SYNTAX }),
+      { lhs: Buffer.from([PROTOCOL_ID.ncacn]), rhs: Buffer.alloc(2) },
+      { lhs: Buffer.from([PROTOCOL_ID.namedPipe]), rhs: Buffer.alloc(DEFAULT_EPM_SETTINGS.maxInsertedTowerLength) },
+    ]);
+    expect(await insert(x, [tcpEntry(8000), bad(long)])).toEqual({ status: EPT_S.invalid_entry });
+    expect((await lookupOn(x)).num_ents).toBe(3);
+    expect(await del(x, [{ object: GUID_NULL, tower: null, annotation: '' }])).toEqual({ status: EPT_S.invalid_entry });
   });
 });
 

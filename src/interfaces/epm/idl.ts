@@ -51,6 +51,8 @@ export const EPT_S = {
   ok: 0,
   invalid_entry: 0x000006d7,
   cant_perform_op: 0x000006d8,
+  /** EPT_S_CANT_CREATE: an entry could not be added (here: the association holds its limit). */
+  cant_create: 0x0000076b,
   not_registered: 0x16c9a0d6,
 } as const;
 
