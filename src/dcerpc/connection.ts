@@ -20,13 +20,14 @@ import { FramingError, PduFramer } from './pdu/framer.js';
 import { stubFragments } from './pdu/fragment.js';
 import { isLittleEndian, parsePdu, readHeader } from './pdu/parser.js';
 import { encodeBindAck, encodeBindNak, encodeFault, encodeResponse } from './pdu/serializer.js';
-import type { BindPdu, ContextElem, ContextResult, Pdu, RequestPdu } from './pdu/types.js';
+import type { BindPdu, ContextElem, ContextResult, Pdu, RequestPdu, SyntaxId } from './pdu/types.js';
 import type { CallContext, ConnectionInfo, EndpointInfo, ServedInterface } from './registry.js';
 import type { RpcSettings } from './settings.js';
 import { AuthRejected, type Authorizer, type CallAuth, type SecurityProvider, type ServerSecurityContext } from './auth.js';
 import { AUTH_LEVEL } from './constants.js';
 import type { AuthVerifier } from './pdu/types.js';
 import type { OutAuth } from './pdu/serializer.js';
+import { checkVerificationTrailer, findVerificationTrailer, header2Of } from './pdu/verification-trailer.js';
 
 /** Server-wide counters, reported by the management interface's inq_stats. */
 export interface RpcStats {
@@ -34,6 +35,15 @@ export interface RpcStats {
   callsOut: number;
   pktsIn: number;
   pktsOut: number;
+}
+
+/** What one connection holds, as diagnostics and tests see it. */
+export interface ConnectionState {
+  readonly id: number;
+  readonly remote: string;
+  readonly presentationContexts: number;
+  readonly securityContexts: number;
+  readonly callsInFlight: number;
 }
 
 /** What a connection needs of the server that owns it. */
@@ -56,12 +66,15 @@ interface AuthSlot {
   readonly level: number;
   readonly ctx: ServerSecurityContext;
   state: 'pending' | 'established' | 'failed';
+  /** When it was last used (the connection's tick), for evicting the least recently used. */
+  lastUse: number;
 }
 
 /** Levels at which every PDU carries a verifier (call and packet are given integrity, as Windows does for NTLM). */
 const PER_PDU = AUTH_LEVEL.call;
 
 const ZERO_SYNTAX = { uuid: '00000000-0000-0000-0000-000000000000', major: 0, minor: 0 };
+const LIMIT_REJECTION: ContextResult = { result: RESULT.provider_rejection, reason: PROVIDER_REASON.local_limit_exceeded, transferSyntax: ZERO_SYNTAX };
 const SUPPORTED_FEATURES = BIND_TIME_FEATURE.SECURITY_CONTEXT_MULTIPLEXING | BIND_TIME_FEATURE.KEEP_CONNECTION_ON_ORPHAN;
 /** Request header (alloc_hint, p_cont_id, opnum) after the common header. */
 const RESPONSE_HEADER_SIZE = COMMON_HEADER_SIZE + 8;
@@ -69,6 +82,9 @@ const RESPONSE_HEADER_SIZE = COMMON_HEADER_SIZE + 8;
 interface PresentationContext {
   readonly id: number;
   readonly served: ServedInterface;
+  /** The abstract syntax as the client named it, for the verification trailer's PCONTEXT. */
+  readonly abstractSyntax: SyntaxId;
+  lastUse: number;
 }
 
 interface PendingCall {
@@ -77,6 +93,8 @@ interface PendingCall {
   readonly opnum: number;
   readonly object: string | undefined;
   readonly littleEndian: boolean;
+  /** The first fragment's four drep octets (the verification trailer's HEADER2 repeats them). */
+  readonly drep: number;
   chunks: Buffer[];
   size: number;
   /** A call refused while still arriving: its remaining fragments are dropped. */
@@ -107,7 +125,12 @@ export class ServerConnection implements ConnectionInfo {
   private maxRecv: number;
   private readonly contexts = new Map<number, PresentationContext>();
   private readonly calls = new Map<number, PendingCall>();
-  private executing = 0;
+  /** Calls handed to their method and not yet answered. */
+  private readonly running = new Set<PendingCall>();
+  /** Advances at every bind, alter_context and call: contexts remember when they were last used. */
+  private tick = 0;
+  /** The client offered header signing (PFC_SUPPORT_HEADER_SIGN) in a bind or alter_context. */
+  private clientHeaderSigning = false;
   /** PFC_CONC_MPX negotiated: fragments of several calls may interleave. */
   private concMpx = false;
   private readonly authSlots = new Map<number, AuthSlot>();
@@ -144,7 +167,17 @@ export class ServerConnection implements ConnectionInfo {
   }
 
   get callsInFlight(): number {
-    return this.executing;
+    return this.running.size;
+  }
+
+  snapshot(): ConnectionState {
+    return {
+      id: this.id,
+      remote: `${this.remoteAddress}:${this.remotePort}`,
+      presentationContexts: this.contexts.size,
+      securityContexts: this.authSlots.size,
+      callsInFlight: this.running.size,
+    };
   }
 
   private log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void {
@@ -270,6 +303,7 @@ export class ServerConnection implements ConnectionInfo {
     this.maxXmit = size;
     this.maxRecv = size;
     this.concMpx = (pdu.header.flags & PFC.CONC_MPX) !== 0;
+    this.clientHeaderSigning = (pdu.header.flags & PFC.SUPPORT_HEADER_SIGN) !== 0;
     this.state = 'bound';
     const results = this.negotiateAll(pdu.contexts, true);
     if (!results) return;
@@ -294,29 +328,45 @@ export class ServerConnection implements ConnectionInfo {
       this.protocolError(callId, 'alter_context before bind');
       return;
     }
-    let verifier: OutAuth | undefined;
-    if (pdu.auth) {
-      const slot = this.authSlots.get(pdu.auth.authContextId);
-      // An established context named again (to add presentation contexts) needs no leg.
-      if (!slot || slot.state === 'pending') {
-        const leg = this.authLeg(pdu.auth);
-        if (typeof leg === 'number') {
-          this.accessDenied(callId, 0, 'authentication refused in alter_context');
-          return;
-        }
-        verifier = leg;
-      }
-    }
     if (pdu.contexts.length === 0 || this.invalidContextList(pdu.contexts)) {
       this.protocolError(callId, 'alter_context with an invalid context list');
       return;
     }
+    if (pdu.header.flags & PFC.SUPPORT_HEADER_SIGN) this.clientHeaderSigning = true;
+    // An established context named again (to add presentation contexts) needs no leg.
+    const slot = pdu.auth && this.authSlots.get(pdu.auth.authContextId);
+    const leg = pdu.auth !== undefined && (!slot || slot.state === 'pending');
+    // At a limit the answer is the refusal alone: no security leg is run or attached, so a
+    // client is never left holding half a handshake the server has already given up on.
+    if (leg && !slot && !this.roomForAuthContext()) {
+      this.log('info', 'security context limit reached', { limit: this.host.settings.maxAuthContextsPerConnection });
+      this.sendAlterContextResp(pdu, pdu.contexts.map(() => LIMIT_REJECTION));
+      return;
+    }
     const results = this.negotiateAll(pdu.contexts, false);
     if (!results) return;
+    if (results.every((r) => r.result !== RESULT.acceptance) && results.some((r) => r.reason === PROVIDER_REASON.local_limit_exceeded)) {
+      this.log('info', 'presentation context limit reached', { limit: this.host.settings.maxContextsPerConnection });
+      this.sendAlterContextResp(pdu, results);
+      return;
+    }
+    let verifier: OutAuth | undefined;
+    if (leg) {
+      const r = this.authLeg(pdu.auth!);
+      if (typeof r === 'number') {
+        this.accessDenied(callId, 0, 'authentication refused in alter_context');
+        return;
+      }
+      verifier = r;
+    }
+    this.sendAlterContextResp(pdu, results, verifier);
+  }
+
+  private sendAlterContextResp(pdu: BindPdu, results: ContextResult[], verifier?: OutAuth): void {
     // alter_context's own sizes and group id are ignored; the bind's stand.
     this.send(
       encodeBindAck('alter_context_resp', {
-        callId,
+        callId: pdu.header.callId,
         flags: PFC.FIRST_FRAG | PFC.LAST_FRAG | (pdu.header.flags & PFC.SUPPORT_HEADER_SIGN),
         maxXmitFrag: this.maxXmit,
         maxRecvFrag: this.maxRecv,
@@ -370,10 +420,10 @@ export class ServerConnection implements ConnectionInfo {
     if (!served) return reject(PROVIDER_REASON.abstract_syntax_not_supported);
     const ndr20 = c.transferSyntaxes.find((t) => t.uuid === NDR20_SYNTAX.uuid && t.major === NDR20_SYNTAX.major);
     if (!ndr20 || alreadyAccepted) return reject(PROVIDER_REASON.proposed_transfer_syntaxes_not_supported);
-    if (!existing && this.contexts.size >= this.host.settings.maxContextsPerConnection) {
+    if (!existing && !makeRoom(this.contexts, this.host.settings.maxContextsPerConnection, (p) => this.inUse((call) => call.contextId === p.id))) {
       return reject(PROVIDER_REASON.local_limit_exceeded);
     }
-    this.contexts.set(c.contextId, { id: c.contextId, served });
+    this.contexts.set(c.contextId, { id: c.contextId, served, abstractSyntax: c.abstractSyntax, lastUse: ++this.tick });
     return { result: RESULT.acceptance, reason: 0, transferSyntax: { ...NDR20_SYNTAX } };
   }
 
@@ -408,6 +458,7 @@ export class ServerConnection implements ConnectionInfo {
         opnum: pdu.opnum,
         object: pdu.object,
         littleEndian: isLittleEndian(h),
+        drep: pdu.raw.readUInt32LE(4),
         chunks: [],
         size: 0,
         refused: false,
@@ -460,6 +511,25 @@ export class ServerConnection implements ConnectionInfo {
       this.sendFault(call.callId, 0, FAULT.nca_s_unk_if, true);
       return;
     }
+    ctx.lastUse = ++this.tick;
+    if (call.auth) call.auth.lastUse = this.tick;
+    const vt = findVerificationTrailer(stub, call.littleEndian);
+    if (vt) {
+      const wrong = checkVerificationTrailer(vt, {
+        headerSigning: this.clientHeaderSigning,
+        interfaceId: ctx.abstractSyntax,
+        transferSyntax: NDR20_SYNTAX,
+        header2: header2Of({ drep: call.drep, callId: call.callId, contextId: call.contextId, opnum: call.opnum }),
+      });
+      if (wrong) {
+        // As Windows and Samba: access denied for this call; the connection stays.
+        this.log('info', 'verification trailer refused', { why: wrong, opnum: call.opnum });
+        this.sendFault(call.callId, call.contextId, FAULT.access_denied, false);
+        return;
+      }
+      // The trailer is the runtime's, not the method's: NDR never sees it.
+      stub = stub.subarray(0, vt.offset);
+    }
     const method = ctx.served.decl.opnums[call.opnum];
     const handler = ctx.served.handlers[call.opnum];
     if (!method || !handler) {
@@ -485,28 +555,28 @@ export class ServerConnection implements ConnectionInfo {
       return;
     }
     const cc: CallContext = { conn: this, callId: call.callId, opnum: call.opnum, object: call.object, auth };
-    this.executing++;
+    this.running.add(call);
     let out: unknown;
     try {
       out = handler(args, cc);
     } catch (e) {
-      this.executing--;
+      this.running.delete(call);
       this.callFailed(call, ctx, e);
       return;
     }
     if (out instanceof Promise) {
       out.then(
         (v) => {
-          this.executing--;
+          this.running.delete(call);
           this.respond(call, method.response, args, v);
         },
         (e) => {
-          this.executing--;
+          this.running.delete(call);
           this.callFailed(call, ctx, e);
         },
       );
     } else {
-      this.executing--;
+      this.running.delete(call);
       this.respond(call, method.response, args, out);
     }
   }
@@ -541,7 +611,7 @@ export class ServerConnection implements ConnectionInfo {
   }
 
   private afterCall(): void {
-    if (this.draining && this.executing === 0) this.close();
+    if (this.draining && this.running.size === 0) this.close();
   }
 
   /** Cuts a response stub into fragments no larger than the client's max_recv_frag. */
@@ -574,6 +644,22 @@ export class ServerConnection implements ConnectionInfo {
   // ---- authentication -------------------------------------------------------------------
 
   /**
+   * Makes room for one more security context: at the limit the least recently used one that
+   * no call holds is forgotten (a failed one is kept: its failure must still close the
+   * connection). false when every one is in use.
+   */
+  private roomForAuthContext(): boolean {
+    return makeRoom(this.authSlots, this.host.settings.maxAuthContextsPerConnection, (s) => s.state === 'failed' || this.inUse((c) => c.auth === s));
+  }
+
+  /** Whether a call being reassembled or running matches `pred`. */
+  private inUse(pred: (c: PendingCall) => boolean): boolean {
+    for (const c of this.calls.values()) if (pred(c)) return true;
+    for (const c of this.running) if (pred(c)) return true;
+    return false;
+  }
+
+  /**
    * One leg of a bind or alter_context verifier: starts the context it names or continues
    * it. Returns the verifier to answer with, or the bind_nak reason when refused.
    */
@@ -584,12 +670,13 @@ export class ServerConnection implements ConnectionInfo {
     if (!slot) {
       const ctx = a.authType !== 0 ? sec?.newContext(a.authType) : undefined;
       if (!ctx) return BIND_NAK_REASON.authentication_type_not_recognized;
-      if (this.authSlots.size >= this.host.settings.maxAuthContextsPerConnection) return BIND_NAK_REASON.local_limit_exceeded;
-      slot = { id: a.authContextId, authType: a.authType, level: a.authLevel, ctx, state: 'pending' };
+      if (!this.roomForAuthContext()) return BIND_NAK_REASON.local_limit_exceeded;
+      slot = { id: a.authContextId, authType: a.authType, level: a.authLevel, ctx, state: 'pending', lastUse: ++this.tick };
       this.authSlots.set(a.authContextId, slot);
     } else if (slot.authType !== a.authType || slot.level !== a.authLevel) {
       return BIND_NAK_REASON.invalid_checksum;
     }
+    slot.lastUse = ++this.tick;
     const r = this.step(slot, a.authValue);
     if (!r) return BIND_NAK_REASON.invalid_checksum;
     return { authType: slot.authType, authLevel: slot.level, authContextId: slot.id, authValue: r.token ?? Buffer.alloc(0), padTo: 4 };
@@ -738,7 +825,7 @@ export class ServerConnection implements ConnectionInfo {
   /** Graceful stop: answer the calls in flight, then close. */
   drain(): void {
     if (this.state === 'closing') return;
-    if (this.executing === 0) {
+    if (this.running.size === 0) {
       this.close();
       return;
     }
@@ -756,4 +843,26 @@ export class ServerConnection implements ConnectionInfo {
     if (this.group) this.host.groups.leave(this.group, this.id);
     this.host.connectionClosed(this);
   }
+}
+
+/**
+ * Makes room for one more entry in `map`, which holds at most `limit`: when full, forgets
+ * the least recently used entry that `busy` does not hold. false when every entry is busy.
+ * Clients such as impacket open a new presentation context and a new security context at
+ * every change of interface and never reuse the old ones: forgetting the oldest keeps a
+ * long session going in bounded memory.
+ */
+function makeRoom<K, V extends { lastUse: number }>(map: Map<K, V>, limit: number, busy: (v: V) => boolean): boolean {
+  if (map.size < limit) return true;
+  let victim: K | undefined;
+  let oldest = Infinity;
+  for (const [k, v] of map) {
+    if (v.lastUse < oldest && !busy(v)) {
+      oldest = v.lastUse;
+      victim = k;
+    }
+  }
+  if (victim === undefined) return false;
+  map.delete(victim);
+  return true;
 }

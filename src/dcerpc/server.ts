@@ -2,7 +2,7 @@ import * as net from 'node:net';
 import { createLogger, type Logger } from '../log.js';
 import { AssociationGroups } from './association.js';
 import type { Authorizer, SecurityProvider } from './auth.js';
-import { ServerConnection, type ConnectionHost, type RpcStats } from './connection.js';
+import { type ConnectionState, ServerConnection, type ConnectionHost, type RpcStats } from './connection.js';
 import type { EndpointInfo, InterfaceRegistry } from './registry.js';
 import { DEFAULT_RPC_SETTINGS, type RpcSettings } from './settings.js';
 
@@ -62,6 +62,11 @@ export class RpcServer implements ConnectionHost {
 
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  /** What each open connection holds now (for tests, the benchmark and diagnostics). */
+  connectionStates(): ConnectionState[] {
+    return [...this.connections].map((c) => c.snapshot());
   }
 
   /**
