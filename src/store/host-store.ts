@@ -6,9 +6,13 @@
  * Everything handed out is a copy, so no caller can change the host behind the store's back.
  *
  * A name a client sends may be null (the NULL VSS_PWSZ): the store answers E_INVALIDARG at
- * the point the spec checks it. A name that is no volume of the host answers
- * VSS_E_OBJECT_NOT_FOUND, which is what VSS answers for a name that "does not correspond to
- * an existing volume" (IVssBackupComponents::AddToSnapshotSet).
+ * the point the spec checks it. A name that is no volume of the host is answered by each
+ * method's own rule: the queries list nothing for it (nothing matches, and their sections
+ * say an empty collection is the answer then), AddDiffArea refuses it as a volume that
+ * supports neither shadow copies nor storage (VSS_E_VOLUME_NOT_SUPPORTED, 3.1.4.4.2), and
+ * ChangeDiffAreaMaximumSize finds no association (VSS_E_OBJECT_NOT_FOUND, 3.1.4.4.3).
+ * Outside MS-SCMP (shadow copies the requester or the admin API adds) it is
+ * VSS_E_OBJECT_NOT_FOUND, as IVssBackupComponents::AddToSnapshotSet answers.
  */
 import { randomUUID } from 'node:crypto';
 import { allocatedFor, NO_LIMIT, withinMaximum } from './diff-area-space.js';
@@ -176,26 +180,39 @@ export class HostStore {
   // IVssSnapshotMgmt (MS-SCMP 3.1.1.4)
 
   /**
-   * QueryVolumesSupportedForSnapshots (3.1.1.4.2): the volumes that can take a shadow copy
-   * in `context` (VSS_CTX_ALL: in any context), in the host's order.
+   * QueryVolumesSupportedForSnapshots (3.1.1.4.2): every volume capable of shadow copies, in
+   * the host's order. lContext is any bitwise OR of the four attributes the section lists,
+   * or VSS_CTX_ALL (vss.h's "all contexts"); the section asks for every capable volume
+   * whichever it is, so it selects nothing. Any other value is E_INVALIDARG.
    */
   volumesSupportedForSnapshots(providerId: Guid, context: number): Volume[] {
     if (providerId.toLowerCase() === GUID_NULL) refuse(E_INVALIDARG, 'ProviderId is GUID_NULL');
     if (!isQueryContext(context)) refuse(E_INVALIDARG, `lContext 0x${(context >>> 0).toString(16)} is not a combination of the context attributes`);
-    this.registeredProvider(providerId);
-    return this.volumeList.filter((v) => (context === VSS_CTX_ALL ? v.snapshotContexts.length > 0 : v.snapshotContexts.includes(context))).map(cloneVolume);
+    this.requireProvider(providerId);
+    return this.volumeList.filter((v) => v.snapshotContexts.length > 0).map(cloneVolume);
   }
 
   /**
    * QuerySnapshotsByVolume (3.1.1.4.3): the shadow copies of one volume made by the
-   * provider, oldest first; a volume without any (even one that takes none) gives [].
+   * provider, oldest first; a volume without any (even one that takes none, or a name that
+   * is no volume) gives [], the empty collection the section requires.
    */
   snapshotsByVolume(volumeName: string | null, providerId: Guid): Snapshot[] {
     if (volumeName === null) refuse(E_INVALIDARG, 'pwszVolumeName is NULL');
     if (providerId.toLowerCase() === GUID_NULL) refuse(E_INVALIDARG, 'ProviderId is GUID_NULL');
-    const provider = this.registeredProvider(providerId);
-    const v = this.volumeNamed(volumeName, 'pwszVolumeName');
+    const provider = this.requireProvider(providerId);
+    const v = this.namedVolume(volumeName, 'pwszVolumeName');
+    if (!v) return [];
     return oldestFirst(this.snapshotList.filter((s) => s.originalVolume === v.mountName && s.providerId.toLowerCase() === provider.id.toLowerCase())).map(cloneSnapshot);
+  }
+
+  /**
+   * The provider GetProviderMgmtInterface (3.1.1.4.1) names: VSS_E_PROVIDER_NOT_REGISTERED
+   * when the host has none with that id, GUID_NULL included (the section's table has no
+   * E_INVALIDARG row for the id).
+   */
+  requireProvider(id: Guid): Provider {
+    return cloneProvider(this.findProvider(id) ?? refuse(VSS_E_PROVIDER_NOT_REGISTERED, `no provider ${id}`));
   }
 
   // -------------------------------------------------------------------------------------
@@ -204,39 +221,50 @@ export class HostStore {
   /**
    * QueryVolumesSupportedForDiffAreas (3.1.4.4.4): every volume that can hold shadow copy
    * storage for the original volume, itself included; none for a volume that takes no
-   * shadow copy.
+   * shadow copy or a name that is no volume (the section: an empty collection when no
+   * volume can provide storage for it; its table has no other refusal than NULL).
    */
   volumesSupportedForDiffAreas(originalVolumeName: string | null): Volume[] {
-    const original = this.volumeNamed(originalVolumeName, 'pwszOriginalVolumeName');
-    if (original.snapshotContexts.length === 0) return [];
+    const original = this.namedVolume(originalVolumeName, 'pwszOriginalVolumeName');
+    if (!original || original.snapshotContexts.length === 0) return [];
     return this.volumeList.filter((v) => v.canHoldDiffArea).map(cloneVolume);
   }
 
-  /** QueryDiffAreasForVolume (3.1.4.4.5): the associations whose original volume this is. */
+  /**
+   * QueryDiffAreasForVolume (3.1.4.4.5): the associations whose original volume this is;
+   * none for a name that is no volume (no association matches it).
+   */
   diffAreasForVolume(volumeName: string | null): DiffArea[] {
-    const v = this.volumeNamed(volumeName, 'pwszVolumeName');
-    return this.diffAreaList.filter((d) => d.volume === v.mountName).map(cloneDiffArea);
+    const v = this.namedVolume(volumeName, 'pwszVolumeName');
+    return v ? this.diffAreaList.filter((d) => d.volume === v.mountName).map(cloneDiffArea) : [];
   }
 
-  /** QueryDiffAreasOnVolume (3.1.4.4.6): the associations whose storage is on this volume. */
+  /**
+   * QueryDiffAreasOnVolume (3.1.4.4.6): the associations whose storage is on this volume;
+   * none for a name that is no volume.
+   */
   diffAreasOnVolume(volumeName: string | null): DiffArea[] {
-    const v = this.volumeNamed(volumeName, 'pwszVolumeName');
-    return this.diffAreaList.filter((d) => d.diffAreaVolume === v.mountName).map(cloneDiffArea);
+    const v = this.namedVolume(volumeName, 'pwszVolumeName');
+    return v ? this.diffAreaList.filter((d) => d.diffAreaVolume === v.mountName).map(cloneDiffArea) : [];
   }
 
   /**
    * AddDiffArea (3.1.4.4.2), validating in the order of the spec's list: the volume, that
    * it takes shadow copies, the storage volume, that it can hold storage, the maximum; then
-   * the association rules. The maximum is -1 (no limit) or at least minDiffAreaBytes.
+   * the association rules. A name that is no volume (the empty one too) supports neither,
+   * so it is VSS_E_VOLUME_NOT_SUPPORTED, the table's row for them. The maximum is -1 (no
+   * limit: the Windows shadow-copy settings dialog sends it) or at least minDiffAreaBytes.
    */
   addDiffArea(volumeName: string | null, diffAreaVolumeName: string | null, maximumBytes: bigint): DiffArea {
     return this.atomically(() => this.addDiffAreaNow(volumeName, diffAreaVolumeName, maximumBytes));
   }
 
   private addDiffAreaNow(volumeName: string | null, diffAreaVolumeName: string | null, maximumBytes: bigint): DiffArea {
-    const v = this.volumeNamed(volumeName, 'pwszVolumeName');
+    const v = this.namedVolume(volumeName, 'pwszVolumeName');
+    if (!v) refuse(VSS_E_VOLUME_NOT_SUPPORTED, `pwszVolumeName ${JSON.stringify(volumeName)} is not a volume of this host`);
     if (v.snapshotContexts.length === 0) refuse(VSS_E_VOLUME_NOT_SUPPORTED, `${v.displayName} does not support shadow copies`);
-    const storage = this.volumeNamed(diffAreaVolumeName, 'pwszDiffAreaVolumeName');
+    const storage = this.namedVolume(diffAreaVolumeName, 'pwszDiffAreaVolumeName');
+    if (!storage) refuse(VSS_E_VOLUME_NOT_SUPPORTED, `pwszDiffAreaVolumeName ${JSON.stringify(diffAreaVolumeName)} is not a volume of this host`);
     if (!storage.canHoldDiffArea) refuse(VSS_E_VOLUME_NOT_SUPPORTED, `${storage.displayName} (${storage.fileSystem}) cannot hold shadow copy storage`);
     if (storage.freeBytes < this.settings.minDiffAreaBytes) refuse(VSS_E_VOLUME_NOT_SUPPORTED, `${storage.displayName} has too little free space for shadow copy storage`);
     if (maximumBytes !== NO_LIMIT && maximumBytes < this.settings.minDiffAreaBytes) {
@@ -251,11 +279,14 @@ export class HostStore {
   }
 
   /**
-   * ChangeDiffAreaMaximumSize (3.1.4.4.3). 0 deletes the association unless shadow copies
-   * are stored in it; -1 lifts the limit; a smaller maximum deletes the volume's oldest
-   * shadow copies until the rest fit, as Windows does. A maximum below what one shadow copy
-   * needs (the minimum diff-area size, or the newest copy if larger) is refused. Answers the
-   * shadow copies it deleted, oldest first.
+   * ChangeDiffAreaMaximumSize (3.1.4.4.3). The names must not be NULL (E_INVALIDARG, the
+   * table's only row for it); then the association is looked up (VSS_E_OBJECT_NOT_FOUND,
+   * whether or not the names are volumes). 0 deletes it unless shadow copies are stored in
+   * it; -1 lifts the limit; a smaller maximum deletes the volume's oldest shadow copies
+   * until the rest fit, as Windows does. Any other maximum below what one shadow copy
+   * needs (the minimum diff-area size, or the newest copy if larger; a negative one too) is
+   * VSS_E_INSUFFICIENT_STORAGE, the table's row for it. Answers the shadow copies it
+   * deleted, oldest first.
    */
   changeDiffAreaMaximumSize(volumeName: string | null, diffAreaVolumeName: string | null, maximumBytes: bigint): Snapshot[] {
     return this.atomically(() => this.changeDiffAreaMaximumSizeNow(volumeName, diffAreaVolumeName, maximumBytes));
@@ -264,7 +295,6 @@ export class HostStore {
   private changeDiffAreaMaximumSizeNow(volumeName: string | null, diffAreaVolumeName: string | null, maximumBytes: bigint): Snapshot[] {
     if (volumeName === null) refuse(E_INVALIDARG, 'pwszVolumeName is NULL');
     if (diffAreaVolumeName === null) refuse(E_INVALIDARG, 'pwszDiffAreaVolumeName is NULL');
-    if (maximumBytes < NO_LIMIT) refuse(E_INVALIDARG, `llMaximumDiffSpace ${maximumBytes} is negative`);
     const v = this.volumeByKey.get(nameKey(volumeName));
     const storage = this.volumeByKey.get(nameKey(diffAreaVolumeName));
     const d = v && storage && this.diffAreaList.find((x) => x.volume === v.mountName && x.diffAreaVolume === storage.mountName);
@@ -315,7 +345,7 @@ export class HostStore {
     const v = this.volumeNamed(spec.volume, 'volume');
     const providerId = spec.providerId ?? VSS_SYSTEM_PROVIDER_ID;
     if (providerId.toLowerCase() === GUID_NULL) refuse(E_INVALIDARG, 'provider is GUID_NULL');
-    const provider = this.registeredProvider(providerId);
+    const provider = this.requireProvider(providerId);
     if (!isQueryContext(spec.context) || spec.context === VSS_CTX_ALL) refuse(E_INVALIDARG, `context ${spec.context} is not a snapshot context`);
     if (!v.snapshotContexts.includes(spec.context)) refuse(VSS_E_VOLUME_NOT_SUPPORTED, `${v.displayName} takes no shadow copy in context 0x${spec.context.toString(16)}`);
     const extra = spec.extraAttributes ?? 0;
@@ -423,18 +453,20 @@ export class HostStore {
     return this.providerList.find((p) => p.id.toLowerCase() === key);
   }
 
-  private registeredProvider(id: Guid): Provider {
-    return this.findProvider(id) ?? refuse(VSS_E_PROVIDER_NOT_REGISTERED, `no provider ${id}`);
-  }
-
   private findSnapshot(id: Guid): Snapshot | undefined {
     const key = id.toLowerCase();
     return this.snapshotList.find((s) => s.id.toLowerCase() === key);
   }
 
-  private volumeNamed(name: string | null, parameter: string): Mutable<Volume> {
+  /** The volume a client names: NULL is E_INVALIDARG; a name no volume has, undefined. */
+  private namedVolume(name: string | null, parameter: string): Mutable<Volume> | undefined {
     if (name === null) refuse(E_INVALIDARG, `${parameter} is NULL`);
-    return this.volumeByKey.get(nameKey(name)) ?? refuse(VSS_E_OBJECT_NOT_FOUND, `${parameter} ${JSON.stringify(name)} is not a volume of this host`);
+    return this.volumeByKey.get(nameKey(name));
+  }
+
+  /** The same, for callers outside MS-SCMP: a name no volume has is VSS_E_OBJECT_NOT_FOUND. */
+  private volumeNamed(name: string | null, parameter: string): Mutable<Volume> {
+    return this.namedVolume(name, parameter) ?? refuse(VSS_E_OBJECT_NOT_FOUND, `${parameter} ${JSON.stringify(name)} is not a volume of this host`);
   }
 
   private volumeAt(mountName: string): Mutable<Volume> {

@@ -9,7 +9,7 @@ import { MOUNT_NAME_RE, MOUNT_POINT_RE, nameKey } from './names.js';
 import type { StoreSettings } from './settings.js';
 import { fullPathOf } from './writers.js';
 import { WRITER_FAILURES } from './requester/hresults.js';
-import { GUID_RE, TRANSPORT_ATTRIBUTES, VSS_VOLSNAP_ATTR_IMPORTED, VSS_CTX_ALL, VSS_SS_CREATED, isQueryContext } from './vss.js';
+import { GUID_NULL, GUID_RE, TRANSPORT_ATTRIBUTES, VSS_VOLSNAP_ATTR_IMPORTED, VSS_CTX_ALL, VSS_SS_CREATED, isQueryContext } from './vss.js';
 
 const DEVICE_RE = /^\\\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy([1-9][0-9]*)$/;
 
@@ -44,6 +44,8 @@ export function validateModel(m: HostModel, s: StoreSettings): void {
   const providers = new Set(m.providers.map((p) => p.id.toLowerCase()));
   check(providers.size === m.providers.length, 'two providers share an id');
   for (const p of m.providers) check(GUID_RE.test(p.id) && GUID_RE.test(p.versionId) && GUID_RE.test(p.clsid), `provider ${p.id}: GUIDs`);
+  // MS-SCMP's queries refuse GUID_NULL as a ProviderId (3.1.1.4.2, 3.1.1.4.3): no provider can have it.
+  check(!providers.has(GUID_NULL), 'a provider cannot have GUID_NULL as its id');
 
   const ids = new Set<string>();
   const devices = new Set<string>();

@@ -14,6 +14,7 @@ import {
   IID_IVssEnumObject,
   IID_IVssSnapshotMgmt,
   S_FALSE,
+  VSS_E_INSUFFICIENT_STORAGE,
   VSS_E_OBJECT_ALREADY_EXISTS,
   VSS_E_OBJECT_NOT_FOUND,
   VSS_E_PROVIDER_NOT_REGISTERED,
@@ -113,6 +114,8 @@ describe('IVssSnapshotMgmt::QueryVolumesSupportedForSnapshots and IVssEnumMgmtOb
     expect(r.skip_past_end).toBe(S_FALSE);
     expect(r.reset).toBe(0);
     expect(r.next0).toEqual(next(E_INVALIDARG, [], 0));
+    // 3.1.3.2: the server MUST verify that celt is greater than zero.
+    expect(r.skip0).toBe(E_INVALIDARG);
     expect(r.all_after_reset).toEqual(next(S_FALSE, VOLUMES, 10));
     expect(r.reset2).toBe(0);
     expect(r.skip1).toBe(0);
@@ -134,6 +137,11 @@ describe('IVssSnapshotMgmt::QueryVolumesSupportedForSnapshots and IVssEnumMgmtOb
     expect(out.volumes_guid_null).toBe(E_INVALIDARG);
     expect(out.volumes_unknown_provider).toBe(VSS_E_PROVIDER_NOT_REGISTERED);
     expect(out.volumes_ctx_all).toEqual([0, 4]);
+  });
+
+  test('3.1.1.4.2: any OR of the four attributes lists the same four volumes; another bit E_INVALIDARG, no enumerator', () => {
+    const all = Object.fromEntries(['0x1', '0x4', '0x8', '0x5', '0xc', '0x11', '0x1c', '0x15'].map((k) => [k, [0, 4]]));
+    expect(out.volumes_by_context).toEqual({ ...all, '0x2': [E_INVALIDARG, null], '0x20': [E_INVALIDARG, null] });
   });
 });
 
@@ -157,23 +165,30 @@ describe('IVssSnapshotMgmt::QuerySnapshotsByVolume and IVssEnumObject', () => {
     expect(r.skip_past_end).toBe(S_FALSE);
     expect(r.orig_next1_at_end).toEqual(next(S_FALSE, [], 1));
     expect(r.next0).toEqual(next(E_INVALIDARG, [], 0));
+    // 3.1.2.2: Skip(0) is refused and moves nothing.
+    expect(r.reset2).toBe(0);
+    expect(r.skip0).toBe(E_INVALIDARG);
+    expect(r.next1_after_skip0).toEqual(next(0, [D_SNAPSHOTS[0]], 1));
   });
 
-  test('error rows: NULL name and GUID_NULL provider E_INVALIDARG, another provider VSS_E_PROVIDER_NOT_REGISTERED, unknown volume VSS_E_OBJECT_NOT_FOUND; no enumerator', () => {
+  test('error rows: NULL name and GUID_NULL provider E_INVALIDARG, another provider VSS_E_PROVIDER_NOT_REGISTERED; no enumerator', () => {
     expect(out.snapshots_null_volume).toEqual([E_INVALIDARG, false]);
     expect(out.snapshots_guid_null).toEqual([E_INVALIDARG, false]);
     expect(out.snapshots_unknown_provider).toEqual([VSS_E_PROVIDER_NOT_REGISTERED, false]);
-    expect(out.snapshots_unknown_volume).toEqual([VSS_E_OBJECT_NOT_FOUND, false]);
+  });
+
+  test('a name that is no volume (Z:\\) has no shadow copies: an empty enumerator (3.1.1.4.3)', () => {
+    expect(out.snapshots_unknown_volume).toEqual([0, true, []]);
   });
 });
 
 describe('IVssSnapshotMgmt::GetProviderMgmtInterface', () => {
-  test('IID_IVssDifferentialSoftwareSnapshotMgmt of the system provider is handed out; another IID E_INVALIDARG; another provider VSS_E_PROVIDER_NOT_REGISTERED', () => {
+  test('IID_IVssDifferentialSoftwareSnapshotMgmt of the system provider is handed out; another IID E_INVALIDARG; another provider, GUID_NULL too, VSS_E_PROVIDER_NOT_REGISTERED', () => {
     expect(out.diff.gpmi).toBe(0);
     expect(out.diff.gpmi_ipid).toBe(true);
     expect(out.gpmi_other_iid).toEqual([E_INVALIDARG, false]);
     expect(out.gpmi_unknown_provider).toEqual([VSS_E_PROVIDER_NOT_REGISTERED, false]);
-    expect(out.gpmi_guid_null).toEqual([E_INVALIDARG, false]);
+    expect(out.gpmi_guid_null).toEqual([VSS_E_PROVIDER_NOT_REGISTERED, false]);
   });
 });
 
@@ -206,23 +221,27 @@ describe('IVssDifferentialSoftwareSnapshotMgmt', () => {
     expect(out.diff.on_D).toEqual({ hr: 0, items: [eArea] });
   });
 
-  test('ChangeDiffAreaMaximumSize: 1 GiB, no limit, 0 deletes it, again VSS_E_OBJECT_NOT_FOUND', () => {
+  test('ChangeDiffAreaMaximumSize: 1 GiB, no limit, -2 VSS_E_INSUFFICIENT_STORAGE, 0 deletes it, again VSS_E_OBJECT_NOT_FOUND', () => {
     expect(out.diff.change_1g).toBe(0);
     expect(out.diff.for_E_1g).toEqual({ hr: 0, items: [area(V.refs, V.data, 1n * GiB)] });
     expect(out.diff.change_no_limit).toBe(0);
+    expect(out.diff.change_negative).toBe(VSS_E_INSUFFICIENT_STORAGE);
     expect(out.diff.change_delete).toBe(0);
     expect(out.diff.change_delete_again).toBe(VSS_E_OBJECT_NOT_FOUND);
     expect(out.diff.for_E_after).toEqual({ hr: 0, items: [] });
     expect(out.diff.on_D_after).toEqual({ hr: 0, items: [] });
   });
 
-  test('an unknown volume (Z:\\) is VSS_E_OBJECT_NOT_FOUND in every method; a NULL name E_INVALIDARG', () => {
+  test('a name that is no volume (Z:\\, or empty): AddDiffArea VSS_E_VOLUME_NOT_SUPPORTED, ChangeDiffAreaMaximumSize VSS_E_OBJECT_NOT_FOUND, the queries empty; a NULL name E_INVALIDARG', () => {
     expect(out.diff.unknown_volume).toEqual({
-      add: VSS_E_OBJECT_NOT_FOUND,
+      add: VSS_E_VOLUME_NOT_SUPPORTED,
+      add_on: VSS_E_VOLUME_NOT_SUPPORTED,
+      add_empty: VSS_E_VOLUME_NOT_SUPPORTED,
+      add_on_empty: VSS_E_VOLUME_NOT_SUPPORTED,
       change: VSS_E_OBJECT_NOT_FOUND,
-      supported: VSS_E_OBJECT_NOT_FOUND,
-      for: VSS_E_OBJECT_NOT_FOUND,
-      on: VSS_E_OBJECT_NOT_FOUND,
+      supported: { hr: 0, items: [] },
+      for: { hr: 0, items: [] },
+      on: { hr: 0, items: [] },
     });
     expect(out.diff.null_volume).toEqual({ change: E_INVALIDARG, for: E_INVALIDARG });
   });

@@ -44,6 +44,7 @@ def volumes_enum():
     res['skip_past_end'] = skip(e, 10)
     res['reset'] = reset(e)
     res['next0'] = next_(e, 0)
+    res['skip0'] = skip(e, 0)
     res['all_after_reset'] = next_(e, 10)
     res['reset2'] = reset(e)
     res['skip1'] = skip(e, 1)
@@ -64,6 +65,10 @@ step('volumes', volumes_enum)
 step('volumes_guid_null', lambda: query_volumes(GUID_NULL)[0])
 step('volumes_unknown_provider', lambda: query_volumes(UNKNOWN_PROVIDER)[0])
 step('volumes_ctx_all', lambda: (lambda r: (r[0], len(drain(r[1]))))(query_volumes(SYSTEM_PROVIDER, -1)))
+# Combinations of the four attributes that are no VSS_CTX_* value, and bits outside them.
+step('volumes_by_context', lambda: dict(
+    (hex(ctx), (lambda r: [r[0], len(drain(r[1])) if r[1] is not None else None])(query_volumes(SYSTEM_PROVIDER, ctx)))
+    for ctx in (0x01, 0x04, 0x08, 0x05, 0x0c, 0x11, 0x1c, 0x15, 0x02, 0x20)))
 
 
 # ---- IVssSnapshotMgmt::QuerySnapshotsByVolume + IVssEnumObject ---------------------------
@@ -91,6 +96,9 @@ def snapshots_enum():
     res['skip_past_end'] = skip(e, 5)
     res['orig_next1_at_end'] = next_(e, 1)
     res['next0'] = next_(e, 0)
+    res['reset2'] = reset(e)
+    res['skip0'] = skip(e, 0)
+    res['next1_after_skip0'] = next_(e, 1)
     return res
 
 
@@ -99,7 +107,7 @@ step('snapshots_C', lambda: (lambda r: [s['id'] for s in drain(r[1])])(query_sna
 step('snapshots_null_volume', lambda: query_snapshots(None)[::2])
 step('snapshots_guid_null', lambda: query_snapshots('D:\\', GUID_NULL)[::2])
 step('snapshots_unknown_provider', lambda: query_snapshots('D:\\', UNKNOWN_PROVIDER)[::2])
-step('snapshots_unknown_volume', lambda: query_snapshots('Z:\\')[::2])
+step('snapshots_unknown_volume', lambda: (lambda r: [r[0], r[2], drain(r[1]) if r[1] is not None else None])(query_snapshots('Z:\\')))
 
 
 # ---- IVssSnapshotMgmt::GetProviderMgmtInterface -----------------------------------------
@@ -163,16 +171,20 @@ def diff_session():
     res['change_1g'] = change('E:\\', 'D:\\', 1024 * MiB)
     res['for_E_1g'] = for_('E:\\')
     res['change_no_limit'] = change('E:\\', 'D:\\', -1)
+    res['change_negative'] = change('E:\\', 'D:\\', -2)
     res['change_delete'] = change('E:\\', 'D:\\', 0)
     res['change_delete_again'] = change('E:\\', 'D:\\', 0)
     res['for_E_after'] = for_('E:\\')
     res['on_D_after'] = on('D:\\')
     res['unknown_volume'] = {
         'add': add('Z:\\', 'D:\\', 512 * MiB),
+        'add_on': add('E:\\', 'Z:\\', 512 * MiB),
+        'add_empty': add('', 'D:\\', 512 * MiB),
+        'add_on_empty': add('E:\\', '', 512 * MiB),
         'change': change('Z:\\', 'D:\\', 1024 * MiB),
-        'supported': query(QueryVolumesSupportedForDiffAreas, 'pwszOriginalVolumeName', 'Z:\\')['hr'],
-        'for': for_('Z:\\')['hr'],
-        'on': on('Z:\\')['hr'],
+        'supported': query(QueryVolumesSupportedForDiffAreas, 'pwszOriginalVolumeName', 'Z:\\'),
+        'for': for_('Z:\\'),
+        'on': on('Z:\\'),
     }
     res['null_volume'] = {
         'change': change(None, 'D:\\', 1024 * MiB),

@@ -32,6 +32,9 @@ import {
   VSS_SYSTEM_PROVIDER_ID as SYS,
   VSS_VOLSNAP_ATTR_CLIENT_ACCESSIBLE,
   VSS_VOLSNAP_ATTR_NO_AUTORECOVERY,
+  VSS_VOLSNAP_ATTR_NO_AUTO_RELEASE,
+  VSS_VOLSNAP_ATTR_NO_WRITERS,
+  VSS_VOLSNAP_ATTR_PERSISTENT,
 } from '../../src/store/vss.js';
 
 const MiB = 1024n * 1024n;
@@ -134,8 +137,27 @@ describe('QueryVolumesSupportedForSnapshots (3.1.1.4.2)', () => {
     expect(store().volumesSupportedForSnapshots(SYS, VSS_CTX_BACKUP)).toHaveLength(4);
   });
 
-  test('a valid combination no volume takes gives an empty list', () => {
-    expect(store().volumesSupportedForSnapshots(SYS, VSS_VOLSNAP_ATTR_CLIENT_ACCESSIBLE)).toEqual([]);
+  // 3.1.1.4.2: lContext is "the bitwise OR combination" of PERSISTENT, CLIENT_ACCESSIBLE,
+  // NO_AUTO_RELEASE and NO_WRITERS, and the answer is "a VSS_VOLUME_PROP structure for each
+  // volume on the server that is capable of supporting shadow copies", whichever it is.
+  test('every combination of the four attributes, a VSS_CTX_* value or not, lists every volume capable of shadow copies', () => {
+    const s = store();
+    const bits = [VSS_VOLSNAP_ATTR_PERSISTENT, VSS_VOLSNAP_ATTR_CLIENT_ACCESSIBLE, VSS_VOLSNAP_ATTR_NO_AUTO_RELEASE, VSS_VOLSNAP_ATTR_NO_WRITERS];
+    for (let subset = 0; subset < 16; subset++) {
+      const context = bits.reduce((c, bit, i) => (subset & (1 << i) ? c | bit : c), 0);
+      expect(mountNames(s.volumesSupportedForSnapshots(SYS, context)), `lContext 0x${context.toString(16)}`).toEqual([V.system, V.data, V.refs, V.archive]);
+    }
+  });
+
+  test('CLIENT_ACCESSIBLE alone (0x4, no VSS_CTX_* value) is not an empty list', () => {
+    expect(mountNames(store().volumesSupportedForSnapshots(SYS, VSS_VOLSNAP_ATTR_CLIENT_ACCESSIBLE))).toEqual([V.system, V.data, V.refs, V.archive]);
+  });
+
+  test('a volume is listed whatever lContext names, even a context it takes no shadow copy in', () => {
+    const m = defaultHostModel();
+    const s = store({}, { ...m, volumes: m.volumes.map((v) => (v.mountName === V.refs ? { ...v, snapshotContexts: [VSS_CTX_BACKUP] } : v)) });
+    expect(mountNames(s.volumesSupportedForSnapshots(SYS, VSS_CTX_CLIENT_ACCESSIBLE))).toContain(V.refs);
+    expect(mountNames(s.volumesSupportedForSnapshots(SYS, VSS_VOLSNAP_ATTR_NO_WRITERS | VSS_VOLSNAP_ATTR_CLIENT_ACCESSIBLE))).toContain(V.refs);
   });
 });
 
@@ -153,8 +175,11 @@ describe('QuerySnapshotsByVolume (3.1.1.4.3)', () => {
     expect(hresultOf(() => store().snapshotsByVolume('Z:\\', UNKNOWN_PROVIDER))).toBe(VSS_E_PROVIDER_NOT_REGISTERED);
   });
 
-  test('VSS_E_OBJECT_NOT_FOUND: a name that is no volume of the host', () => {
-    expect(hresultOf(() => store().snapshotsByVolume('Z:\\', SYS))).toBe(VSS_E_OBJECT_NOT_FOUND);
+  // 3.1.1.4.3: no error row for it; "If the server has no shadow copies on the specified
+  // volume, it MUST return an empty IVssEnumObject object."
+  test('a name that is no volume of the host gives an empty list, not an error', () => {
+    expect(store().snapshotsByVolume('Z:\\', SYS)).toEqual([]);
+    expect(store().snapshotsByVolume('', SYS)).toEqual([]);
   });
 
   test("a volume's shadow copies, oldest first", () => {
@@ -193,13 +218,32 @@ describe('QuerySnapshotsByVolume (3.1.1.4.3)', () => {
   });
 });
 
+describe('GetProviderMgmtInterface (3.1.1.4.1): requireProvider', () => {
+  test('VSS_E_PROVIDER_NOT_REGISTERED for a provider the host does not have, GUID_NULL included (the table has no E_INVALIDARG row for it)', () => {
+    expect(hresultOf(() => store().requireProvider(UNKNOWN_PROVIDER))).toBe(VSS_E_PROVIDER_NOT_REGISTERED);
+    expect(hresultOf(() => store().requireProvider(GUID_NULL))).toBe(VSS_E_PROVIDER_NOT_REGISTERED);
+  });
+
+  test('the system provider, by its id in any case', () => {
+    expect(store().requireProvider(SYS.toUpperCase()).id).toBe(SYS);
+  });
+
+  test('a host model cannot declare a provider with GUID_NULL as its id', () => {
+    const m = defaultHostModel();
+    expect(() => store({}, { ...m, providers: [...m.providers, { ...m.providers[0]!, id: GUID_NULL }] })).toThrow(TypeError);
+  });
+});
+
 describe('QueryVolumesSupportedForDiffAreas (3.1.4.4.4)', () => {
   test('E_INVALIDARG: pwszOriginalVolumeName is NULL', () => {
     expect(hresultOf(() => store().volumesSupportedForDiffAreas(null))).toBe(E_INVALIDARG);
   });
 
-  test('VSS_E_OBJECT_NOT_FOUND: a name that is no volume of the host', () => {
-    expect(hresultOf(() => store().volumesSupportedForDiffAreas('Z:\\'))).toBe(VSS_E_OBJECT_NOT_FOUND);
+  // 3.1.4.4.4's table refuses only NULL; "If the server contains no volumes that can provide
+  // shadow copy storage for the specified volume, the server MUST return an empty" collection.
+  test('a name that is no volume of the host gives an empty list, not an error', () => {
+    expect(store().volumesSupportedForDiffAreas('Z:\\')).toEqual([]);
+    expect(store().volumesSupportedForDiffAreas('')).toEqual([]);
   });
 
   test('every NTFS volume can hold storage for a volume, the volume itself included', () => {
@@ -217,10 +261,13 @@ describe('QueryVolumesSupportedForDiffAreas (3.1.4.4.4)', () => {
 
 describe('QueryDiffAreasForVolume (3.1.4.4.5) and QueryDiffAreasOnVolume (3.1.4.4.6)', () => {
   test.each([['ForVolume', (s: HostStore, n: string | null) => s.diffAreasForVolume(n)] as const, ['OnVolume', (s: HostStore, n: string | null) => s.diffAreasOnVolume(n)] as const])(
-    '%s: E_INVALIDARG for NULL, VSS_E_OBJECT_NOT_FOUND for a name that is no volume',
+    // The tables refuse only NULL; "If there are no shadow copy storage associations that
+    // match the criteria, the server MUST return an empty IVssEnumMgmtObject object."
+    '%s: E_INVALIDARG for NULL, an empty list for a name that is no volume',
     (_, query) => {
       expect(hresultOf(() => query(store(), null))).toBe(E_INVALIDARG);
-      expect(hresultOf(() => query(store(), 'Q:\\'))).toBe(VSS_E_OBJECT_NOT_FOUND);
+      expect(query(store(), 'Q:\\')).toEqual([]);
+      expect(query(store(), '')).toEqual([]);
     },
   );
 
@@ -262,10 +309,22 @@ describe('AddDiffArea (3.1.4.4.2), validated in the order of the spec', () => {
     expectRefused(s, () => s.addDiffArea('E:\\', null, MIN), E_INVALIDARG);
   });
 
-  test('VSS_E_OBJECT_NOT_FOUND: either name is no volume of the host', () => {
+  // 3.1.4.4.2 validates that the volume "supports shadow copies" and the storage volume
+  // "supports shadow copy storage"; a name that is no volume supports neither, and the
+  // table's row for both is VSS_E_VOLUME_NOT_SUPPORTED.
+  test.each([
+    ['a drive letter no volume has', 'Z:\\'],
+    ['the empty string', ''],
+    ['a mount name no volume has', '\\\\?\\Volume{00000000-1111-2222-3333-444444444444}\\'],
+  ])('VSS_E_VOLUME_NOT_SUPPORTED: either name is %s', (_, name) => {
     const s = store();
-    expectRefused(s, () => s.addDiffArea('Z:\\', 'D:\\', MIN), VSS_E_OBJECT_NOT_FOUND);
-    expectRefused(s, () => s.addDiffArea('E:\\', 'Z:\\', MIN), VSS_E_OBJECT_NOT_FOUND);
+    expectRefused(s, () => s.addDiffArea(name, 'D:\\', MIN), VSS_E_VOLUME_NOT_SUPPORTED);
+    expectRefused(s, () => s.addDiffArea('E:\\', name, MIN), VSS_E_VOLUME_NOT_SUPPORTED);
+  });
+
+  test('a volume that does not exist is refused before the storage volume is looked at (NULL)', () => {
+    const s = store();
+    expectRefused(s, () => s.addDiffArea('Z:\\', null, MIN), VSS_E_VOLUME_NOT_SUPPORTED);
   });
 
   test.each([
@@ -333,9 +392,19 @@ describe('ChangeDiffAreaMaximumSize (3.1.4.4.3)', () => {
     expectRefused(s, () => s.changeDiffAreaMaximumSize('D:\\', null, 10n * GiB), E_INVALIDARG);
   });
 
-  test('E_INVALIDARG: a negative maximum other than -1', () => {
+  // The table's E_INVALIDARG row is only for NULL names; a nonzero maximum smaller than one
+  // shadow copy needs is its VSS_E_INSUFFICIENT_STORAGE row, and -1 is "no limit".
+  test('VSS_E_INSUFFICIENT_STORAGE: a negative maximum other than -1', () => {
     const s = store();
-    expectRefused(s, () => s.changeDiffAreaMaximumSize('D:\\', 'C:\\mnt\\archive\\', -2n), E_INVALIDARG);
+    expectRefused(s, () => s.changeDiffAreaMaximumSize('D:\\', 'C:\\mnt\\archive\\', -2n), VSS_E_INSUFFICIENT_STORAGE);
+    expectRefused(s, () => s.changeDiffAreaMaximumSize('D:\\', 'C:\\mnt\\archive\\', -(2n ** 63n)), VSS_E_INSUFFICIENT_STORAGE);
+  });
+
+  test('the association is looked up before the maximum: VSS_E_OBJECT_NOT_FOUND for one that does not exist, whatever the maximum', () => {
+    const s = store();
+    expectRefused(s, () => s.changeDiffAreaMaximumSize('E:\\', 'D:\\', -2n), VSS_E_OBJECT_NOT_FOUND);
+    expectRefused(s, () => s.changeDiffAreaMaximumSize('Z:\\', 'D:\\', 1n), VSS_E_OBJECT_NOT_FOUND);
+    expectRefused(s, () => s.changeDiffAreaMaximumSize('', '', 0n), VSS_E_OBJECT_NOT_FOUND);
   });
 
   test('VSS_E_OBJECT_NOT_FOUND: no association between the two volumes (none is created)', () => {

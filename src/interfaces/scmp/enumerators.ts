@@ -27,6 +27,29 @@ export class Enumerator<T> implements ComObject {
     return iid === this.iid;
   }
 
+  /**
+   * Next (3.1.2.1, 3.1.3.1): celt 0 is E_INVALIDARG (the table's row); otherwise up to celt
+   * items from the cursor, S_FALSE when there were fewer.
+   */
+  next(celt: number): { items: T[]; hr: number } {
+    if (celt === 0) return { items: [], hr: E_INVALIDARG };
+    const items = this.items.slice(this.cursor, this.cursor + celt);
+    this.cursor += items.length;
+    return { items, hr: items.length < celt ? S_FALSE : S_OK };
+  }
+
+  /**
+   * Skip (3.1.2.2, 3.1.3.2): the server "MUST verify that celt is greater than zero"; the
+   * table names no code for it, so it is Next's for the same rule, E_INVALIDARG, and the
+   * cursor stays. Skipping more than remain moves to the end and is S_FALSE.
+   */
+  skip(celt: number): number {
+    if (celt === 0) return E_INVALIDARG;
+    const left = this.items.length - this.cursor;
+    this.cursor += Math.min(celt, left);
+    return celt > left ? S_FALSE : S_OK;
+  }
+
   clone(): Enumerator<T> {
     const c = new Enumerator<T>(this.iid, this.items);
     c.cursor = this.cursor;
@@ -57,22 +80,14 @@ export function serveEnumerators(s: EnumServices): ServedInterface[] {
   const handlers = <T>(iid: Guid) => ({
     Next(a: { ORPCthis: ORPCTHIS_T; celt: number }, call: CallContext) {
       const r = enter<T>(iid, a.ORPCthis, call);
-      const none = { ORPCthat: NO_EXTENSIONS_THAT, rgelt: [] as T[], pceltFetched: 0 };
-      if ('hr' in r) return { ...none, hr: r.hr };
-      if (a.celt === 0) return { ...none, hr: E_INVALIDARG };
-      const e = r.e;
-      const got = e.items.slice(e.cursor, e.cursor + a.celt);
-      e.cursor += got.length;
-      // Fewer than asked for: S_FALSE, with what there was.
-      return { ORPCthat: NO_EXTENSIONS_THAT, rgelt: got, pceltFetched: got.length, hr: got.length < a.celt ? S_FALSE : S_OK };
+      if ('hr' in r) return { ORPCthat: NO_EXTENSIONS_THAT, rgelt: [] as T[], pceltFetched: 0, hr: r.hr };
+      const { items, hr } = r.e.next(a.celt);
+      return { ORPCthat: NO_EXTENSIONS_THAT, rgelt: items, pceltFetched: items.length, hr };
     },
     Skip(a: { ORPCthis: ORPCTHIS_T; celt: number }, call: CallContext) {
       const r = enter<T>(iid, a.ORPCthis, call);
       if ('hr' in r) return { ORPCthat: NO_EXTENSIONS_THAT, hr: r.hr };
-      const e = r.e;
-      const left = e.items.length - e.cursor;
-      e.cursor += Math.min(a.celt, left);
-      return { ORPCthat: NO_EXTENSIONS_THAT, hr: a.celt > left ? S_FALSE : S_OK };
+      return { ORPCthat: NO_EXTENSIONS_THAT, hr: r.e.skip(a.celt) };
     },
     Reset(a: { ORPCthis: ORPCTHIS_T }, call: CallContext) {
       const r = enter<T>(iid, a.ORPCthis, call);

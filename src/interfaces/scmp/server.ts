@@ -2,7 +2,7 @@ import { implement, type CallContext, type ServedInterface } from '../../dcerpc/
 import type { ComObject, ObjectExporter } from '../../dcom/exporter.js';
 import { checkOrpcThis, targetIpid } from '../../dcom/orpc-checks.js';
 import { NO_EXTENSIONS_THAT, type ORPCTHIS_T } from '../../dcom/orpc.js';
-import { GUID_NULL, type Guid } from '../../ndr/guid.js';
+import type { Guid } from '../../ndr/guid.js';
 import { StoreError } from '../../store/errors.js';
 import type { HostStore } from '../../store/host-store.js';
 import type { DiffArea, Snapshot, Volume } from '../../store/model.js';
@@ -16,7 +16,6 @@ import {
   IID_IVssEnumObject,
   IID_IVssSnapshotMgmt,
   S_OK,
-  VSS_E_PROVIDER_NOT_REGISTERED,
   diffAreaObject,
   diffVolumeObject,
   snapshotObject,
@@ -111,8 +110,12 @@ export function serveScmp(s: ScmpServices): ServedInterface[] {
       const bad = enter(IID_IVssSnapshotMgmt, a.ORPCthis, call);
       const none = { ORPCthat: NO_EXTENSIONS_THAT, ppItf: null };
       if (bad) return { ...none, hr: bad };
-      if (a.ProviderId === GUID_NULL) return { ...none, hr: E_INVALIDARG };
-      if (!s.store.provider(a.ProviderId)) return { ...none, hr: VSS_E_PROVIDER_NOT_REGISTERED };
+      // 3.1.1.4.1's table: a provider the host does not have (GUID_NULL too) is
+      // VSS_E_PROVIDER_NOT_REGISTERED; E_INVALIDARG is only for another InterfaceId (or a
+      // NULL ppItf, which the wire cannot carry). The section does not order the two
+      // checks: they are made in the order of the table's rows.
+      const provider = attempt(() => s.store.requireProvider(a.ProviderId));
+      if ('hr' in provider) return { ...none, hr: provider.hr };
       if (a.InterfaceId !== IID_IVssDifferentialSoftwareSnapshotMgmt) return { ...none, hr: E_INVALIDARG };
       const ptr = s.exportInterface(new DiffAreaMgmtObject(), IID_IVssDifferentialSoftwareSnapshotMgmt, call);
       return { ORPCthat: NO_EXTENSIONS_THAT, ppItf: ptr ?? null, hr: ptr ? S_OK : E_OUTOFMEMORY };

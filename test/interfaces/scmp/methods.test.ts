@@ -9,9 +9,11 @@ import {
   E_INVALIDARG,
   IID_IVssDifferentialSoftwareSnapshotMgmt,
   S_FALSE,
+  VSS_E_INSUFFICIENT_STORAGE,
   VSS_E_OBJECT_ALREADY_EXISTS,
   VSS_E_OBJECT_NOT_FOUND,
   VSS_E_PROVIDER_NOT_REGISTERED,
+  VSS_E_VOLUME_NOT_SUPPORTED,
   VSS_SS_CREATED,
   VSS_SYSTEM_PROVIDER_ID,
 } from '../../../src/interfaces/scmp/types.js';
@@ -52,6 +54,16 @@ const ipidOf = (ptr: { abData: Buffer } | null) => {
   if (o.kind !== 'standard') throw new Error('not a standard OBJREF');
   return o.std.ipid;
 };
+
+const GUID_NULL = '00000000-0000-0000-0000-000000000000';
+const UNKNOWN_PROVIDER = '12345678-1234-1234-1234-123456789abc';
+
+/** GetProviderMgmtInterface: the IVssDifferentialSoftwareSnapshotMgmt IPID of the system provider. */
+async function diffMgmtIpid() {
+  const g = await c.call(0, IVssSnapshotMgmt.methods.GetProviderMgmtInterface, { ORPCthis: orpcThis(), ProviderId: VSS_SYSTEM_PROVIDER_ID, InterfaceId: IID_IVssDifferentialSoftwareSnapshotMgmt }, { object: mgmtIpid });
+  expect(g.hr).toBe(0);
+  return ipidOf(g.ppItf);
+}
 
 async function drainMgmt(ipid: string, batch: number) {
   const all = [];
@@ -106,6 +118,47 @@ describe('IVssSnapshotMgmt', () => {
     const g = await c.call(0, IVssSnapshotMgmt.methods.GetProviderMgmtInterface, { ORPCthis: orpcThis(), ProviderId: VSS_SYSTEM_PROVIDER_ID, InterfaceId: IVssEnumObject.uuid }, { object: mgmtIpid });
     expect(g.hr).toBe(E_INVALIDARG);
   });
+
+  // 3.1.1.4.1's table: VSS_E_PROVIDER_NOT_REGISTERED "when the provider with ID ProviderId
+  // does not exist on the server"; E_INVALIDARG only for a NULL ppItf or another REFIID.
+  test('GetProviderMgmtInterface: GUID_NULL is a provider that does not exist, VSS_E_PROVIDER_NOT_REGISTERED, no interface', async () => {
+    const g = (ProviderId: string, InterfaceId: string) => c.call(0, IVssSnapshotMgmt.methods.GetProviderMgmtInterface, { ORPCthis: orpcThis(), ProviderId, InterfaceId }, { object: mgmtIpid });
+    expect(await g(GUID_NULL, IID_IVssDifferentialSoftwareSnapshotMgmt)).toMatchObject({ hr: VSS_E_PROVIDER_NOT_REGISTERED, ppItf: null });
+    expect(await g(UNKNOWN_PROVIDER, IID_IVssDifferentialSoftwareSnapshotMgmt)).toMatchObject({ hr: VSS_E_PROVIDER_NOT_REGISTERED, ppItf: null });
+    // The provider row comes first in the table, and is checked first.
+    expect(await g(GUID_NULL, IVssEnumObject.uuid)).toMatchObject({ hr: VSS_E_PROVIDER_NOT_REGISTERED, ppItf: null });
+    expect(await g(VSS_SYSTEM_PROVIDER_ID, IVssEnumObject.uuid)).toMatchObject({ hr: E_INVALIDARG, ppItf: null });
+  });
+
+  // 3.1.1.4.2: lContext is a bitwise OR of PERSISTENT (0x1), CLIENT_ACCESSIBLE (0x4),
+  // NO_AUTO_RELEASE (0x8) and NO_WRITERS (0x10); the answer holds every volume capable of
+  // shadow copies, whichever combination it is.
+  test.each([0x01, 0x04, 0x08, 0x05, 0x0c, 0x11, 0x1c, 0x15, 0x14, 0x1d, 0x00, -1])(
+    'QueryVolumesSupportedForSnapshots with lContext %i lists the four volumes capable of shadow copies',
+    async (lContext) => {
+      const r = await c.call(0, IVssSnapshotMgmt.methods.QueryVolumesSupportedForSnapshots, { ORPCthis: orpcThis(), ProviderId: VSS_SYSTEM_PROVIDER_ID, lContext }, { object: mgmtIpid });
+      expect(r.hr).toBe(0);
+      const vols = await drainMgmt(ipidOf(r.ppEnum), 64);
+      expect(vols.map((v) => (v.Obj.value as any).m_pwszVolumeDisplayName)).toEqual(['C:\\', 'D:\\', 'E:\\', 'C:\\mnt\\archive\\']);
+    },
+  );
+
+  test('QueryVolumesSupportedForSnapshots: a bit outside the four (NO_AUTORECOVERY 0x2, 0x20) is E_INVALIDARG, no enumerator', async () => {
+    for (const lContext of [0x02, 0x20, 0x1f]) {
+      const r = await c.call(0, IVssSnapshotMgmt.methods.QueryVolumesSupportedForSnapshots, { ORPCthis: orpcThis(), ProviderId: VSS_SYSTEM_PROVIDER_ID, lContext }, { object: mgmtIpid });
+      expect(r).toMatchObject({ hr: E_INVALIDARG, ppEnum: null });
+    }
+  });
+
+  // 3.1.1.4.3: no error row for it; an empty IVssEnumObject when there are no shadow copies.
+  test('QuerySnapshotsByVolume: a name that is no volume gives an empty enumerator, not an error', async () => {
+    for (const pwszVolumeName of ['Z:\\', '']) {
+      const r = await c.call(0, IVssSnapshotMgmt.methods.QuerySnapshotsByVolume, { ORPCthis: orpcThis(), pwszVolumeName, ProviderId: VSS_SYSTEM_PROVIDER_ID }, { object: mgmtIpid });
+      expect(r.hr).toBe(0);
+      const n = await c.call(2, IVssEnumObject.methods.Next, { ORPCthis: orpcThis(), celt: 8 }, { object: ipidOf(r.ppEnum) });
+      expect(n).toMatchObject({ hr: S_FALSE, pceltFetched: 0, rgelt: [] });
+    }
+  });
 });
 
 describe('enumerators', () => {
@@ -122,6 +175,23 @@ describe('enumerators', () => {
     expect((await c.call(3, IVssEnumMgmtObject.methods.Reset, { ORPCthis: orpcThis() }, { object: e })).hr).toBe(0);
     expect((await next(e, 10)).pceltFetched).toBe(4);
     expect((await next(e, 0)).hr).toBe(E_INVALIDARG);
+  });
+
+  // 3.1.2.2 and 3.1.3.2: "it MUST verify that celt is greater than zero"; Next's table
+  // (3.1.2.1, 3.1.3.1) gives E_INVALIDARG for the same rule.
+  test('Skip(0) is E_INVALIDARG on IVssEnumMgmtObject and IVssEnumObject, and moves nothing', async () => {
+    const v = await c.call(0, IVssSnapshotMgmt.methods.QueryVolumesSupportedForSnapshots, { ORPCthis: orpcThis(), ProviderId: VSS_SYSTEM_PROVIDER_ID, lContext: 0 }, { object: mgmtIpid });
+    const ve = ipidOf(v.ppEnum);
+    expect((await c.call(3, IVssEnumMgmtObject.methods.Skip, { ORPCthis: orpcThis(), celt: 1 }, { object: ve })).hr).toBe(0);
+    expect((await c.call(3, IVssEnumMgmtObject.methods.Skip, { ORPCthis: orpcThis(), celt: 0 }, { object: ve })).hr).toBe(E_INVALIDARG);
+    const after = await c.call(3, IVssEnumMgmtObject.methods.Next, { ORPCthis: orpcThis(), celt: 1 }, { object: ve });
+    expect((after.rgelt[0]!.Obj.value as any).m_pwszVolumeDisplayName).toBe('D:\\');
+
+    const s = await c.call(0, IVssSnapshotMgmt.methods.QuerySnapshotsByVolume, { ORPCthis: orpcThis(), pwszVolumeName: 'D:\\', ProviderId: VSS_SYSTEM_PROVIDER_ID }, { object: mgmtIpid });
+    const se = ipidOf(s.ppEnum);
+    expect((await c.call(2, IVssEnumObject.methods.Skip, { ORPCthis: orpcThis(), celt: 0 }, { object: se })).hr).toBe(E_INVALIDARG);
+    expect((await c.call(2, IVssEnumObject.methods.Next, { ORPCthis: orpcThis(), celt: 0 }, { object: se })).hr).toBe(E_INVALIDARG);
+    expect((await c.call(2, IVssEnumObject.methods.Next, { ORPCthis: orpcThis(), celt: 64 }, { object: se })).pceltFetched).toBe(5);
   });
 });
 
@@ -148,6 +218,56 @@ describe('IVssDifferentialSoftwareSnapshotMgmt', () => {
     expect((await change(0n)).hr).toBe(VSS_E_OBJECT_NOT_FOUND);
     const gone = await c.call(1, M.QueryDiffAreasForVolume, { ORPCthis: orpcThis(), pwszVolumeName: 'E:\\' }, { object: d });
     expect(await drainMgmt(ipidOf(gone.ppEnum), 64)).toEqual([]);
+  });
+});
+
+describe('IVssDifferentialSoftwareSnapshotMgmt: names that are no volume', () => {
+  const M = IVssDifferentialSoftwareSnapshotMgmt.methods;
+  const MiB = 1024n * 1024n;
+
+  // 3.1.4.4.2 validates that the volume supports shadow copies and the storage volume
+  // supports shadow copy storage; the table's row for both is VSS_E_VOLUME_NOT_SUPPORTED.
+  test('AddDiffArea: an original or storage volume that does not exist (the empty name too) is VSS_E_VOLUME_NOT_SUPPORTED', async () => {
+    const d = await diffMgmtIpid();
+    const add = (pwszVolumeName: string | null, pwszDiffAreaVolumeName: string | null) =>
+      c.call(1, M.AddDiffArea, { ORPCthis: orpcThis(), pwszVolumeName, pwszDiffAreaVolumeName, llMaximumDiffSpace: 512n * MiB }, { object: d });
+    for (const [volume, storage] of [
+      ['Z:\\', 'D:\\'],
+      ['', 'D:\\'],
+      ['E:\\', 'Z:\\'],
+      ['E:\\', ''],
+      ['Z:\\', null],
+    ] as const) {
+      expect((await add(volume, storage)).hr, `${volume} on ${storage}`).toBe(VSS_E_VOLUME_NOT_SUPPORTED);
+    }
+    expect(server.store.diffAreasForVolume('E:\\')).toEqual([]);
+  });
+
+  // 3.1.4.4.4-3.1.4.4.6 refuse only NULL; nothing matching is an empty collection.
+  test('QueryVolumesSupportedForDiffAreas, QueryDiffAreasForVolume, QueryDiffAreasOnVolume: an empty enumerator for a name that is no volume', async () => {
+    const d = await diffMgmtIpid();
+    for (const name of ['Z:\\', '']) {
+      const supported = await c.call(1, M.QueryVolumesSupportedForDiffAreas, { ORPCthis: orpcThis(), pwszOriginalVolumeName: name }, { object: d });
+      const forV = await c.call(1, M.QueryDiffAreasForVolume, { ORPCthis: orpcThis(), pwszVolumeName: name }, { object: d });
+      const onV = await c.call(1, M.QueryDiffAreasOnVolume, { ORPCthis: orpcThis(), pwszVolumeName: name }, { object: d });
+      for (const r of [supported, forV, onV]) {
+        expect(r.hr).toBe(0);
+        expect(await drainMgmt(ipidOf(r.ppEnum), 8)).toEqual([]);
+      }
+    }
+  });
+
+  // 3.1.4.4.3: E_INVALIDARG is only for NULL names; a nonzero maximum too small for one
+  // shadow copy is VSS_E_INSUFFICIENT_STORAGE; a missing association VSS_E_OBJECT_NOT_FOUND.
+  test('ChangeDiffAreaMaximumSize: a negative maximum other than -1 is VSS_E_INSUFFICIENT_STORAGE; no association (no volume) VSS_E_OBJECT_NOT_FOUND', async () => {
+    const d = await diffMgmtIpid();
+    const change = (pwszVolumeName: string, pwszDiffAreaVolumeName: string, llMaximumDiffSpace: bigint) =>
+      c.call(1, M.ChangeDiffAreaMaximumSize, { ORPCthis: orpcThis(), pwszVolumeName, pwszDiffAreaVolumeName, llMaximumDiffSpace }, { object: d });
+    const before = server.store.diffAreasForVolume('D:\\');
+    expect((await change('D:\\', 'C:\\mnt\\archive\\', -2n)).hr).toBe(VSS_E_INSUFFICIENT_STORAGE);
+    expect((await change('Z:\\', 'D:\\', -2n)).hr).toBe(VSS_E_OBJECT_NOT_FOUND);
+    expect((await change('', '', 1024n * MiB)).hr).toBe(VSS_E_OBJECT_NOT_FOUND);
+    expect(server.store.diffAreasForVolume('D:\\')).toEqual(before);
   });
 });
 
