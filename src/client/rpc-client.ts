@@ -5,6 +5,7 @@ import { PduFramer } from '../dcerpc/pdu/framer.js';
 import { stubFragments } from '../dcerpc/pdu/fragment.js';
 import { isLittleEndian, parsePdu } from '../dcerpc/pdu/parser.js';
 import { encodeAuth3, encodeBind, encodeRequest } from '../dcerpc/pdu/serializer.js';
+import { SEC_VT_COMMAND, encodeVerificationTrailer, header2Of, type SecVtCommand } from '../dcerpc/pdu/verification-trailer.js';
 import type { ClientSecurityContext } from '../dcerpc/auth.js';
 import type { BindAckPdu, BindNakPdu, ContextResult, Pdu, SyntaxId } from '../dcerpc/pdu/types.js';
 import { ndrDecode, ndrEncode } from '../ndr/index.js';
@@ -55,6 +56,12 @@ export class VerifierError extends Error {}
 
 export interface CallOptions {
   object?: Guid;
+  /**
+   * The verification trailer (MS-RPCE 2.2.2.13) appended to the stub. By default, as
+   * Windows clients do, authenticated calls at call level or above carry PCONTEXT and
+   * HEADER2; 'none' sends none; a list sends exactly those commands (tests of the checks).
+   */
+  trailer?: 'none' | readonly SecVtCommand[];
   /** Sees (and may alter) each request fragment as it goes on the wire: tests of tampering and replay. */
   onFragment?: (pdu: Buffer) => void;
 }
@@ -64,6 +71,9 @@ interface Pending {
   reject(e: Error): void;
   chunks: Buffer[];
 }
+
+/** The drep octets of everything we send (10 00 00 00: little-endian, ASCII, IEEE). */
+const DREP_LE = 0x10;
 
 /** Room for the sec_trailer, a 16-byte signature and up to 15 pad octets. */
 const AUTH_OVERHEAD = 8 + 16 + 15;
@@ -96,6 +106,8 @@ export class RpcClient {
   assocGroupId = 0;
   secondaryAddress = '';
   readonly closedPromise: Promise<void>;
+  /** The abstract syntax of each accepted presentation context, for the trailer's PCONTEXT. */
+  private readonly contextSyntax = new Map<number, SyntaxId>();
 
   private constructor(readonly socket: net.Socket) {
     socket.setNoDelay(true);
@@ -257,7 +269,14 @@ export class RpcClient {
     this.framer.maxFragment = Math.max(this.maxRecvFrag, 16);
     this.assocGroupId = ack.assocGroupId;
     this.secondaryAddress = ack.secondaryAddress;
+    this.remember(elems, ack.results);
     return ack.results;
+  }
+
+  private remember(contexts: ContextProposal[], results: ContextResult[]): void {
+    contexts.forEach((c, i) => {
+      if (results[i]?.result === RESULT.acceptance) this.contextSyntax.set(c.contextId, c.abstractSyntax);
+    });
   }
 
   async alterContext(contexts: ContextProposal[]): Promise<ContextResult[]> {
@@ -271,6 +290,7 @@ export class RpcClient {
       }),
     );
     if (ack.type === 'bind_nak') throw new BindNakError(ack.reason);
+    this.remember(contexts, ack.results);
     return ack.results;
   }
 
@@ -294,6 +314,8 @@ export class RpcClient {
     if (this.closed) return Promise.reject(this.closeError ?? new Error('connection closed'));
     const callId = this.nextCallId++;
     const a = this.auth && this.auth.level >= AUTH_LEVEL.call ? this.auth : undefined;
+    const trailer = opts.trailer === 'none' ? undefined : opts.trailer ?? (a ? this.defaultTrailer(contextId, callId, opnum, !!opts.bigEndian) : undefined);
+    if (trailer) stub = Buffer.concat([stub, encodeVerificationTrailer(stub.length, trailer)]);
     const header = 24 + (opts.object ? 16 : 0);
     const room = a ? (this.maxXmitFrag - header - AUTH_OVERHEAD) & ~15 : this.maxXmitFrag - header;
     const promise = new Promise<{ stub: Buffer; littleEndian: boolean }>((resolve, reject) => {
@@ -322,6 +344,16 @@ export class RpcClient {
       this.socket.write(pdu);
     }
     return promise;
+  }
+
+  /** PCONTEXT and HEADER2, as a Windows client sends them with a signed or sealed call. */
+  private defaultTrailer(contextId: number, callId: number, opnum: number, bigEndian: boolean): SecVtCommand[] | undefined {
+    const syntax = this.contextSyntax.get(contextId);
+    if (!syntax || bigEndian) return undefined;
+    return [
+      { command: SEC_VT_COMMAND.PCONTEXT, mustProcess: false, interfaceId: syntax, transferSyntax: { ...NDR20_SYNTAX } },
+      { command: SEC_VT_COMMAND.HEADER2, mustProcess: false, ...header2Of({ drep: DREP_LE, callId, contextId, opnum }) },
+    ];
   }
 
   /** Calls a declared method: arguments encoded from its IDL, the response decoded from it. */

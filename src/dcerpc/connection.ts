@@ -554,7 +554,7 @@ export class ServerConnection implements ConnectionInfo {
       this.sendFault(call.callId, call.contextId, FAULT.rpc_x_bad_stub_data, false);
       return;
     }
-    const cc: CallContext = { conn: this, callId: call.callId, opnum: call.opnum, object: call.object, auth };
+    const cc: CallContext = { conn: this, callId: call.callId, opnum: call.opnum, object: call.object, auth, stubLength: stub.length };
     this.running.add(call);
     let out: unknown;
     try {

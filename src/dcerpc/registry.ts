@@ -30,6 +30,8 @@ export interface CallContext {
   readonly object: Guid | undefined;
   /** How the call was authenticated; undefined for an unauthenticated call. */
   readonly auth: CallAuth | undefined;
+  /** Octets of stub data the method's arguments came from (any verification trailer removed). */
+  readonly stubLength: number;
 }
 
 export type Handler<M extends MethodDecl> = (args: InOf<M>, call: CallContext) => OutOf<M> | Promise<OutOf<M>>;

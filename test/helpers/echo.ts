@@ -19,6 +19,7 @@ export const echo = rpcInterface({
     slow: method(2, 'slow', { ms: u32, tag: u32 }, { tag: u32 }),
     whoami: method(3, 'whoami', {}, { object: GUID }),
     caller: method(4, 'caller', {}, { user: unique(wstring), level: u32 }),
+    stubSize: method(5, 'stubSize', { len: u32, data: conformantBytes({ sizeIs: (s) => s.len }) }, { stubLength: u32 }),
   },
 });
 
@@ -38,6 +39,7 @@ export async function echoServer(settings: Partial<RpcSettings> = {}, opts: Echo
         slow: (a) => new Promise((resolve) => setTimeout(() => resolve({ tag: a.tag }), Math.min(a.ms, 1000))),
         whoami: (_a, call) => ({ object: call.object ?? GUID_NULL }),
         caller: (_a, call) => ({ user: call.auth ? call.auth.identity.user : null, level: call.auth?.level ?? 1 }),
+        stubSize: (_a, call) => ({ stubLength: call.stubLength }),
       }),
     )
     .add(serveMgmt({ stats: rpc.stats, principalName: () => undefined }))
