@@ -62,6 +62,8 @@ export interface CallOptions {
    * HEADER2; 'none' sends none; a list sends exactly those commands (tests of the checks).
    */
   trailer?: 'none' | readonly SecVtCommand[];
+  /** Sign or seal with this security context of the connection instead of the latest one. */
+  auth?: Required<ClientAuth>;
   /** Sees (and may alter) each request fragment as it goes on the wire: tests of tampering and replay. */
   onFragment?: (pdu: Buffer) => void;
 }
@@ -70,7 +72,13 @@ interface Pending {
   resolve(stub: Buffer, littleEndian: boolean): void;
   reject(e: Error): void;
   chunks: Buffer[];
+  /** The security context the call was protected with: its response must verify with it. */
+  auth: Required<ClientAuth> | undefined;
 }
+
+type BindFields = Parameters<typeof encodeBind>[1];
+
+const withNdr20 = (contexts: ContextProposal[]) => contexts.map((c) => ({ ...c, transferSyntaxes: c.transferSyntaxes ?? [{ ...NDR20_SYNTAX }] }));
 
 /** The drep octets of everything we send (10 00 00 00: little-endian, ASCII, IEEE). */
 const DREP_LE = 0x10;
@@ -179,8 +187,8 @@ export class RpcClient {
     }
     const p = this.pending.get(id);
     if (p && pdu.type === 'response') {
-      const a = this.auth;
-      if (a && a.level >= AUTH_LEVEL.call) {
+      const a = p.auth;
+      if (a) {
         const h = pdu.header;
         const sigAt = h.fragLength - h.authLength;
         if (!pdu.auth || !a.ctx.verify(a.level, pdu.raw, 24, sigAt - 8, sigAt)) {
@@ -234,26 +242,52 @@ export class RpcClient {
 
   /** bind: returns one result per proposed context; throws BindNakError on bind_nak. */
   async bind(contexts: ContextProposal[], opts: BindOptions = {}): Promise<ContextResult[]> {
-    const elems = contexts.map((c) => ({ ...c, transferSyntaxes: c.transferSyntaxes ?? [{ ...NDR20_SYNTAX }] }));
-    const a = opts.auth;
-    const authContextId = a?.contextId ?? 1;
-    const verifier = (token: Buffer) => ({ authType: a!.ctx.authType, authLevel: a!.level, authContextId, authValue: token, padTo: 4 });
-    const callId = this.nextCallId++;
     const fields = {
-      callId,
+      callId: this.nextCallId++,
       maxXmitFrag: opts.maxXmitFrag ?? 5840,
       maxRecvFrag: opts.maxRecvFrag ?? 5840,
       assocGroupId: opts.assocGroupId ?? 0,
-      contexts: elems,
+      contexts: withNdr20(contexts),
     };
+    const ack = await this.negotiate('bind', fields, opts.auth);
+    // What we may send is what the server can receive, and vice versa.
+    this.maxXmitFrag = ack.maxRecvFrag;
+    this.maxRecvFrag = ack.maxXmitFrag;
+    this.framer.maxFragment = Math.max(this.maxRecvFrag, 16);
+    this.assocGroupId = ack.assocGroupId;
+    this.secondaryAddress = ack.secondaryAddress;
+    return ack.results;
+  }
+
+  /**
+   * alter_context: more presentation contexts, and with `auth` a new security context
+   * (the calls that follow use it), as impacket does at every change of interface. A
+   * server at its limit refuses every context and attaches no token: the results say so.
+   */
+  async alterContext(contexts: ContextProposal[], opts: { auth?: ClientAuth } = {}): Promise<ContextResult[]> {
+    const fields = {
+      callId: this.nextCallId++,
+      maxXmitFrag: this.maxXmitFrag,
+      maxRecvFrag: this.maxRecvFrag,
+      assocGroupId: this.assocGroupId,
+      contexts: withNdr20(contexts),
+    };
+    return (await this.negotiate('alter_context', fields, opts.auth)).results;
+  }
+
+  /** One bind or alter_context, with the security legs that follow it when `a` is given. */
+  private async negotiate(type: 'bind' | 'alter_context', fields: BindFields, a: ClientAuth | undefined): Promise<BindAckPdu> {
+    const authContextId = a?.contextId ?? 1;
+    const verifier = (token: Buffer) => ({ authType: a!.ctx.authType, authLevel: a!.level, authContextId, authValue: token, padTo: 4 });
     const first = a ? a.ctx.step(undefined).token : undefined;
-    const ack = await this.exchangeBind(encodeBind('bind', fields, a ? verifier(first ?? Buffer.alloc(0)) : undefined));
+    const ack = await this.exchangeBind(encodeBind(type, fields, a ? verifier(first ?? Buffer.alloc(0)) : undefined));
     if (ack.type === 'bind_nak') throw new BindNakError(ack.reason);
-    if (a) {
-      if (!ack.auth) throw new Error('bind_ack without the server\'s authentication token');
+    const accepted = ack.results.some((r) => r.result === RESULT.acceptance);
+    if (a && (ack.auth || accepted)) {
+      if (!ack.auth) throw new Error(`${ack.type} without the server's authentication token`);
       let r = a.ctx.step(ack.auth.authValue);
       if (r.token && r.via === 'auth3') {
-        this.socket.write(encodeAuth3(callId, verifier(r.token)));
+        this.socket.write(encodeAuth3(fields.callId, verifier(r.token)));
       } else if (r.token) {
         const resp = await this.exchangeBind(encodeBind('alter_context', { ...fields, callId: this.nextCallId++ }, verifier(r.token)));
         if (resp.type === 'bind_nak') throw new BindNakError(resp.reason);
@@ -263,35 +297,14 @@ export class RpcClient {
       if (!r.done) throw new Error('authentication did not complete');
       this.auth = { ctx: a.ctx, level: a.level, contextId: authContextId };
     }
-    // What we may send is what the server can receive, and vice versa.
-    this.maxXmitFrag = ack.maxRecvFrag;
-    this.maxRecvFrag = ack.maxXmitFrag;
-    this.framer.maxFragment = Math.max(this.maxRecvFrag, 16);
-    this.assocGroupId = ack.assocGroupId;
-    this.secondaryAddress = ack.secondaryAddress;
-    this.remember(elems, ack.results);
-    return ack.results;
+    this.remember(fields.contexts, ack.results);
+    return ack;
   }
 
   private remember(contexts: ContextProposal[], results: ContextResult[]): void {
     contexts.forEach((c, i) => {
       if (results[i]?.result === RESULT.acceptance) this.contextSyntax.set(c.contextId, c.abstractSyntax);
     });
-  }
-
-  async alterContext(contexts: ContextProposal[]): Promise<ContextResult[]> {
-    const ack = await this.exchangeBind(
-      encodeBind('alter_context', {
-        callId: this.nextCallId++,
-        maxXmitFrag: this.maxXmitFrag,
-        maxRecvFrag: this.maxRecvFrag,
-        assocGroupId: this.assocGroupId,
-        contexts: contexts.map((c) => ({ ...c, transferSyntaxes: c.transferSyntaxes ?? [{ ...NDR20_SYNTAX }] })),
-      }),
-    );
-    if (ack.type === 'bind_nak') throw new BindNakError(ack.reason);
-    this.remember(contexts, ack.results);
-    return ack.results;
   }
 
   /** Binds one interface as context 0 and checks it was accepted. */
@@ -313,13 +326,14 @@ export class RpcClient {
   ): Promise<{ stub: Buffer; littleEndian: boolean }> {
     if (this.closed) return Promise.reject(this.closeError ?? new Error('connection closed'));
     const callId = this.nextCallId++;
-    const a = this.auth && this.auth.level >= AUTH_LEVEL.call ? this.auth : undefined;
+    const chosen = opts.auth ?? this.auth;
+    const a = chosen && chosen.level >= AUTH_LEVEL.call ? chosen : undefined;
     const trailer = opts.trailer === 'none' ? undefined : opts.trailer ?? (a ? this.defaultTrailer(contextId, callId, opnum, !!opts.bigEndian) : undefined);
     if (trailer) stub = Buffer.concat([stub, encodeVerificationTrailer(stub.length, trailer)]);
     const header = 24 + (opts.object ? 16 : 0);
     const room = a ? (this.maxXmitFrag - header - AUTH_OVERHEAD) & ~15 : this.maxXmitFrag - header;
     const promise = new Promise<{ stub: Buffer; littleEndian: boolean }>((resolve, reject) => {
-      this.pending.set(callId, { resolve: (s, le) => resolve({ stub: s, littleEndian: le }), reject, chunks: [] });
+      this.pending.set(callId, { resolve: (s, le) => resolve({ stub: s, littleEndian: le }), reject, chunks: [], auth: a });
     });
     for (const f of stubFragments(stub, room)) {
       const fields = {
