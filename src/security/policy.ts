@@ -24,7 +24,8 @@ export const KNOWN_IIDS = {
   IVssEnumMgmtObject: '01954e6b-9254-4e6e-808c-c9e05d007696',
 } as const;
 
-/** IObjectExporter::ServerAlive2, which Windows answers for anyone. */
+/** IObjectExporter::ServerAlive and ServerAlive2, which Windows answers for anyone (a liveness probe). */
+const SERVER_ALIVE = 3;
 const SERVER_ALIVE2 = 5;
 
 /**
@@ -76,7 +77,7 @@ export function hardenedPolicy(minLevel: number = AUTH_LEVEL.pkt_integrity): Aut
   const p = new AuthorizationPolicy(open);
   p.set(KNOWN_IIDS.epm, open);
   p.set(KNOWN_IIDS.mgmt, open);
-  p.set(KNOWN_IIDS.IObjectExporter, { minLevel: Math.min(minLevel, AUTH_LEVEL.connect), admin: false }, { [SERVER_ALIVE2]: open });
+  p.set(KNOWN_IIDS.IObjectExporter, { minLevel: Math.min(minLevel, AUTH_LEVEL.connect), admin: false }, { [SERVER_ALIVE]: open, [SERVER_ALIVE2]: open });
   p.set(KNOWN_IIDS.IRemoteSCMActivator, admins);
   p.set(KNOWN_IIDS.IActivation, admins);
   p.set(KNOWN_IIDS.IRemUnknown, authenticated);

@@ -137,11 +137,13 @@ describe('AuthorizationPolicy and hardenedPolicy', () => {
     }
   });
 
-  it('IObjectExporter: ServerAlive2 (opnum 5) is open, its other methods need at least connect', () => {
+  it('IObjectExporter: ServerAlive (opnum 3) and ServerAlive2 (opnum 5) are open, its other methods need at least connect', () => {
     const uuid = KNOWN_IIDS.IObjectExporter;
-    expect(fault(policy, uuid, 5)).toBe(0);
-    expect(fault(policy, uuid, 5, AUTH_LEVEL.none)).toBe(0);
-    for (const opnum of [0, 1, 2, 3, 4]) {
+    for (const alive of [3, 5]) {
+      expect(fault(policy, uuid, alive)).toBe(0);
+      expect(fault(policy, uuid, alive, AUTH_LEVEL.none)).toBe(0);
+    }
+    for (const opnum of [0, 1, 2, 4]) {
       expect(fault(policy, uuid, opnum)).toBe(FAULT.access_denied);
       expect(fault(policy, uuid, opnum, AUTH_LEVEL.none)).toBe(FAULT.access_denied);
       for (const l of [AUTH_LEVEL.connect, AUTH_LEVEL.call, AUTH_LEVEL.pkt, AUTH_LEVEL.pkt_integrity, AUTH_LEVEL.pkt_privacy]) {
