@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { SCMPD } from './scmpd.js';
 
@@ -73,12 +73,20 @@ export interface ScmpdOnPort {
 }
 
 /**
+ * `--in-memory` when the built scmpd knows it: from then on it keeps state on disk unless
+ * told otherwise, and a test run must leave nothing behind.
+ */
+function inMemory(): string[] {
+  return execFileSync(process.execPath, [SCMPD, '--help']).toString().includes('--in-memory') ? ['--in-memory'] : [];
+}
+
+/**
  * Starts the built scmpd on `address`:`port` (Samba's client reaches the endpoint mapper,
  * the OXID resolver and the activators on the well-known 135 without asking the mapper).
  * When it cannot listen, the error is one line saying so.
  */
 export function scmpdOn(address: string, port: number, extra: string[] = []): Promise<ScmpdOnPort> {
-  const child = spawn(process.execPath, [SCMPD, '--listen', address, '--port', String(port), '--no-admin', '--log-level', 'error', ...extra], {
+  const child = spawn(process.execPath, [SCMPD, '--listen', address, '--port', String(port), '--no-admin', '--log-level', 'error', ...inMemory(), ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
