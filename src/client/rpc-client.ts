@@ -286,9 +286,13 @@ export class RpcClient {
     if (a && (ack.auth || accepted)) {
       if (!ack.auth) throw new Error(`${ack.type} without the server's authentication token`);
       let r = a.ctx.step(ack.auth.authValue);
-      if (r.token && r.via === 'auth3') {
-        this.socket.write(encodeAuth3(fields.callId, verifier(r.token)));
-      } else if (r.token) {
+      // As many legs as the mechanism needs: NTLM ends with rpc_auth_3; SPNEGO goes on in
+      // alter_contexts (two when the client's first choice was not NTLM).
+      while (r.token) {
+        if (r.via === 'auth3') {
+          this.socket.write(encodeAuth3(fields.callId, verifier(r.token)));
+          break;
+        }
         const resp = await this.exchangeBind(encodeBind('alter_context', { ...fields, callId: this.nextCallId++ }, verifier(r.token)));
         if (resp.type === 'bind_nak') throw new BindNakError(resp.reason);
         if (!resp.auth) throw new Error('alter_context_resp without the server\'s authentication token');

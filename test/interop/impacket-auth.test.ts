@@ -53,6 +53,19 @@ test('SPNEGO (NTLM inside) at integrity and privacy, built from impacket spnego 
   expect(spnegoOut.kerberos_only).toMatchObject({ negState: 'reject' });
 });
 
+test("SPNEGO as a domain-joined Windows client offers it (MS-KRB5, KRB5, NEGOEX, NTLMSSP and a Kerberos optimistic token): NTLM chosen, then signed and sealed calls", () => {
+  for (const level of ['windows_integrity', 'windows_privacy']) {
+    expect(spnegoOut[level], level).toMatchObject({
+      // MS-SPNG 3.2.5.2 / RFC 4178: accept-incomplete naming the mechanism chosen, and no token for the one not chosen.
+      first: { negState: 'accept_incomplete', supportedMech_is_ntlm: true, has_token: false, has_mic: false },
+      negState: 'accept_completed',
+      mic_verified: true,
+      inq_stats_count: 4,
+      is_listening: 1,
+    });
+  }
+});
+
 test('tshark, given the password, decrypts the privacy sessions: the calls show in clear, nothing of ours malformed', async () => {
   const d = await dissect(capture.file, [server.port], ['-o', `ntlmssp.nt_password:${PASSWORD}`]);
   expect(d.summary.some((l) => /Lookup request/.test(l))).toBe(true);

@@ -21,6 +21,30 @@ NDR = uuidtup_to_bin(('8a885d04-1ceb-11c9-9fe8-08002b104860', '2.0'))
 AUTH_CTX = 0x1234
 NTLM_OID = TypesMech['NTLMSSP - Microsoft NTLM Security Support Provider']
 KRB_OIDS = [TypesMech['MS KRB5 - Microsoft Kerberos 5'], TypesMech['KRB5 - Kerberos 5']]
+NEGOEX_OID = TypesMech['NEGOEX - SPNEGO Extended Negotiation Security Mechanism']
+# What a domain-joined Windows client offers: Kerberos first, then NEGOEX, then NTLM.
+WINDOWS_MECHS = KRB_OIDS + [NEGOEX_OID, NTLM_OID]
+
+
+def der(tag, content):
+    return bytes([tag]) + asn1encode(content)
+
+
+def kerberos_optimistic_token():
+    """What a domain-joined client puts first: the GSS-API framing (RFC 4121) of a Kerberos
+    AP-REQ (RFC 4120 5.5.1), well formed but for a ticket no KDC issued."""
+    integer = lambda n: der(0x02, bytes([n]))
+    encrypted = lambda etype, cipher: der(0x30, der(0xa0, integer(etype)) + der(0xa2, der(0x04, cipher)))
+    sname = der(0x30, der(0xa0, integer(2)) + der(0xa1, der(0x30, der(0x1b, b'host') + der(0x1b, b'filesrv01'))))
+    ticket = der(0x61, der(0x30, der(0xa0, integer(5)) + der(0xa1, der(0x1b, b'LAB.LOCAL')) + der(0xa2, sname) +
+                                 der(0xa3, encrypted(18, b'\x00' * 32))))
+    ap_req = der(0x6e, der(0x30, der(0xa0, integer(5)) + der(0xa1, integer(14)) + der(0xa2, der(0x03, b'\x00\x20\x00\x00\x00')) +
+                                 der(0xa3, ticket) + der(0xa4, encrypted(18, b'\x00' * 32))))
+    krb5_oid = b'\x06\x09\x2a\x86\x48\x86\xf7\x12\x01\x02\x02'
+    return der(0x60, krb5_oid + b'\x01\x00' + ap_req)
+
+
+KRB_OPTIMISTIC = kerberos_optimistic_token()
 NEG_STATES = {0: 'accept_completed', 1: 'accept_incomplete', 2: 'reject', 3: 'request_mic'}
 
 
@@ -75,23 +99,31 @@ def der_items(buf):
     return out
 
 
-def parse_final(token):
-    """The last NegTokenResp: negState and mechListMIC (impacket's parser has no mechListMIC)."""
+def neg_token_resp(token):
+    """A NegTokenResp's fields by context tag (a0 negState, a1 supportedMech, a2
+    responseToken, a3 mechListMIC), each as the content of its inner value."""
     (_, seq), = der_items(token)
     (_, fields), = der_items(seq)
     got = {}
     for tag, content in der_items(fields):
         (_, inner), = der_items(content)
         got[tag] = inner
+    return got
+
+
+def parse_final(token):
+    """The last NegTokenResp: negState and mechListMIC (impacket's parser has no mechListMIC)."""
+    got = neg_token_resp(token)
     return got.get(0xa0, b'\xff')[0], got.get(0xa3)
 
 
 def session(level, mechs):
     s = socket.create_connection((host, port))
     type1 = ntlm.getNTLMSSPType1('', '', signingRequired=True)
+    kerberos_first = mechs[0] != NTLM_OID
     init = SPNEGO_NegTokenInit()
     init['MechTypes'] = mechs
-    init['MechToken'] = type1.getData()
+    init['MechToken'] = KRB_OPTIMISTIC if kerberos_first else type1.getData()
     s.sendall(pdu(11, 1, bind_body(), level, init.getData()))
     ack = recv_pdu(s)
     if ack[2] != 12:
@@ -99,6 +131,21 @@ def session(level, mechs):
     token = auth_value(ack)
     if token[0] == 0xa1 and b'\x0a\x01\x02' in token[:16]:
         return s, {'negState': 'reject'}
+    first_answer = None
+    call_id = 2
+    if kerberos_first and NTLM_OID in mechs:
+        # The server picks NTLMSSP, says so, and sends no token (the optimistic one was not
+        # for NTLM): the client starts NTLM in the next leg.
+        got = neg_token_resp(token)
+        first_answer = {'negState': NEG_STATES.get(got.get(0xa0, b'\xff')[0]), 'supportedMech_is_ntlm': got.get(0xa1) == NTLM_OID,
+                        'has_token': 0xa2 in got, 'has_mic': 0xa3 in got}
+        leg = b'\xa1' + asn1encode(b'\x30' + asn1encode(b'\xa2' + asn1encode(b'\x04' + asn1encode(type1.getData()))))
+        s.sendall(pdu(14, call_id, bind_body(), level, leg))
+        call_id += 1
+        alter = recv_pdu(s)
+        if alter[2] != 15:
+            return s, {'negState': 'alter_context refused', 'first': first_answer}
+        token = auth_value(alter)
     resp = SPNEGO_NegTokenResp(token)
     type3, key = ntlm.getNTLMSSPType3(type1, resp['ResponseToken'], user, password, '', '', '')
     flags = type3['flags']
@@ -109,7 +156,7 @@ def session(level, mechs):
     client_resp = b'\xa1' + asn1encode(b'\x30' + asn1encode(
         b'\xa2' + asn1encode(b'\x04' + asn1encode(type3.getData())) +
         b'\xa3' + asn1encode(b'\x04' + asn1encode(mic.getData()))))
-    s.sendall(pdu(14, 2, bind_body(), level, client_resp))
+    s.sendall(pdu(14, call_id, bind_body(), level, client_resp))
     alter = recv_pdu(s)
     state, server_mic = parse_final(auth_value(alter))
     expected = ntlm.SIGN(flags, s_sign, mech_list, 0, ARC4.new(s_seal).encrypt).getData()
@@ -117,6 +164,8 @@ def session(level, mechs):
     # sequence numbers, as Windows does: the MICs spent 0, so the first PDUs carry 1.
     c_handle, s_handle = ARC4.new(c_seal).encrypt, ARC4.new(s_seal).encrypt
     result = {'negState': NEG_STATES.get(state, state), 'mic_verified': server_mic == expected}
+    if first_answer is not None:
+        result['first'] = first_answer
 
     def call(call_id, opnum, stub, seq):
         req_hdr = struct.pack('<IHH', len(stub), 0, opnum)
@@ -148,9 +197,9 @@ def session(level, mechs):
             raise RuntimeError('response signature does not verify')
         return stub_out[:len(stub_out) - pad]
 
-    out = call(3, 1, struct.pack('<I', 4), 1)
+    out = call(call_id + 1, 1, struct.pack('<I', 4), 1)
     result['inq_stats_count'] = struct.unpack('<I', out[:4])[0]
-    out = call(4, 2, b'', 2)
+    out = call(call_id + 2, 2, b'', 2)
     result['is_listening'] = struct.unpack('<I', out[4:8])[0]
     return s, result
 
@@ -159,6 +208,12 @@ report = {}
 for name, level in (('integrity', 5), ('privacy', 6)):
     try:
         s, report[name] = session(level, [NTLM_OID])
+        s.close()
+    except Exception as e:
+        report[name] = 'error: %s' % e
+for name, level in (('windows_integrity', 5), ('windows_privacy', 6)):
+    try:
+        s, report[name] = session(level, WINDOWS_MECHS)
         s.close()
     except Exception as e:
         report[name] = 'error: %s' % e

@@ -4,7 +4,7 @@ import { AUTH_LEVEL, BIND_NAK_REASON, FAULT } from '../../src/dcerpc/constants.j
 import { AuthorizationPolicy } from '../../src/security/policy.js';
 import { NTLMSSP_NEGOTIATE as F } from '../../src/security/ntlm/constants.js';
 import { SpnegoRpcClientContext } from '../../src/security/spnego/rpc.js';
-import { OID_KRB5, OID_MS_KRB5, OID_NTLMSSP } from '../../src/security/spnego/tokens.js';
+import { OID_KRB5, OID_MS_KRB5, OID_NEGOEX, OID_NTLMSSP, decodeNegotiationToken } from '../../src/security/spnego/tokens.js';
 import { echo, echoServer } from '../helpers/echo.js';
 import { ADMIN, USER, ntlm, testSecurity } from '../helpers/security.js';
 import { randomBytes } from 'node:crypto';
@@ -56,6 +56,46 @@ describe('NTLM over DCE/RPC with our client', () => {
     const c = await open();
     await c.bindInterface(echo, { auth: { ctx: new SpnegoRpcClientContext(ADMIN), level: AUTH_LEVEL.pkt_privacy } });
     expect((await c.call(0, echo.methods.add, { a: 40, b: 2 })).sum).toBe(42);
+    await c.close();
+  });
+
+  test('SPNEGO as a domain-joined Windows client: Kerberos first with an optimistic token, NTLM chosen in three legs, then signed and sealed calls', async () => {
+    const WINDOWS_MECHS = [OID_MS_KRB5, OID_KRB5, OID_NEGOEX, OID_NTLMSSP];
+    // The GSS-API framing of a Kerberos AP-REQ: the server cannot use it and must not try.
+    const optimisticToken = Buffer.from('6011060906' + '2a864886f712010202' + '0100' + '6e00', 'hex');
+    for (const level of [AUTH_LEVEL.pkt_integrity, AUTH_LEVEL.pkt_privacy]) {
+      const c = await open();
+      const legs: string[] = [];
+      const ctx = new SpnegoRpcClientContext(ADMIN, { mechTypes: WINDOWS_MECHS, optimisticToken });
+      const step = ctx.step.bind(ctx);
+      ctx.step = (input) => {
+        if (input) {
+          const t = decodeNegotiationToken(input);
+          if (t.kind === 'resp') legs.push(`${t.token.negState}:${t.token.supportedMech ?? '-'}:${t.token.responseToken ? 'token' : '-'}:${t.token.mechListMIC ? 'mic' : '-'}`);
+        }
+        return step(input);
+      };
+      await c.bindInterface(echo, { auth: { ctx, level } });
+      // accept-incomplete naming NTLMSSP with no token, then the CHALLENGE, then accept-completed with our MIC.
+      expect(legs).toEqual([`1:${OID_NTLMSSP}:-:-`, '1:-:token:-', '0:-:-:mic']);
+      expect((await c.call(0, echo.methods.add, { a: 40, b: 2 })).sum).toBe(42);
+      expect(await c.call(0, echo.methods.caller, {})).toEqual({ user: 'alice', level });
+      await c.close();
+    }
+  });
+
+  test('NTLM chosen though not first: the mechListMIC is required (RFC 4178 section 5), even from a client whose NTLM has no MIC', async () => {
+    // The same client with NTLM first is accepted without one (nothing asks for it then).
+    const ok = await open();
+    await ok.bindInterface(echo, { auth: { ctx: new SpnegoRpcClientContext(ADMIN, { sendMic: false, ntlm: { noMic: true } }), level: AUTH_LEVEL.pkt_integrity } });
+    expect((await ok.call(0, echo.methods.add, { a: 1, b: 1 })).sum).toBe(2);
+    await ok.close();
+
+    const c = await open();
+    const ctx = new SpnegoRpcClientContext(ADMIN, { mechTypes: [OID_MS_KRB5, OID_NTLMSSP], optimisticToken: Buffer.from([0x60, 0]), sendMic: false, ntlm: { noMic: true } });
+    // The last leg is an alter_context: refused with access denied, then the connection closes.
+    await expect(c.bindInterface(echo, { auth: { ctx, level: AUTH_LEVEL.pkt_integrity } })).rejects.toThrow(/connection closed/);
+    expect(events.at(-1)).toMatchObject({ outcome: 'failure', reason: 'mechListMIC missing' });
     await c.close();
   });
 

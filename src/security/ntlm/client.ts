@@ -35,7 +35,8 @@ export class NtlmClientContext {
     return this.negotiateRaw;
   }
 
-  authenticate(challengeToken: Buffer, opts: { corruptMic?: boolean } = {}): Buffer {
+  /** `noMic`: an older client's AUTHENTICATE, with no MIC and no MsvAvFlags announcing one. */
+  authenticate(challengeToken: Buffer, opts: { corruptMic?: boolean; noMic?: boolean } = {}): Buffer {
     const ch = parseChallenge(challengeToken);
     const flags = (this.flags & ch.flags) | F.NTLM | (ch.flags & F.UNICODE);
     const ntHash = this.creds.ntHash ?? NTOWFv1(this.creds.password ?? '');
@@ -46,7 +47,7 @@ export class NtlmClientContext {
     const avFlags = Buffer.alloc(4);
     avFlags.writeUInt32LE(MSV_AV_FLAG_MIC_PRESENT, 0);
     const echoed: Array<[number, Buffer]> = [...pairs.entries()].filter(([id]) => id !== MSV_AV.Flags);
-    echoed.push([MSV_AV.Flags, avFlags]);
+    if (!opts.noMic) echoed.push([MSV_AV.Flags, avFlags]);
     const clientChallenge = randomBytes(8);
     const temp = ntlmv2Temp(time, clientChallenge, encodeAvPairs(echoed).subarray(0, -4));
     const v2 = computeV2(responseKeyNT, ch.serverChallenge, clientChallenge, temp);
@@ -65,11 +66,13 @@ export class NtlmClientContext {
       workstation: this.creds.workstation ?? 'SCMPCLIENT',
       encryptedRandomSessionKey,
       version: Buffer.from([10, 0, 0x61, 0x4a, 0, 0, 0, 15]),
-      withMic: true,
+      withMic: !opts.noMic,
     });
-    const mic = hmacMd5(exported, this.negotiateRaw!, challengeToken, msg);
-    if (opts.corruptMic) mic[0]! ^= 1;
-    mic.copy(msg, 72);
+    if (!opts.noMic) {
+      const mic = hmacMd5(exported, this.negotiateRaw!, challengeToken, msg);
+      if (opts.corruptMic) mic[0]! ^= 1;
+      mic.copy(msg, 72);
+    }
     this.negotiatedFlags = flags;
     this.exportedSessionKey = exported;
     this.keys = sessionKeys(flags, exported, 'client');

@@ -52,7 +52,7 @@ export class NtlmRpcClientContext extends NtlmSessionProtected implements Client
   constructor(
     creds: NtlmCredentials,
     flags?: number,
-    private readonly opts: { corruptMic?: boolean } = {},
+    private readonly opts: { corruptMic?: boolean; noMic?: boolean } = {},
   ) {
     super();
     this.ntlm = new NtlmClientContext(creds, flags);

@@ -21,6 +21,8 @@ export class SpnegoRpcServerContext extends NtlmSessionProtected implements Serv
   private mechTypesDer: Buffer | undefined;
   /** NTLM was not the client's first choice: its optimistic token was for another mechanism. */
   private awaitingNegotiate = false;
+  /** Also set then: RFC 4178 section 5 makes the mechListMIC exchange mandatory. */
+  private notFirstChoice = false;
   private state: 'init' | 'challenged' | 'done' | 'rejected' = 'init';
 
   constructor(settings: SecuritySettings) {
@@ -62,8 +64,10 @@ export class SpnegoRpcServerContext extends NtlmSessionProtected implements Serv
         const challenge = this.ntlm.step(t.token.mechToken).token;
         return { token: encodeNegTokenResp({ negState: NEG_STATE.accept_incomplete, supportedMech: OID_NTLMSSP, responseToken: challenge }), done: false };
       }
-      // The optimistic token was for a preferred mechanism we lack: ask for NTLM's first.
+      // The optimistic token was for a preferred mechanism we lack: name NTLM, send no token
+      // (MS-SPNG 3.3.5.2), and wait for NTLM's NEGOTIATE in the next leg.
       this.awaitingNegotiate = true;
+      this.notFirstChoice = mechs[0] !== OID_NTLMSSP;
       return { token: encodeNegTokenResp({ negState: NEG_STATE.accept_incomplete, supportedMech: OID_NTLMSSP }), done: false };
     }
     if (this.state !== 'challenged' || t.kind !== 'resp' || !t.token.responseToken) {
@@ -82,8 +86,9 @@ export class SpnegoRpcServerContext extends NtlmSessionProtected implements Serv
         const id = this.ntlm.identity!;
         throw new AuthRejected(BIND_NAK_REASON.invalid_checksum, 'mechListMIC does not match', id.user, id.logonDomain ?? id.domain);
       }
-    } else if (this.ntlm.micPresent) {
-      // MS-SPNG 3.3.5.1: once NTLM protected its messages with a MIC, the mechanism list must be too.
+    } else if (this.ntlm.micPresent || this.notFirstChoice) {
+      // MS-SPNG 3.3.5.1: once NTLM protected its messages with a MIC, the mechanism list must
+      // be too; and RFC 4178 section 5 asks for it whenever the first choice was not taken.
       const id = this.ntlm.identity!;
       throw new AuthRejected(BIND_NAK_REASON.invalid_checksum, 'mechListMIC missing', id.user, id.logonDomain ?? id.domain);
     }
@@ -102,49 +107,65 @@ export function installSpnego(sec: RpcSecurity): void {
   sec.spnegoFactory = (s) => new SpnegoRpcServerContext(s);
 }
 
-/** The client side, offering NTLM (and, for tests, whatever mechanism list is given). */
+/**
+ * The client side. By default it offers NTLM alone with an optimistic NEGOTIATE; given a
+ * mechanism list that puts another mechanism first (a domain-joined Windows client lists
+ * MS-KRB5, KRB5, NEGOEX, NTLMSSP) and that mechanism's optimistic token, it follows the
+ * server's choice of NTLM: NEGOTIATE in the next leg, then AUTHENTICATE with the mechListMIC.
+ */
 export class SpnegoRpcClientContext extends NtlmSessionProtected implements ClientSecurityContext {
   readonly authType: number = AUTH_TYPE.gss_negotiate;
   private readonly ntlm: NtlmRpcClientContext;
   private readonly mechTypes: string[];
-  private legs = 0;
+  private readonly sendMic: boolean;
+  private readonly optimisticToken: Buffer | undefined;
+  private state: 'init' | 'offered' | 'negotiated' | 'authenticated' | 'done' = 'init';
 
-  constructor(creds: NtlmCredentials, opts: { mechTypes?: string[]; sendMic?: boolean; flags?: number } = {}) {
+  constructor(
+    creds: NtlmCredentials,
+    opts: { mechTypes?: string[]; sendMic?: boolean; flags?: number; optimisticToken?: Buffer; ntlm?: { noMic?: boolean } } = {},
+  ) {
     super();
-    this.ntlm = new NtlmRpcClientContext(creds, opts.flags);
+    this.ntlm = new NtlmRpcClientContext(creds, opts.flags, opts.ntlm);
     this.mechTypes = opts.mechTypes ?? [OID_NTLMSSP];
     this.sendMic = opts.sendMic ?? true;
+    this.optimisticToken = opts.optimisticToken;
   }
 
-  private readonly sendMic: boolean;
-
   step(input: Buffer | undefined): { token: Buffer | undefined; done: boolean; via?: 'auth3' | 'alter_context' } {
-    const leg = this.legs++;
-    if (leg === 0) {
-      return { token: encodeNegTokenInit({ mechTypes: this.mechTypes, mechToken: this.ntlm.step(undefined).token }), done: false };
+    if (this.state === 'init') {
+      const ntlmFirst = this.mechTypes[0] === OID_NTLMSSP;
+      this.state = ntlmFirst ? 'negotiated' : 'offered';
+      const mechToken = ntlmFirst ? this.ntlm.step(undefined).token : this.optimisticToken;
+      return { token: encodeNegTokenInit({ mechTypes: this.mechTypes, mechToken }), done: false };
     }
     const t = decodeNegotiationToken(input!);
     if (t.kind !== 'resp') throw new Error('expected NegTokenResp');
     if (t.token.negState === NEG_STATE.reject) throw new Error('SPNEGO rejected');
-    if (leg === 1) {
+    if (this.state === 'offered') {
+      // The server did not take our first choice: it must name NTLM and send no token.
+      if (t.token.supportedMech !== OID_NTLMSSP) throw new Error(`server chose ${t.token.supportedMech ?? 'no mechanism'}`);
+      if (t.token.responseToken) throw new Error('a token for a mechanism we have not started');
+      this.state = 'negotiated';
+      return { token: encodeNegTokenResp({ responseToken: this.ntlm.step(undefined).token }), done: false, via: 'alter_context' };
+    }
+    const session = () => this.ntlm.session!;
+    if (this.state === 'negotiated') {
       const auth = this.ntlm.step(t.token.responseToken).token!;
-      const session = this.ntlm.session!;
-      const mic = this.sendMic ? session.getMic(encodeMechTypeList(this.mechTypes)) : undefined;
+      const mic = this.sendMic ? session().getMic(encodeMechTypeList(this.mechTypes)) : undefined;
+      this.state = 'authenticated';
       return { token: encodeNegTokenResp({ responseToken: auth, mechListMIC: mic }), done: false, via: 'alter_context' };
     }
-    if (t.token.negState !== NEG_STATE.accept_completed) throw new Error('SPNEGO did not complete');
-    const session = this.ntlm.session!;
+    if (this.state !== 'authenticated' || t.token.negState !== NEG_STATE.accept_completed) throw new Error('SPNEGO did not complete');
     if (t.token.mechListMIC) {
-      if (!session.verifyMic(encodeMechTypeList(this.mechTypes), t.token.mechListMIC)) throw new Error("server's mechListMIC does not match");
-      session.reset(false);
+      if (!session().verifyMic(encodeMechTypeList(this.mechTypes), t.token.mechListMIC)) throw new Error("server's mechListMIC does not match");
+      session().reset(false);
     }
+    this.state = 'done';
     return { token: undefined, done: true };
   }
 
   get session(): NtlmPduProtection | undefined {
     return this.ntlm.session;
   }
-
-
-
 }
