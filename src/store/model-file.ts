@@ -9,17 +9,55 @@ import { fullPathOf, WRITER_EVENTS, type ComponentType, type Writer, type Writer
 
 /**
  * The host model file (JSON): what a tester writes to set the scene. Every value is
- * checked with an error that names its field (`volumes[2].totalBytes: …`); sizes are byte
- * counts given as numbers or decimal strings (JSON numbers lose precision past 2^53); times
- * are ISO 8601. Derived values (display names, diff-area usage) are computed, not written.
+ * checked with an error that names its field (`volumes[2].totalBytes: …`), and every bad
+ * field of the file is reported at once, one line each; sizes are byte counts given as
+ * numbers or decimal strings (JSON numbers lose precision past 2^53); times are ISO 8601.
+ * Derived values (display names, diff-area usage) are computed, not written.
  */
+export interface HostModelProblem {
+  field: string;
+  message: string;
+}
+
 export class HostModelError extends Error {
+  /** Every problem found, in file order; `field` is the first one's. */
+  readonly problems: HostModelProblem[];
+
   constructor(
     readonly field: string,
     message: string,
+    more: HostModelProblem[] = [],
   ) {
-    super(`${field}: ${message}`);
+    const problems = [{ field, message }, ...more];
+    super(problems.map((p) => `${p.field}: ${p.message}`).join('\n'));
     this.name = 'HostModelError';
+    this.problems = problems;
+  }
+
+  static of(problems: HostModelProblem[]): HostModelError {
+    return new HostModelError(problems[0]!.field, problems[0]!.message, problems.slice(1));
+  }
+}
+
+/**
+ * Collects problems instead of stopping at the first: each check runs on its own, and a
+ * failed one is recorded while a stand-in value lets the rest of the file be checked.
+ */
+class Problems {
+  readonly list: HostModelProblem[] = [];
+
+  add(field: string, message: string): void {
+    this.list.push({ field, message });
+  }
+
+  take<T>(check: () => T, standIn: T): T {
+    try {
+      return check();
+    } catch (e) {
+      if (!(e instanceof HostModelError)) throw e;
+      this.list.push(...e.problems);
+      return standIn;
+    }
   }
 }
 
@@ -67,13 +105,24 @@ function int(v: Json, field: string, min: number): number {
   return v;
 }
 
-function keysOnly(o: Record<string, Json>, field: string, allowed: string[]): void {
-  for (const k of Object.keys(o)) if (!allowed.includes(k)) throw new HostModelError(`${field}.${k}`, 'unknown field');
+function keysOnly(p: Problems, o: Record<string, Json>, field: string, allowed: string[]): void {
+  for (const k of Object.keys(o)) if (!allowed.includes(k)) p.add(`${field}.${k}`, 'unknown field');
+}
+
+/** The elements of an array field (none when it is not one, which is recorded). */
+function items(p: Problems, v: Json, field: string): Json[] {
+  return p.take(() => arr(v, field), []);
+}
+
+/** The object at `field`, or undefined when it is not one (recorded). */
+function record(p: Problems, v: Json, field: string): Record<string, Json> | undefined {
+  return p.take<Record<string, Json> | undefined>(() => obj(v, field), undefined);
 }
 
 const FILE_SYSTEMS: FileSystem[] = ['NTFS', 'ReFS', 'FAT32'];
+const NO_GUID = '00000000-0000-0000-0000-000000000000';
 
-/** Parses and checks a host model file; throws HostModelError naming the first bad field. */
+/** Parses and checks a host model file; throws HostModelError naming every bad field. */
 export function parseHostModel(text: string, settings: StoreSettings = DEFAULT_STORE_SETTINGS): HostModelFile {
   let root: Json;
   try {
@@ -86,125 +135,163 @@ export function parseHostModel(text: string, settings: StoreSettings = DEFAULT_S
 
 /** The same checks on a value already parsed (the state file embeds a host model). */
 export function hostModelFromJson(root: Json, settings: StoreSettings = DEFAULT_STORE_SETTINGS): HostModelFile {
+  const p = new Problems();
   const r = obj(root, '(file)');
-  keysOnly(r, '(root)', ['host', 'volumes', 'providers', 'snapshots', 'diffAreas', 'writers', 'accounts']);
-  const h = obj(r.host, 'host');
-  keysOnly(h, 'host', ['fqdn', 'netbiosName']);
-  const host = { fqdn: str(h.fqdn, 'host.fqdn'), netbiosName: str(h.netbiosName, 'host.netbiosName', /^[A-Za-z0-9-]{1,15}$/, 'a NetBIOS name of 1 to 15 characters') };
+  keysOnly(p, r, '(root)', ['host', 'volumes', 'providers', 'snapshots', 'diffAreas', 'writers', 'accounts']);
+  const h = record(p, r.host, 'host');
+  if (h) keysOnly(p, h, 'host', ['fqdn', 'netbiosName']);
+  const host = {
+    fqdn: h ? p.take(() => str(h.fqdn, 'host.fqdn'), 'unknown') : 'unknown',
+    netbiosName: h ? p.take(() => str(h.netbiosName, 'host.netbiosName', /^[A-Za-z0-9-]{1,15}$/, 'a NetBIOS name of 1 to 15 characters'), 'UNKNOWN') : 'UNKNOWN',
+  };
 
-  const volumes: Volume[] = arr(r.volumes, 'volumes').map((x, i) => {
+  const volumes: Volume[] = [];
+  /** Names of volumes left out for a bad mount name: what refers to them is not a second problem. */
+  const leftOut = new Set<string>();
+  items(p, r.volumes, 'volumes').forEach((x, i) => {
     const f = `volumes[${i}]`;
-    const v = obj(x, f);
-    keysOnly(v, f, ['mountName', 'mountPoints', 'fileSystem', 'totalBytes', 'freeBytes', 'snapshotContexts', 'canHoldDiffArea']);
-    const mountName = str(v.mountName, `${f}.mountName`, /^\\\\\?\\Volume\{[0-9a-f-]{36}\}\\$/i, 'a volume mount name like \\\\?\\Volume{GUID}\\');
-    const mountPoints = v.mountPoints === undefined ? [] : arr(v.mountPoints, `${f}.mountPoints`).map((p, j) => str(p, `${f}.mountPoints[${j}]`, /^[a-z]:\\(?:[^\\]+\\)*$/i, 'a mount point like D:\\ or C:\\mnt\\data\\'));
-    const fileSystem = str(v.fileSystem, `${f}.fileSystem`) as FileSystem;
-    if (!FILE_SYSTEMS.includes(fileSystem)) throw new HostModelError(`${f}.fileSystem`, `expected one of ${FILE_SYSTEMS.join(', ')}`);
-    const totalBytes = bytes(v.totalBytes, `${f}.totalBytes`);
-    const freeBytes = bytes(v.freeBytes, `${f}.freeBytes`);
-    if (freeBytes > totalBytes) throw new HostModelError(`${f}.freeBytes`, 'exceeds totalBytes');
+    const v = record(p, x, f);
+    if (!v) return;
+    keysOnly(p, v, f, ['mountName', 'mountPoints', 'fileSystem', 'totalBytes', 'freeBytes', 'snapshotContexts', 'canHoldDiffArea']);
+    const mountName = p.take<string | undefined>(() => str(v.mountName, `${f}.mountName`, /^\\\\\?\\Volume\{[0-9a-f-]{36}\}\\$/i, 'a volume mount name like \\\\?\\Volume{GUID}\\'), undefined);
+    const mountPoints = v.mountPoints === undefined ? [] : items(p, v.mountPoints, `${f}.mountPoints`).map((m, j) => p.take(() => str(m, `${f}.mountPoints[${j}]`, /^[a-z]:\\(?:[^\\]+\\)*$/i, 'a mount point like D:\\ or C:\\mnt\\data\\'), ''));
+    const fileSystem = p.take((): FileSystem => {
+      const fs = str(v.fileSystem, `${f}.fileSystem`) as FileSystem;
+      if (!FILE_SYSTEMS.includes(fs)) throw new HostModelError(`${f}.fileSystem`, `expected one of ${FILE_SYSTEMS.join(', ')}`);
+      return fs;
+    }, 'NTFS');
+    const totalBytes = p.take<bigint | undefined>(() => bytes(v.totalBytes, `${f}.totalBytes`), undefined);
+    const freeBytes = p.take<bigint | undefined>(() => bytes(v.freeBytes, `${f}.freeBytes`), undefined);
+    if (totalBytes !== undefined && freeBytes !== undefined && freeBytes > totalBytes) p.add(`${f}.freeBytes`, 'exceeds totalBytes');
     const snapshotContexts =
       v.snapshotContexts === undefined
         ? fileSystem === 'FAT32'
           ? []
           : [...SYSTEM_PROVIDER_CONTEXTS]
-        : arr(v.snapshotContexts, `${f}.snapshotContexts`).map((c, j) => {
-            const n = int(c, `${f}.snapshotContexts[${j}]`, 0);
-            if (!SYSTEM_PROVIDER_CONTEXTS.includes(n)) throw new HostModelError(`${f}.snapshotContexts[${j}]`, `${n} is not a shadow copy context`);
-            return n;
-          });
+        : items(p, v.snapshotContexts, `${f}.snapshotContexts`).map((c, j) =>
+            p.take(() => {
+              const n = int(c, `${f}.snapshotContexts[${j}]`, 0);
+              if (!SYSTEM_PROVIDER_CONTEXTS.includes(n)) throw new HostModelError(`${f}.snapshotContexts[${j}]`, `${n} is not a shadow copy context`);
+              return n;
+            }, 0),
+          );
     const canHoldDiffArea = v.canHoldDiffArea === undefined ? fileSystem === 'NTFS' : v.canHoldDiffArea === true;
-    return { mountName, mountPoints, displayName: displayNameOf(mountName, mountPoints), fileSystem, totalBytes, freeBytes, snapshotContexts, canHoldDiffArea };
+    // A volume whose mount name is bad is left out: what names it is reported on its own.
+    if (mountName === undefined) {
+      if (typeof v.mountName === 'string') leftOut.add(v.mountName.toLowerCase());
+      return;
+    }
+    volumes.push({ mountName, mountPoints, displayName: displayNameOf(mountName, mountPoints), fileSystem, totalBytes: totalBytes ?? 0n, freeBytes: freeBytes ?? 0n, snapshotContexts, canHoldDiffArea });
   });
 
+  const guid = (v: Json, field: string) => p.take(() => str(v, field, GUID, 'a GUID').toLowerCase(), NO_GUID);
   const providers: Provider[] =
     r.providers === undefined
       ? [{ ...SYSTEM_PROVIDER }]
-      : arr(r.providers, 'providers').map((x, i) => {
+      : items(p, r.providers, 'providers').flatMap((x, i) => {
           const f = `providers[${i}]`;
-          const p = obj(x, f);
-          keysOnly(p, f, ['id', 'name', 'version', 'versionId', 'type', 'clsid']);
-          return {
-            id: str(p.id, `${f}.id`, GUID, 'a GUID').toLowerCase(),
-            name: str(p.name, `${f}.name`),
-            version: str(p.version, `${f}.version`),
-            versionId: str(p.versionId, `${f}.versionId`, GUID, 'a GUID').toLowerCase(),
-            type: int(p.type, `${f}.type`, 0),
-            clsid: str(p.clsid, `${f}.clsid`, GUID, 'a GUID').toLowerCase(),
-          };
+          const o = record(p, x, f);
+          if (!o) return [];
+          keysOnly(p, o, f, ['id', 'name', 'version', 'versionId', 'type', 'clsid']);
+          return [
+            {
+              id: guid(o.id, `${f}.id`),
+              name: p.take(() => str(o.name, `${f}.name`), ''),
+              version: p.take(() => str(o.version, `${f}.version`), ''),
+              versionId: guid(o.versionId, `${f}.versionId`),
+              type: p.take(() => int(o.type, `${f}.type`, 0), 0),
+              clsid: guid(o.clsid, `${f}.clsid`),
+            },
+          ];
         });
 
   const byName = new Map(volumes.map((v) => [v.mountName.toLowerCase(), v]));
-  const volumeRef = (v: Json, field: string) => {
-    const name = str(v, field);
-    const found = byName.get(name.toLowerCase());
-    if (!found) throw new HostModelError(field, `no volume with mount name ${name}`);
-    return found.mountName;
-  };
+  const volumeRef = (v: Json, field: string): string | undefined =>
+    p.take<string | undefined>(() => {
+      const name = str(v, field);
+      const found = byName.get(name.toLowerCase());
+      if (!found && leftOut.has(name.toLowerCase())) return undefined;
+      if (!found) throw new HostModelError(field, `no volume with mount name ${name}`);
+      return found.mountName;
+    }, undefined);
 
-  const snapshots: Snapshot[] = (r.snapshots === undefined ? [] : arr(r.snapshots, 'snapshots')).map((x, i) => {
+  const snapshots: Snapshot[] = (r.snapshots === undefined ? [] : items(p, r.snapshots, 'snapshots')).flatMap((x, i) => {
     const f = `snapshots[${i}]`;
-    const s = obj(x, f);
-    keysOnly(s, f, ['id', 'setId', 'countInSet', 'volume', 'deviceNumber', 'created', 'context', 'sizeBytes', 'providerId', 'originatingMachine', 'creationTime']);
-    const created = str(s.created, `${f}.created`);
-    const date = new Date(created);
-    if (Number.isNaN(date.getTime())) throw new HostModelError(`${f}.created`, 'expected an ISO 8601 time');
-    return {
-      id: str(s.id, `${f}.id`, GUID, 'a GUID').toLowerCase(),
-      setId: str(s.setId, `${f}.setId`, GUID, 'a GUID').toLowerCase(),
-      countInSet: s.countInSet === undefined ? 1 : int(s.countInSet, `${f}.countInSet`, 1),
-      originalVolume: volumeRef(s.volume, `${f}.volume`),
-      deviceObject: `\\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy${int(s.deviceNumber, `${f}.deviceNumber`, 1)}`,
-      originatingMachine: s.originatingMachine === undefined ? host.fqdn : str(s.originatingMachine, `${f}.originatingMachine`),
+    const s = record(p, x, f);
+    if (!s) return [];
+    keysOnly(p, s, f, ['id', 'setId', 'countInSet', 'volume', 'deviceNumber', 'created', 'context', 'sizeBytes', 'providerId', 'originatingMachine', 'creationTime']);
+    const date = p.take<Date | undefined>(() => {
+      const d = new Date(str(s.created, `${f}.created`));
+      if (Number.isNaN(d.getTime())) throw new HostModelError(`${f}.created`, 'expected an ISO 8601 time');
+      return d;
+    }, undefined);
+    const created = date === undefined ? 0n : filetimeFromDate(date);
+    const originalVolume = volumeRef(s.volume, `${f}.volume`);
+    const snapshot: Snapshot = {
+      id: guid(s.id, `${f}.id`),
+      setId: guid(s.setId, `${f}.setId`),
+      countInSet: s.countInSet === undefined ? 1 : p.take(() => int(s.countInSet, `${f}.countInSet`, 1), 1),
+      originalVolume: originalVolume ?? '',
+      deviceObject: `\\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy${p.take(() => int(s.deviceNumber, `${f}.deviceNumber`, 1), 1)}`,
+      originatingMachine: s.originatingMachine === undefined ? host.fqdn : p.take(() => str(s.originatingMachine, `${f}.originatingMachine`), host.fqdn),
       serviceMachine: host.fqdn,
       // `created` holds milliseconds; a FILETIME finer than that travels in `creationTime`.
-      creationTime: s.creationTime === undefined ? filetimeFromDate(date) : filetimeField(s.creationTime, `${f}.creationTime`, filetimeFromDate(date)),
-      attributes: int(s.context, `${f}.context`, 0),
-      providerId: s.providerId === undefined ? providers[0]!.id : str(s.providerId, `${f}.providerId`, GUID, 'a GUID').toLowerCase(),
+      creationTime: s.creationTime === undefined || date === undefined ? created : p.take(() => filetimeField(s.creationTime, `${f}.creationTime`, created), created),
+      attributes: p.take(() => int(s.context, `${f}.context`, 0), 0),
+      providerId: s.providerId === undefined ? (providers[0]?.id ?? NO_GUID) : guid(s.providerId, `${f}.providerId`),
       state: VSS_SS_CREATED,
-      sizeBytes: bytes(s.sizeBytes, `${f}.sizeBytes`),
+      sizeBytes: p.take(() => bytes(s.sizeBytes, `${f}.sizeBytes`), 0n),
     };
+    return originalVolume === undefined ? [] : [snapshot];
   });
 
-  const diffAreas: DiffArea[] = (r.diffAreas === undefined ? [] : arr(r.diffAreas, 'diffAreas')).map((x, i) => {
+  const diffAreas: DiffArea[] = (r.diffAreas === undefined ? [] : items(p, r.diffAreas, 'diffAreas')).flatMap((x, i) => {
     const f = `diffAreas[${i}]`;
-    const d = obj(x, f);
-    keysOnly(d, f, ['volume', 'diffAreaVolume', 'maximumBytes']);
+    const d = record(p, x, f);
+    if (!d) return [];
+    keysOnly(p, d, f, ['volume', 'diffAreaVolume', 'maximumBytes']);
     const volume = volumeRef(d.volume, `${f}.volume`);
-    const maximumBytes = bytes(d.maximumBytes, `${f}.maximumBytes`, true);
+    const diffAreaVolume = volumeRef(d.diffAreaVolume, `${f}.diffAreaVolume`);
+    const maximumBytes = p.take(() => bytes(d.maximumBytes, `${f}.maximumBytes`, true), -1n);
+    if (volume === undefined || diffAreaVolume === undefined) return [];
     const copies = snapshots.filter((s) => s.originalVolume === volume);
     const usedBytes = copies.reduce((a, s) => a + s.sizeBytes, 0n);
-    return {
-      volume,
-      diffAreaVolume: volumeRef(d.diffAreaVolume, `${f}.diffAreaVolume`),
-      maximumBytes,
-      usedBytes,
-      allocatedBytes: allocatedFor(usedBytes, copies.length, maximumBytes, settings),
-    };
+    return [{ volume, diffAreaVolume, maximumBytes, usedBytes, allocatedBytes: allocatedFor(usedBytes, copies.length, maximumBytes, settings) }];
   });
 
-  const writers = (r.writers === undefined ? [] : arr(r.writers, 'writers')).map((x, i) => parseWriter(x, `writers[${i}]`));
+  const writers = (r.writers === undefined ? [] : items(p, r.writers, 'writers')).flatMap((x, i) => {
+    const w = parseWriter(p, x, `writers[${i}]`);
+    return w ? [w] : [];
+  });
   const instances = new Set<string>();
   writers.forEach((w, i) => {
-    if (instances.has(w.instanceId)) throw new HostModelError(`writers[${i}].instanceId`, `${w.instanceId} is another writer's instance too`);
+    if (instances.has(w.instanceId) && w.instanceId !== NO_GUID) p.add(`writers[${i}].instanceId`, `${w.instanceId} is another writer's instance too`);
     instances.add(w.instanceId);
   });
 
-  const accounts: AccountEntry[] = (r.accounts === undefined ? [] : arr(r.accounts, 'accounts')).map((x, i) => {
+  const accounts: AccountEntry[] = (r.accounts === undefined ? [] : items(p, r.accounts, 'accounts')).flatMap((x, i): AccountEntry[] => {
     const f = `accounts[${i}]`;
-    const a = obj(x, f);
-    keysOnly(a, f, ['name', 'password', 'ntHash', 'role']);
-    const role = a.role === undefined ? 'user' : a.role;
-    if (role !== 'admin' && role !== 'user') throw new HostModelError(`${f}.role`, 'expected "admin" or "user"');
-    if ((a.password === undefined) === (a.ntHash === undefined)) throw new HostModelError(f, 'give exactly one of password and ntHash');
-    return {
-      name: str(a.name, `${f}.name`),
-      ...(a.password !== undefined ? { password: typeof a.password === 'string' ? a.password : str(a.password, `${f}.password`) } : {}),
-      ...(a.ntHash !== undefined ? { ntHash: str(a.ntHash, `${f}.ntHash`, /^[0-9a-f]{32}$/i, '32 hex digits') } : {}),
-      role,
-    };
+    const a = record(p, x, f);
+    if (!a) return [];
+    keysOnly(p, a, f, ['name', 'password', 'ntHash', 'role']);
+    // Roles in any case ("Admin"), as --account takes them.
+    const role = p.take((): AccountEntry['role'] => {
+      const given = a.role === undefined ? 'user' : typeof a.role === 'string' ? a.role.toLowerCase() : a.role;
+      if (given !== 'admin' && given !== 'user') throw new HostModelError(`${f}.role`, 'expected "admin" or "user"');
+      return given;
+    }, 'user');
+    if ((a.password === undefined) === (a.ntHash === undefined)) p.add(f, 'give exactly one of password and ntHash');
+    return [
+      {
+        name: p.take(() => str(a.name, `${f}.name`), ''),
+        ...(a.password !== undefined ? { password: typeof a.password === 'string' ? a.password : p.take(() => str(a.password, `${f}.password`), '') } : {}),
+        ...(a.ntHash !== undefined ? { ntHash: p.take(() => str(a.ntHash, `${f}.ntHash`, /^[0-9a-f]{32}$/i, '32 hex digits'), '') } : {}),
+        role,
+      },
+    ];
   });
 
+  if (p.list.length > 0) throw HostModelError.of(p.list);
   return { model: { host, volumes, providers, snapshots, diffAreas, writers }, accounts };
 }
 
@@ -222,58 +309,78 @@ function bool(v: Json, field: string, dflt: boolean): boolean {
   return v;
 }
 
-function parseWriter(x: Json, f: string): Writer {
-  const w = obj(x, f);
-  keysOnly(w, f, ['id', 'instanceId', 'name', 'components', 'script']);
+function parseWriter(p: Problems, x: Json, f: string): Writer | undefined {
+  const w = record(p, x, f);
+  if (!w) return undefined;
+  keysOnly(p, w, f, ['id', 'instanceId', 'name', 'components', 'script']);
   const paths = new Set<string>();
-  const components = arr(w.components, `${f}.components`).map((y, j): WriterComponent => {
+  const components = items(p, w.components, `${f}.components`).flatMap((y, j): WriterComponent[] => {
     const cf = `${f}.components[${j}]`;
-    const c = obj(y, cf);
-    keysOnly(c, cf, ['logicalPath', 'name', 'type', 'caption', 'selectable', 'selectableForRestore', 'files']);
-    const logicalPath = c.logicalPath === undefined || c.logicalPath === '' ? '' : str(c.logicalPath, `${cf}.logicalPath`, /^[^\\](?:.*[^\\])?$/, 'a logical path without a leading or trailing backslash');
-    const name = str(c.name, `${cf}.name`, /^[^\\]+$/, 'a name without a backslash');
-    const type = str(c.type, `${cf}.type`) as ComponentType;
-    if (type !== 'database' && type !== 'filegroup') throw new HostModelError(`${cf}.type`, 'expected "database" or "filegroup"');
-    const key = fullPathOf({ logicalPath, name }).toLowerCase();
-    if (paths.has(key)) throw new HostModelError(cf, `another component of this writer is ${fullPathOf({ logicalPath, name })} too`);
-    paths.add(key);
-    const files = (c.files === undefined ? [] : arr(c.files, `${cf}.files`)).map((z, k) => {
-      const ff = `${cf}.files[${k}]`;
-      const fs = obj(z, ff);
-      keysOnly(fs, ff, ['path', 'filespec', 'recursive']);
-      return { path: str(fs.path, `${ff}.path`), filespec: str(fs.filespec, `${ff}.filespec`), recursive: bool(fs.recursive, `${ff}.recursive`, false) };
-    });
-    return {
-      logicalPath,
-      name,
-      type,
-      caption: c.caption === undefined ? name : str(c.caption, `${cf}.caption`),
-      selectable: bool(c.selectable, `${cf}.selectable`, false),
-      selectableForRestore: bool(c.selectableForRestore, `${cf}.selectableForRestore`, false),
-      files,
-    };
-  });
-  const script = (w.script === undefined ? [] : arr(w.script, `${f}.script`)).map((y, j): WriterAction => {
-    const sf = `${f}.script[${j}]`;
-    const a = obj(y, sf);
-    keysOnly(a, sf, ['on', 'veto', 'setBackupStamp', 'setFailureMessage']);
-    const on = str(a.on, `${sf}.on`) as WriterEvent;
-    if (!WRITER_EVENTS.includes(on)) throw new HostModelError(`${sf}.on`, `expected one of ${WRITER_EVENTS.join(', ')}`);
-    const actions = ['veto', 'setBackupStamp', 'setFailureMessage'].filter((k) => a[k] !== undefined);
-    if (actions.length !== 1) throw new HostModelError(sf, 'give exactly one of veto, setBackupStamp and setFailureMessage');
-    if (a.veto !== undefined) {
-      const name = str(a.veto, `${sf}.veto`);
-      const hr = WRITER_FAILURES[name];
-      if (hr === undefined) throw new HostModelError(`${sf}.veto`, `expected one of ${Object.keys(WRITER_FAILURES).join(', ')}`);
-      return { on, veto: hr };
+    const c = record(p, y, cf);
+    if (!c) return [];
+    keysOnly(p, c, cf, ['logicalPath', 'name', 'type', 'caption', 'selectable', 'selectableForRestore', 'files']);
+    const logicalPath = c.logicalPath === undefined || c.logicalPath === '' ? '' : p.take(() => str(c.logicalPath, `${cf}.logicalPath`, /^[^\\](?:.*[^\\])?$/, 'a logical path without a leading or trailing backslash'), '');
+    const name = p.take<string | undefined>(() => str(c.name, `${cf}.name`, /^[^\\]+$/, 'a name without a backslash'), undefined);
+    const type = p.take((): ComponentType => {
+      const t = str(c.type, `${cf}.type`) as ComponentType;
+      if (t !== 'database' && t !== 'filegroup') throw new HostModelError(`${cf}.type`, 'expected "database" or "filegroup"');
+      return t;
+    }, 'filegroup');
+    if (name !== undefined) {
+      const key = fullPathOf({ logicalPath, name }).toLowerCase();
+      if (paths.has(key)) p.add(cf, `another component of this writer is ${fullPathOf({ logicalPath, name })} too`);
+      paths.add(key);
     }
-    if (a.setBackupStamp !== undefined) return { on, setBackupStamp: str(a.setBackupStamp, `${sf}.setBackupStamp`) };
-    return { on, setFailureMessage: str(a.setFailureMessage, `${sf}.setFailureMessage`) };
+    const files = (c.files === undefined ? [] : items(p, c.files, `${cf}.files`)).flatMap((z, k) => {
+      const ff = `${cf}.files[${k}]`;
+      const fs = record(p, z, ff);
+      if (!fs) return [];
+      keysOnly(p, fs, ff, ['path', 'filespec', 'recursive']);
+      return [{ path: p.take(() => str(fs.path, `${ff}.path`), ''), filespec: p.take(() => str(fs.filespec, `${ff}.filespec`), ''), recursive: p.take(() => bool(fs.recursive, `${ff}.recursive`, false), false) }];
+    });
+    return [
+      {
+        logicalPath,
+        name: name ?? '',
+        type,
+        caption: c.caption === undefined ? (name ?? '') : p.take(() => str(c.caption, `${cf}.caption`), ''),
+        selectable: p.take(() => bool(c.selectable, `${cf}.selectable`, false), false),
+        selectableForRestore: p.take(() => bool(c.selectableForRestore, `${cf}.selectableForRestore`, false), false),
+        files,
+      },
+    ];
+  });
+  const script = (w.script === undefined ? [] : items(p, w.script, `${f}.script`)).flatMap((y, j): WriterAction[] => {
+    const sf = `${f}.script[${j}]`;
+    const a = record(p, y, sf);
+    if (!a) return [];
+    keysOnly(p, a, sf, ['on', 'veto', 'setBackupStamp', 'setFailureMessage']);
+    const on = p.take((): WriterEvent => {
+      const e = str(a.on, `${sf}.on`) as WriterEvent;
+      if (!WRITER_EVENTS.includes(e)) throw new HostModelError(`${sf}.on`, `expected one of ${WRITER_EVENTS.join(', ')}`);
+      return e;
+    }, 'Identify');
+    const actions = ['veto', 'setBackupStamp', 'setFailureMessage'].filter((k) => a[k] !== undefined);
+    if (actions.length !== 1) {
+      p.add(sf, 'give exactly one of veto, setBackupStamp and setFailureMessage');
+      return [];
+    }
+    if (a.veto !== undefined) {
+      const hr = p.take<number | undefined>(() => {
+        const name = str(a.veto, `${sf}.veto`);
+        const found = WRITER_FAILURES[name];
+        if (found === undefined) throw new HostModelError(`${sf}.veto`, `expected one of ${Object.keys(WRITER_FAILURES).join(', ')}`);
+        return found;
+      }, undefined);
+      return hr === undefined ? [] : [{ on, veto: hr }];
+    }
+    if (a.setBackupStamp !== undefined) return [{ on, setBackupStamp: p.take(() => str(a.setBackupStamp, `${sf}.setBackupStamp`), '') }];
+    return [{ on, setFailureMessage: p.take(() => str(a.setFailureMessage, `${sf}.setFailureMessage`), '') }];
   });
   return {
-    id: str(w.id, `${f}.id`, GUID, 'a GUID').toLowerCase(),
-    instanceId: str(w.instanceId, `${f}.instanceId`, GUID, 'a GUID').toLowerCase(),
-    name: str(w.name, `${f}.name`),
+    id: p.take(() => str(w.id, `${f}.id`, GUID, 'a GUID').toLowerCase(), NO_GUID),
+    instanceId: p.take(() => str(w.instanceId, `${f}.instanceId`, GUID, 'a GUID').toLowerCase(), NO_GUID),
+    name: p.take(() => str(w.name, `${f}.name`), ''),
     components,
     script,
   };

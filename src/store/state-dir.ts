@@ -9,8 +9,8 @@
  * leaves the old file or the new one, never a torn one; the caller is told a change
  * succeeded only after all four steps.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, closeSync, constants, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { allocatedFor } from './diff-area-space.js';
 import type { DiffArea, HostModel, Volume } from './model.js';
 import { HostModelError, hostModelFromJson, hostModelToJson } from './model-file.js';
@@ -52,6 +52,44 @@ export function afterReboot(m: HostModel, settings: StoreSettings): HostModel {
   return { ...m, volumes, snapshots, diffAreas };
 }
 
+/**
+ * Creates `path` and its missing parents one level at a time, then checks it can be
+ * written, before anything is written in it. Node's recursive mkdir loops forever where a
+ * parent exists but refuses new entries without EACCES (`/proc/foo` answers ENOENT), so
+ * each level is created on its own and any refusal is a StateDirError naming the level.
+ */
+export function makeWritableDirectory(path: string): void {
+  const missing: string[] = [];
+  for (let p = resolve(path); ; ) {
+    let isDirectory: boolean;
+    try {
+      isDirectory = statSync(p).isDirectory();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new StateDirError(`cannot create ${path}: ${p}: ${(e as Error).message}`);
+      missing.unshift(p);
+      const up = dirname(p);
+      if (up === p) break;
+      p = up;
+      continue;
+    }
+    if (!isDirectory) throw new StateDirError(`cannot create ${path}: ${p} is not a directory`);
+    break;
+  }
+  for (const p of missing) {
+    try {
+      mkdirSync(p);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new StateDirError(`cannot create ${path}: ${(e as Error).message}`);
+    }
+  }
+  try {
+    accessSync(path, constants.W_OK | constants.X_OK);
+  } catch (e) {
+    throw new StateDirError(`cannot write in ${path}: ${(e as Error).message}`);
+  }
+}
+
 export class StateDir {
   private lastWritten: string | undefined;
 
@@ -62,11 +100,7 @@ export class StateDir {
 
   /** Opens (creating it if need be) a state directory. */
   static open(path: string, settings: StoreSettings): StateDir {
-    try {
-      mkdirSync(path, { recursive: true });
-    } catch (e) {
-      throw new StateDirError(`cannot create ${path}: ${(e as Error).message}`);
-    }
+    makeWritableDirectory(path);
     // A temporary file is what a crash mid-write leaves; the state it was to replace is intact.
     rmSync(join(path, `${STATE_FILE}.tmp`), { force: true });
     return new StateDir(path, settings);
@@ -92,7 +126,7 @@ export class StateDir {
     try {
       model = { ...hostModelFromJson(root.model, this.settings).model, writers };
     } catch (e) {
-      if (e instanceof HostModelError) throw new StateDirError(`${join(this.path, STATE_FILE)}: model.${e.message}`);
+      if (e instanceof HostModelError) throw new StateDirError(e.problems.map((p) => `${join(this.path, STATE_FILE)}: model.${p.field}: ${p.message}`).join('\n'));
       throw e;
     }
     const documents = new Map<string, string>();

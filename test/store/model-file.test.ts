@@ -71,8 +71,46 @@ describe('host model file', () => {
       }
       expect(err).toBeInstanceOf(HostModelError);
       expect((err as Error).message).toMatch(message);
+      // One mistake is one problem: nothing that refers to the bad value is reported again
+      // (renaming a volume is two: what still names it by its old name names no volume).
+      if (name !== 'bad mount name') expect((err as HostModelError).problems).toHaveLength(1);
     });
   }
+
+  test('every bad field of a file is reported at once, in file order, one line each', () => {
+    const f = valid();
+    f.host.netbiosName = 'A-NAME-MUCH-TOO-LONG';
+    f.volumes[1].totalBytes = 'lots';
+    f.volumes[3].colour = 'blue';
+    f.snapshots[0].created = 'yesterday';
+    f.diffAreas[1].maximumBytes = -2;
+    f.writers[2].script = [{ on: 'PrepareBackup', veto: 'E_FAIL' }];
+    f.accounts = [{ name: 'x', password: 'p', role: 'root' }];
+    let err: HostModelError | undefined;
+    try {
+      parseHostModel(JSON.stringify(f));
+    } catch (e) {
+      err = e as HostModelError;
+    }
+    expect(err).toBeInstanceOf(HostModelError);
+    expect(err!.problems.map((p) => p.field)).toEqual(['host.netbiosName', 'volumes[1].totalBytes', 'volumes[3].colour', 'snapshots[0].created', 'diffAreas[1].maximumBytes', 'writers[2].script[0].veto', 'accounts[0].role']);
+    expect(err!.message.split('\n')).toHaveLength(7);
+    expect(err!.field).toBe('host.netbiosName');
+  });
+
+  test('a volume with a bad mount name is one problem, not one more for every shadow copy and storage on it', () => {
+    const f = valid();
+    const d = f.volumes[1].mountName;
+    f.volumes[1].mountName = d.replace('Volume{', 'Volume{zz');
+    for (const s of f.snapshots) if (s.volume === d) s.volume = f.volumes[1].mountName;
+    for (const a of f.diffAreas) if (a.volume === d) a.volume = f.volumes[1].mountName;
+    expect(() => parseHostModel(JSON.stringify(f))).toThrow(/^volumes\[1\]\.mountName: expected a volume mount name[^\n]*$/);
+  });
+
+  test('account roles are read in any case', () => {
+    const f = { ...valid(), accounts: [{ name: 'alice', password: 'x', role: 'Admin' }, { name: 'bob', password: 'y', role: 'USER' }] };
+    expect(parseHostModel(JSON.stringify(f)).accounts.map((a) => a.role)).toEqual(['admin', 'user']);
+  });
 });
 
 test('a creation time finer than a millisecond survives the file (imported shadow copies keep their own)', () => {

@@ -6,17 +6,25 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { DEFAULT_VOLUMES as V, DEFAULT_WRITERS as W, defaultHostModel } from '../../src/store/default-host.js';
 import { EmulatedHost } from '../../src/store/emulated-host.js';
 import { StoreError } from '../../src/store/errors.js';
 import { VSS_E_UNEXPECTED } from '../../src/store/requester/hresults.js';
-import { STATE_FILE, StateDirError } from '../../src/store/state-dir.js';
+import { makeWritableDirectory, STATE_FILE, StateDirError } from '../../src/store/state-dir.js';
 import { VSS_CTX_APP_ROLLBACK, VSS_CTX_BACKUP, VSS_VOLSNAP_ATTR_TRANSPORTABLE } from '../../src/store/vss.js';
 
 const MiB = 1024n * 1024n;
 const GiB = 1024n * MiB;
-const dir = () => mkdtempSync(join(tmpdir(), 'scmp-state-'));
+const made: string[] = [];
+const dir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'scmp-state-'));
+  made.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 
 function backup(h: EmulatedHost, context: number, volume: string) {
   const s = h.openSession();
@@ -153,5 +161,24 @@ describe('state directory', () => {
     writeFileSync(join(d, STATE_FILE), '{"format":"scmp-state/1","model":{"host":{}},"documents":{}}');
     expect(() => new EmulatedHost(defaultHostModel(), { stateDir: d })).toThrow(StateDirError);
     expect(() => new EmulatedHost(defaultHostModel(), { stateDir: d })).toThrow(/state\.json: model\.host\.fqdn/);
+  });
+});
+
+describe('creating the state directory', () => {
+  test('missing parents are made one level at a time', () => {
+    const d = join(dir(), 'a', 'b', 'c');
+    makeWritableDirectory(d);
+    expect(existsSync(d)).toBe(true);
+    // An existing directory is fine as it is.
+    makeWritableDirectory(d);
+  });
+
+  test('a path that cannot be created is a StateDirError at once, before anything is written (/proc refuses new entries with ENOENT, where a recursive mkdir loops forever)', () => {
+    expect(() => makeWritableDirectory('/proc/scmp-state-test/x')).toThrow(StateDirError);
+    expect(() => makeWritableDirectory('/proc/scmp-state-test/x')).toThrow(/^cannot create \/proc\/scmp-state-test\/x: ENOENT/);
+    expect(() => new EmulatedHost(defaultHostModel(), { stateDir: '/proc/scmp-state-test' })).toThrow(StateDirError);
+    const file = join(dir(), 'plain-file');
+    writeFileSync(file, 'x');
+    expect(() => makeWritableDirectory(join(file, 'state'))).toThrow(/plain-file is not a directory/);
   });
 });
