@@ -96,8 +96,9 @@ export function serveEpm(entries: () => EndpointEntry[], options: Partial<EpmSet
     }
     const items = cursor.results.slice(cursor.next, cursor.next + max) as T[];
     cursor.next += items.length;
-    // As Windows (and the DCE reference database): the last batch comes with status 0 and a
-    // null handle; ept_s_not_registered only when a call yields nothing at all.
+    // As Windows: the last batch comes with status 0 and a null handle; ept_s_not_registered
+    // only when a call yields nothing at all. (Samba puts it on the last lookup batch too,
+    // which impacket's hept_lookup, and so rpcdump.py, takes for a failure: docs/decisions.md.)
     if (cursor.next >= cursor.results.length) {
       if (uuid !== GUID_NULL) group.closeHandle(uuid);
       return { items, handle: NULL_HANDLE, status: items.length === 0 ? EPT_S.not_registered : EPT_S.ok };
