@@ -40,7 +40,7 @@ export const DEFAULT_RPC_SETTINGS: Readonly<RpcSettings> = {
   maxResponseSize: 16 * 1024 * 1024,
   maxContextsPerConnection: 64,
   maxContextHandlesPerAssociation: 1024,
-  maxAuthContextsPerConnection: 256,
+  maxAuthContextsPerConnection: 32,
   maxCallsInFlight: 32,
   maxConnections: 4096,
   idleTimeoutMs: 15 * 60 * 1000,
