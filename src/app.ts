@@ -1,11 +1,11 @@
 import { InterfaceRegistry } from './dcerpc/registry.js';
-import { RpcServer, type Endpoint } from './dcerpc/server.js';
+import { ListenError, RpcServer, type Endpoint } from './dcerpc/server.js';
 import type { RpcSettings } from './dcerpc/settings.js';
 import { serveEpm, type EndpointEntry } from './interfaces/epm/server.js';
 import { serveMgmt } from './interfaces/mgmt/server.js';
 import { createLogger, type Logger } from './log.js';
 import { Accounts, type Account } from './security/accounts.js';
-import { DEFAULT_HOST_NAMES, type HostNames } from './security/identity.js';
+import type { HostNames } from './security/identity.js';
 import { hardenedPolicy, type AuthorizationPolicy } from './security/policy.js';
 import { RpcSecurity } from './security/provider.js';
 import { installSpnego } from './security/spnego/rpc.js';
@@ -36,7 +36,7 @@ export interface ScmpOptions {
   port?: number;
   rpc?: Partial<RpcSettings>;
   log?: Logger;
-  /** The host's names (NTLM target information, local-account domains). */
+  /** The host's names (NTLM target information, local-account domains); default: the emulated host's. */
   host?: HostNames;
   /** Local accounts; none means only anonymous callers, who reach only what the policy opens. */
   accounts?: Account[];
@@ -55,6 +55,24 @@ export interface ScmpOptions {
 }
 
 export const DEFAULT_LISTEN = ['0.0.0.0', '::'];
+
+/** A listen failure, with the endpoint it was for (each has its own flag). */
+export class EndpointListenError extends ListenError {
+  constructor(
+    e: ListenError,
+    readonly endpoint: 'epmap' | 'object-exporter',
+  ) {
+    super(e.message, e.code);
+    this.name = 'EndpointListenError';
+  }
+}
+
+/** The names NTLM and local accounts answer to, from the host model's names. */
+export function hostNamesOf(host: { fqdn: string; netbiosName: string }): HostNames {
+  const netbiosName = host.netbiosName.toUpperCase();
+  const dot = host.fqdn.indexOf('.');
+  return { netbiosName, dnsName: host.fqdn.toLowerCase(), netbiosDomain: netbiosName, dnsDomain: dot < 0 ? '' : host.fqdn.slice(dot + 1).toLowerCase() };
+}
 export const DEFAULT_PORT = 135;
 const OBJECT_EXPORTER = 'object-exporter';
 
@@ -92,7 +110,8 @@ function reachedAddress(call: CallContext): string {
  */
 export async function startScmp(opts: ScmpOptions = {}): Promise<ScmpServer> {
   const log = opts.log ?? createLogger('info');
-  const host = opts.host ?? DEFAULT_HOST_NAMES;
+  const emulated = opts.emulated ?? new EmulatedHost(opts.store ?? defaultHostModel());
+  const host = opts.host ?? hostNamesOf(emulated.store.model().host);
   const security = new RpcSecurity(
     { host, accounts: new Accounts(host, opts.accounts ?? []), allowNtlmV1: opts.allowNtlmV1 ?? false, allowAnonymous: true, spnego: true },
     log,
@@ -140,7 +159,6 @@ export async function startScmp(opts: ScmpOptions = {}): Promise<ScmpServer> {
   }
   const objectRegistry = new InterfaceRegistry().add(mgmt);
   for (const s of serveRemUnknown(exporter, marshalInterface)) objectRegistry.add(s);
-  const emulated = opts.emulated ?? new EmulatedHost(opts.store ?? defaultHostModel());
   /** Interface pointers MS-SCMP methods return: a new object exported for the caller. */
   const exportInterface = (object: ComObject, iid: Guid, call: CallContext) => {
     const exported = exporter.exportObject(object, clientKey(call));
@@ -159,13 +177,18 @@ export async function startScmp(opts: ScmpOptions = {}): Promise<ScmpServer> {
     objectRegistry.add(s);
   }
   const addresses = opts.listen ?? DEFAULT_LISTEN;
-  const main = await rpc.listen('epmap', mainRegistry, addresses, opts.port ?? DEFAULT_PORT);
+  let main: Endpoint;
+  try {
+    main = await rpc.listen('epmap', mainRegistry, addresses, opts.port ?? DEFAULT_PORT);
+  } catch (e) {
+    throw e instanceof ListenError ? new EndpointListenError(e, 'epmap') : e;
+  }
   let objects: Endpoint;
   try {
     objects = await rpc.listen(OBJECT_EXPORTER, objectRegistry, addresses, opts.objectPort ?? 0);
   } catch (e) {
     await rpc.close();
-    throw e;
+    throw e instanceof ListenError ? new EndpointListenError(e, OBJECT_EXPORTER) : e;
   }
   objectPort = objects.port;
   exporter.start();

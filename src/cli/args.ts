@@ -13,6 +13,7 @@ export interface ScmpdArgs {
   allowNtlmV1: boolean;
   objectPort: number;
   hostModel: string | undefined;
+  /** undefined: everything in memory (--in-memory). */
   stateDir: string | undefined;
   /** undefined: no admin API (--no-admin). */
   adminListen: string | undefined;
@@ -22,20 +23,42 @@ export interface ScmpdArgs {
 
 export class UsageError extends Error {}
 
+/**
+ * Where scmpd keeps what a reboot keeps unless told otherwise: `state` in the working
+ * directory (the repository's root under `npm start`; ignored by git). MS-SCMP 3.1.4.1 and
+ * 3.1.4.4.3 want storage associations to persist on the server, so persistence is the default.
+ */
+export const DEFAULT_STATE_DIR = 'state';
+
+/**
+ * `NAME:PASSWORD:Admin` means the admin role, whatever the case of the role: without this,
+ * "Admin" would silently become the end of the password of a user.
+ */
+function roleInLowerCase(spec: string): string {
+  const parts = spec.split(':');
+  const last = parts[parts.length - 1]!;
+  const minimum = parts[1] === 'nthash' ? 4 : 3;
+  if (parts.length >= minimum && /^(admin|user)$/i.test(last)) parts[parts.length - 1] = last.toLowerCase();
+  return parts.join(':');
+}
+
 export const USAGE = `Usage: scmpd [options]
 
 Serves the Shadow Copy Management Protocol (MS-SCMP) as a Windows host does.
 
 Options:
-  --listen ADDR      address to listen on; repeat for several (default: all IPv4 and IPv6 addresses)
+  --listen ADDR[,ADDR…]
+                     address to listen on; repeat the flag or give a comma-separated list for
+                     several (default: all IPv4 and IPv6 addresses)
   --port N           endpoint mapper port (default: 135)
   --object-port N    DCOM object exporter port (default: 0, an ephemeral port, as Windows
                      uses its dynamic range)
   --log-level LEVEL  error | warn | info | debug (default: info)
   --account NAME:PASSWORD[:admin|user]
                      a local account; repeat for several. NAME:nthash:HEX32[:ROLE] gives the
-                     NT hash instead of the password. Without any, a lab administrator is
-                     created and announced on start.
+                     NT hash instead of the password; the role is matched in any case and
+                     defaults to user. Without any, a lab administrator is created and
+                     announced on start.
   --min-auth-level LEVEL
                      lowest level for DCOM activation and MS-SCMP: none | connect | call |
                      pkt | integrity | privacy (default: integrity)
@@ -43,13 +66,14 @@ Options:
   --host-model FILE  the emulated host (JSON: host names, volumes, writers, shadow copies,
                      diff areas, accounts); default: the embedded default host
   --state-dir DIR    keep what survives a reboot (storage associations, persistent shadow
-                     copies, saved documents) in DIR; default: everything in memory
+                     copies, saved documents) and the admin token in DIR (default: ./state)
+  --in-memory        keep nothing on disk: every start begins from the host model (tests)
   --admin-listen ADDR
                      address of the admin HTTP API (default: 127.0.0.1, loopback only)
   --admin-port N     its port (default: 8135; 0 picks a free one)
   --admin-token-file FILE
-                     read the admin token from FILE (default: a new token, written to
-                     DIR/admin-token with --state-dir, else shown in the log)
+                     read the admin token from FILE (default: DIR/admin-token, made on the
+                     first start; with --in-memory a new token, shown in the log)
   --no-admin         no admin API
   -h, --help         show this help
 `;
@@ -61,7 +85,9 @@ function portOf(v: string, flag = '--port'): number {
 }
 
 export function parseArgs(argv: string[]): ScmpdArgs {
-  const out: ScmpdArgs = { listen: undefined, port: 135, logLevel: 'info', help: false, accounts: [], minAuthLevel: undefined, allowNtlmV1: false, objectPort: 0, hostModel: undefined, stateDir: undefined, adminListen: '127.0.0.1', adminPort: 8135, adminTokenFile: undefined };
+  const out: ScmpdArgs = { listen: undefined, port: 135, logLevel: 'info', help: false, accounts: [], minAuthLevel: undefined, allowNtlmV1: false, objectPort: 0, hostModel: undefined, stateDir: DEFAULT_STATE_DIR, adminListen: '127.0.0.1', adminPort: 8135, adminTokenFile: undefined };
+  let stateDirGiven = false;
+  let inMemory = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const eq = a.indexOf('=');
@@ -91,7 +117,7 @@ export function parseArgs(argv: string[]): ScmpdArgs {
       }
       case '--account':
         try {
-          out.accounts.push(parseAccountSpec(value()));
+          out.accounts.push(parseAccountSpec(roleInLowerCase(value())));
         } catch (e) {
           if (e instanceof AccountSpecError) throw new UsageError(`--account: ${e.message}`);
           throw e;
@@ -109,6 +135,11 @@ export function parseArgs(argv: string[]): ScmpdArgs {
         break;
       case '--state-dir':
         out.stateDir = value();
+        if (out.stateDir === '') throw new UsageError('--state-dir needs a directory');
+        stateDirGiven = true;
+        break;
+      case '--in-memory':
+        inMemory = true;
         break;
       case '--admin-listen':
         out.adminListen = value();
@@ -133,5 +164,7 @@ export function parseArgs(argv: string[]): ScmpdArgs {
         throw new UsageError(`unknown option ${a}`);
     }
   }
+  if (inMemory && stateDirGiven) throw new UsageError('--in-memory and --state-dir exclude each other');
+  if (inMemory) out.stateDir = undefined;
   return out;
 }

@@ -1,22 +1,127 @@
 #!/usr/bin/env node
-import { DEFAULT_LISTEN, startScmp, type ScmpServer } from '../app.js';
+import { DEFAULT_LISTEN, EndpointListenError, startScmp, type ScmpServer } from '../app.js';
 import { ListenError } from '../dcerpc/server.js';
-import { createLogger } from '../log.js';
-import { USAGE, UsageError, parseArgs } from './args.js';
+import { createLogger, type Logger } from '../log.js';
+import { USAGE, UsageError, parseArgs, type ScmpdArgs } from './args.js';
 import { DEFAULT_LAB_ACCOUNT, parseAccountSpec, type Account } from '../security/accounts.js';
 import { NTOWFv1 } from '../security/ntlm/crypto.js';
 import { HostModelError, parseHostModel } from '../store/model-file.js';
 import { HostStore } from '../store/host-store.js';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { newAdminToken, startAdminServer, type AdminServer } from '../admin/http.js';
 import { defaultHostModel } from '../store/default-host.js';
 import { EmulatedHost } from '../store/emulated-host.js';
+import type { HostModel } from '../store/model.js';
 import { StoreError } from '../store/errors.js';
 import { StateDirError } from '../store/state-dir.js';
+import { reportStartingPoint } from './starting-point.js';
+
+/** An error that stops the start: printed as `scmpd: …` lines, then exit with `code`. */
+class StartError extends Error {
+  constructor(
+    readonly lines: string[],
+    readonly code: number,
+  ) {
+    super(lines.join('\n'));
+  }
+}
+
+const TOKEN_RE = /^[\x21-\x7e]{16,512}$/;
+const TOKEN_RULE = 'the token must be 16 to 512 printable characters without spaces';
+
+/** Every line of a message, each under the same prefix (a host model can have many problems). */
+const prefixed = (prefix: string, message: string) => message.split('\n').map((l) => `${prefix}${l}`);
+
+/** The host model file, checked completely: every bad field is named at once. */
+function readHostModel(file: string): { model: HostModel; accounts: Account[] } {
+  try {
+    const parsed = parseHostModel(readFileSync(file, 'utf8'));
+    new HostStore(parsed.model);
+    const accounts = parsed.accounts.map((a) =>
+      a.ntHash ? parseAccountSpec(`${a.name}:nthash:${a.ntHash}:${a.role}`) : { ...parseAccountSpec(`${a.name}:x:${a.role}`), ntHash: NTOWFv1(a.password!) },
+    );
+    return { model: parsed.model, accounts };
+  } catch (e) {
+    if (e instanceof HostModelError || e instanceof TypeError || (e as NodeJS.ErrnoException).code) {
+      throw new StartError(prefixed(`host model ${file}: `, (e as Error).message), 2);
+    }
+    throw e;
+  }
+}
+
+/**
+ * The admin token: from --admin-token-file; else the state directory's admin-token, made
+ * on the first start and kept (a restart keeps the token clients hold); else a new one.
+ */
+function adminToken(args: ScmpdArgs, log: Logger): string {
+  if (args.adminTokenFile !== undefined) {
+    let token: string;
+    try {
+      token = readFileSync(args.adminTokenFile, 'utf8').trim();
+    } catch (e) {
+      throw new StartError([`--admin-token-file ${args.adminTokenFile}: ${(e as Error).message}`], 2);
+    }
+    if (!TOKEN_RE.test(token)) throw new StartError([`--admin-token-file ${args.adminTokenFile}: ${TOKEN_RULE}`], 2);
+    return token;
+  }
+  if (args.stateDir === undefined) {
+    const token = newAdminToken();
+    log.warn('admin API token (new at every start with --in-memory; give --admin-token-file to choose it)', { token });
+    return token;
+  }
+  const file = join(args.stateDir, 'admin-token');
+  if (existsSync(file)) {
+    const token = readFileSync(file, 'utf8').trim();
+    if (!TOKEN_RE.test(token)) throw new StartError([`admin token ${file}: ${TOKEN_RULE} (delete the file to have a new one made)`], 2);
+    log.info('admin API token kept from an earlier start', { file });
+    return token;
+  }
+  const token = newAdminToken();
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  log.info('admin API token made', { file });
+  return token;
+}
+
+/** The accounts, announced; a host without an administrator is served, with a warning. */
+function accountsOf(args: ScmpdArgs, fromFile: Account[], log: Logger): Account[] {
+  let accounts = [...fromFile, ...args.accounts];
+  if (accounts.length === 0) {
+    accounts = [parseAccountSpec(`${DEFAULT_LAB_ACCOUNT.name}:${DEFAULT_LAB_ACCOUNT.password}:admin`)];
+    log.warn('no --account given: using the lab administrator account', {
+      user: DEFAULT_LAB_ACCOUNT.name,
+      password: DEFAULT_LAB_ACCOUNT.password,
+      hint: 'give --account NAME:PASSWORD:admin to replace it',
+    });
+  }
+  log.info('local accounts', { accounts: accounts.map((a) => ({ name: a.name, role: a.role })) });
+  if (!accounts.some((a) => a.role === 'admin')) {
+    log.warn('no administrator account: DCOM activation and MS-SCMP will refuse every caller', {
+      hint: 'give one with --account NAME:PASSWORD:admin (the role in any case)',
+    });
+  }
+  return accounts;
+}
+
+/** A listen failure as a user can act on it: which flag chooses the port that failed. */
+function listenFailure(e: ListenError, args: ScmpdArgs): StartError {
+  const objects = e instanceof EndpointListenError && e.endpoint === 'object-exporter';
+  const flag = objects ? '--object-port' : '--port';
+  const port = objects ? args.objectPort : args.port;
+  if (e.code === 'EACCES' || e.code === 'EPERM') {
+    return new StartError(
+      [
+        `not allowed to listen on port ${port}: ports below 1024 need root or CAP_NET_BIND_SERVICE.`,
+        `Run with privileges, or choose another port with ${flag} (for example ${flag} ${objects ? 0 : 1135}).`,
+      ],
+      1,
+    );
+  }
+  return new StartError([`${e.message}${e.code === 'EADDRINUSE' ? ` (choose another with ${flag})` : ''}`], 1);
+}
 
 async function main(): Promise<number> {
-  let args;
+  let args: ScmpdArgs;
   try {
     args = parseArgs(process.argv.slice(2));
   } catch (e) {
@@ -31,59 +136,21 @@ async function main(): Promise<number> {
     return 0;
   }
   const log = createLogger(args.logLevel);
-  // The host model is read and checked completely before anything listens: a malformed
-  // file never starts a half-configured server.
-  let model = defaultHostModel();
-  let fileAccounts: Account[] = [];
-  if (args.hostModel) {
-    try {
-      const file = parseHostModel(readFileSync(args.hostModel, 'utf8'));
-      new HostStore(file.model);
-      model = file.model;
-      fileAccounts = file.accounts.map((a) =>
-        a.ntHash ? parseAccountSpec(`${a.name}:nthash:${a.ntHash}:${a.role}`) : { ...parseAccountSpec(`${a.name}:x:${a.role}`), ntHash: NTOWFv1(a.password!) },
-      );
-    } catch (e) {
-      if (e instanceof HostModelError || e instanceof TypeError || (e as NodeJS.ErrnoException).code) {
-        process.stderr.write(`scmpd: host model ${args.hostModel}: ${(e as Error).message}\n`);
-        return 2;
-      }
-      throw e;
-    }
-  }
-  // The state directory too is read completely before anything listens.
+  // The host model and the state directory are read and checked completely before anything
+  // listens: a malformed file never starts a half-configured server.
+  const { model, accounts: fileAccounts } = args.hostModel !== undefined ? readHostModel(args.hostModel) : { model: defaultHostModel(), accounts: [] };
   let emulated: EmulatedHost;
   try {
     emulated = new EmulatedHost(model, { stateDir: args.stateDir });
   } catch (e) {
     if (e instanceof StateDirError || e instanceof TypeError || e instanceof StoreError || (e as NodeJS.ErrnoException).code) {
-      process.stderr.write(`scmpd: state directory ${args.stateDir}: ${(e as Error).message}\n`);
-      return 2;
+      throw new StartError(prefixed(`state directory ${args.stateDir}: `, (e as Error).message), 2);
     }
     throw e;
   }
-  let adminToken: string | undefined;
-  if (args.adminListen !== undefined) {
-    try {
-      adminToken = args.adminTokenFile ? readFileSync(args.adminTokenFile, 'utf8').trim() : newAdminToken();
-    } catch (e) {
-      process.stderr.write(`scmpd: --admin-token-file ${args.adminTokenFile}: ${(e as Error).message}\n`);
-      return 2;
-    }
-    if (!/^[\x21-\x7e]{16,512}$/.test(adminToken)) {
-      process.stderr.write(`scmpd: --admin-token-file ${args.adminTokenFile}: the token must be 16 to 512 printable characters without spaces\n`);
-      return 2;
-    }
-  }
-  let accounts = [...fileAccounts, ...args.accounts];
-  if (accounts.length === 0) {
-    accounts = [parseAccountSpec(`${DEFAULT_LAB_ACCOUNT.name}:${DEFAULT_LAB_ACCOUNT.password}:admin`)];
-    log.warn('no --account given: using the lab administrator account', {
-      user: DEFAULT_LAB_ACCOUNT.name,
-      password: DEFAULT_LAB_ACCOUNT.password,
-      hint: 'give --account NAME:PASSWORD:admin to replace it',
-    });
-  }
+  reportStartingPoint(log, { hostModel: args.hostModel, stateDir: args.stateDir, model, emulated });
+  const token = args.adminListen !== undefined ? adminToken(args, log) : undefined;
+  const accounts = accountsOf(args, fileAccounts, log);
   const common = { port: args.port, objectPort: args.objectPort, log, accounts, minAuthLevel: args.minAuthLevel, allowNtlmV1: args.allowNtlmV1, emulated };
   let server: ScmpServer;
   try {
@@ -97,35 +164,17 @@ async function main(): Promise<number> {
       } else throw e;
     }
   } catch (e) {
-    if (e instanceof ListenError && (e.code === 'EACCES' || e.code === 'EPERM')) {
-      process.stderr.write(
-        `scmpd: not allowed to listen on port ${args.port}: ports below 1024 need root or CAP_NET_BIND_SERVICE.\n` +
-          `Run with privileges, or choose another port with --port (for example --port 1135).\n`,
-      );
-      return 1;
-    }
-    if (e instanceof ListenError) {
-      process.stderr.write(`scmpd: ${e.message}${e.code === 'EADDRINUSE' ? ' (choose another with --port)' : ''}\n`);
-      return 1;
-    }
+    if (e instanceof ListenError) throw listenFailure(e, args);
     throw e;
   }
   let admin: AdminServer | undefined;
   if (args.adminListen !== undefined) {
     try {
-      admin = await startAdminServer({ host: emulated, token: adminToken!, listen: args.adminListen, port: args.adminPort, log });
+      admin = await startAdminServer({ host: emulated, token: token!, listen: args.adminListen, port: args.adminPort, log });
     } catch (e) {
       await server.close();
       const code = (e as NodeJS.ErrnoException).code;
-      process.stderr.write(`scmpd: admin API on ${args.adminListen}:${args.adminPort}: ${(e as Error).message}${code === 'EADDRINUSE' ? ' (choose another with --admin-port, or --no-admin)' : ''}\n`);
-      return 1;
-    }
-    if (!args.adminTokenFile) {
-      if (args.stateDir) {
-        const file = join(args.stateDir, 'admin-token');
-        writeFileSync(file, `${adminToken}\n`, { mode: 0o600 });
-        log.info('admin API token written', { file });
-      } else log.warn('admin API token (give --admin-token-file to choose it)', { token: adminToken });
+      throw new StartError([`admin API on ${args.adminListen}:${args.adminPort}: ${(e as Error).message}${code === 'EADDRINUSE' ? ' (choose another with --admin-port, or --no-admin)' : ''}`], 1);
     }
   }
   let stopping = false;
@@ -134,8 +183,14 @@ async function main(): Promise<number> {
     stopping = true;
     log.info('stopping', { signal });
     Promise.all([server.close(), admin?.close()]).then(
-      () => process.exit(0),
-      () => process.exit(1),
+      () => {
+        log.info('stopped', { signal });
+        process.exit(0);
+      },
+      (e) => {
+        log.error('stopped with an error', { signal, error: (e as Error).message });
+        process.exit(1);
+      },
     );
   };
   process.on('SIGINT', () => stop('SIGINT'));
@@ -152,6 +207,10 @@ main().then(
     if (code >= 0) process.exit(code);
   },
   (e) => {
+    if (e instanceof StartError) {
+      process.stderr.write(e.lines.map((l) => `scmpd: ${l}\n`).join(''));
+      process.exit(e.code);
+    }
     process.stderr.write(`scmpd: ${(e as Error).stack ?? e}\n`);
     process.exit(1);
   },

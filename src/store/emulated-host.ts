@@ -39,6 +39,11 @@ export class EmulatedHost {
   private readonly newGuid: () => Guid;
   private readonly now: () => bigint;
   private readonly storeOptions: HostStoreOptions;
+  /**
+   * True when the state directory held a saved state, which then won over the model for the
+   * host names, volumes, storage, persistent shadow copies and saved documents.
+   */
+  readonly restored: boolean = false;
 
   /**
    * `model` is the host's configuration (the host model file); with a state directory that
@@ -62,6 +67,7 @@ export class EmulatedHost {
       this.stateDir = StateDir.open(options.stateDir, settings);
       const saved = this.stateDir.load(model.writers);
       if (saved) {
+        this.restored = true;
         start = saved.model;
         for (const [k, v] of saved.documents) this.savedDocuments.set(k, v);
       }

@@ -5,7 +5,7 @@
  * was acknowledged; the one change in flight at the kill may be there or not, whole.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
@@ -141,8 +141,10 @@ async function lane(seed: number, kills: number): Promise<{ acknowledged: number
       }
     }
   } finally {
-    // Never leave a server behind, whatever failed.
+    // Never leave a server or a folder behind, whatever failed.
     child.kill('SIGKILL');
+    await new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+    rmSync(dir, { recursive: true, force: true });
   }
   return counts;
 }

@@ -1,12 +1,26 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
+import { inMemoryUnlessStateDir } from '../helpers/scmpd.js';
 import { RpcClient } from '../../src/client/rpc-client.js';
 import { mgmt } from '../../src/interfaces/mgmt/idl.js';
 import { parseArgs, UsageError } from '../../src/cli/args.js';
 
 const SCMPD = fileURLToPath(new URL('../../dist/src/cli/scmpd.js', import.meta.url));
+
+/** Temporary folders of this file, removed when it ends. */
+const made: string[] = [];
+const tempDir = (prefix: string) => {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  made.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 
 interface Run {
   stdout: string;
@@ -15,12 +29,14 @@ interface Run {
 }
 
 /** Starts scmpd; resolves with the ready line's match, or the exit if it ends first. */
-function start(argsIn: string[], prefix: string[] = []) {
-  // Tests run side by side: the admin API takes a free port unless a test chooses.
-  const args = argsIn.some((a) => a.startsWith('--admin-port') || a === '--no-admin' || a === '--help') ? argsIn : [...argsIn, '--admin-port', '0'];
+function start(argsIn: string[], prefix: string[] = [], opts: { cwd?: string; asGiven?: boolean } = {}) {
+  // Tests run side by side: the admin API takes a free port unless a test chooses; and
+  // nothing is written to the default state directory unless a test means it.
+  const withPort = argsIn.some((a) => a.startsWith('--admin-port') || a === '--no-admin' || a === '--help') ? argsIn : [...argsIn, '--admin-port', '0'];
+  const args = opts.asGiven ? withPort : inMemoryUnlessStateDir(withPort);
   const cmd = prefix.length ? prefix[0]! : process.execPath;
   const argv = prefix.length ? [...prefix.slice(1), process.execPath, SCMPD, ...args] : [SCMPD, ...args];
-  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: opts.cwd });
   const run: Run = { stdout: '', stderr: '', code: null };
   const exited = new Promise<Run>((resolve) => child.on('exit', (code) => resolve({ ...run, code })));
   child.stdout.on('data', (d: Buffer) => (run.stdout += d.toString()));
@@ -36,7 +52,8 @@ function start(argsIn: string[], prefix: string[] = []) {
 
 describe('argument parsing', () => {
   test('defaults and every flag', () => {
-    expect(parseArgs([])).toEqual({ listen: undefined, port: 135, logLevel: 'info', help: false, accounts: [], minAuthLevel: undefined, allowNtlmV1: false, objectPort: 0, hostModel: undefined, stateDir: undefined, adminListen: '127.0.0.1', adminPort: 8135, adminTokenFile: undefined });
+    expect(parseArgs([])).toEqual({ listen: undefined, port: 135, logLevel: 'info', help: false, accounts: [], minAuthLevel: undefined, allowNtlmV1: false, objectPort: 0, hostModel: undefined, stateDir: 'state', adminListen: '127.0.0.1', adminPort: 8135, adminTokenFile: undefined });
+    expect(parseArgs(['--in-memory']).stateDir).toBeUndefined();
     expect(parseArgs(['--state-dir', '/tmp/x', '--admin-listen', '::1', '--admin-port', '0', '--admin-token-file', '/tmp/t'])).toMatchObject({
       stateDir: '/tmp/x',
       adminListen: '::1',
@@ -70,6 +87,16 @@ describe('argument parsing', () => {
     expect(() => parseArgs(['--account', 'nopassword'])).toThrow(/--account: .*no password/);
     expect(() => parseArgs(['--account', 'x:nthash:zz'])).toThrow(/32 hex digits/);
     expect(() => parseArgs(['--min-auth-level', 'high'])).toThrow(/--min-auth-level takes/);
+    expect(() => parseArgs(['--in-memory', '--state-dir', 'x'])).toThrow(/--in-memory and --state-dir exclude each other/);
+    expect(() => parseArgs(['--state-dir='])).toThrow(/--state-dir needs a directory/);
+  });
+
+  test('a role is read in any case: bob:pw:Admin is an administrator whose password is pw', () => {
+    const [bob, carol, dave] = parseArgs(['--account', 'bob:pw:Admin', '--account', 'carol:nthash:8846F7EAEE8FB117AD06BDD830B7586C:ADMIN', '--account', 'dave:pw:User']).accounts;
+    expect([bob!.role, carol!.role, dave!.role]).toEqual(['admin', 'admin', 'user']);
+    expect(bob!.ntHash).toEqual(parseArgs(['--account', 'bob:pw:admin']).accounts[0]!.ntHash);
+    // Only a last field that is a role is one: a password may hold colons.
+    expect(parseArgs(['--account', 'erin:pa:ss']).accounts[0]).toMatchObject({ role: 'user', ntHash: parseArgs(['--account', 'erin:pa:ss:user']).accounts[0]!.ntHash });
   });
 });
 
@@ -103,12 +130,10 @@ describe('scmpd', () => {
   });
 
   test('--host-model: a malformed file fails at start naming the field, and never listens', async () => {
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
+    const { writeFileSync } = await import('node:fs');
     const { serializeHostModel } = await import('../../src/store/model-file.js');
     const { defaultHostModel } = await import('../../src/store/default-host.js');
-    const dir = mkdtempSync(join(tmpdir(), 'scmp-model-'));
+    const dir = tempDir('scmp-model-');
     const f = JSON.parse(serializeHostModel(defaultHostModel()));
     f.volumes[1].totalBytes = 'lots';
     writeFileSync(join(dir, 'bad.json'), JSON.stringify(f));
@@ -130,10 +155,8 @@ describe('scmpd', () => {
   });
 
   test('--state-dir: the admin token is written there (0600) unless a token file is given; a corrupt state stops the start naming the file, before anything listens', async () => {
-    const { mkdtempSync, readFileSync, statSync, writeFileSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const dir = mkdtempSync(join(tmpdir(), 'scmp-statedir-'));
+    const { readFileSync, statSync, writeFileSync } = await import('node:fs');
+    const dir = tempDir('scmp-statedir-');
     const ok = start(['--listen', '127.0.0.1', '--port', '0', '--state-dir', dir]);
     const line = (await ok.ready) ?? '';
     const url = /admin API (http:\/\/\S+)$/.exec(line)![1]!;
@@ -161,11 +184,9 @@ describe('scmpd', () => {
   });
 
   test('scmp admin, as a command, drives a running scmpd: vssadmin-style output, exit 1 on a refusal, 2 on a usage error', async () => {
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
+    const { writeFileSync } = await import('node:fs');
     const { execFile } = await import('node:child_process');
-    const dir = mkdtempSync(join(tmpdir(), 'scmp-admin-'));
+    const dir = tempDir('scmp-admin-');
     writeFileSync(join(dir, 'token'), 'cli-test-token-0123456789\n');
     const s = start(['--listen', '127.0.0.1', '--port', '0', '--admin-token-file', join(dir, 'token')]);
     const url = /admin API (http:\/\/\S+)$/.exec((await s.ready) ?? '')![1]!;
@@ -190,7 +211,9 @@ describe('scmpd', () => {
     const h = start(['--help']);
     const r = await h.exited;
     expect(r.code).toBe(0);
-    for (const flag of ['--listen', '--port', '--object-port', '--log-level', '--account', '--min-auth-level', '--allow-ntlmv1', '--host-model', '--state-dir', '--admin-listen', '--admin-port', '--admin-token-file', '--no-admin']) expect(r.stdout).toContain(flag);
+    for (const flag of ['--listen', '--port', '--object-port', '--log-level', '--account', '--min-auth-level', '--allow-ntlmv1', '--host-model', '--state-dir', '--in-memory', '--admin-listen', '--admin-port', '--admin-token-file', '--no-admin']) expect(r.stdout).toContain(flag);
+    expect(r.stdout).toMatch(/--listen ADDR\[,ADDR…\]/);
+    expect(r.stdout).toMatch(/comma-separated list/);
     const bad = await start(['--port', 'x']).exited;
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--port takes a number/);
