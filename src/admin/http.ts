@@ -5,6 +5,10 @@
  *   the route takes; 401 without the right token; 404 for an unknown route or object;
  *   409 {error:{hresult,message}} when the host refuses (the VSS HRESULT it would answer);
  *   413 for a body over maxBodyBytes; 500 never leaks a stack.
+ * Every request that changes or tries to change the host (any method but GET), and every
+ * request refused for its token, is one JSON log line with `"audit":"admin"`: the route,
+ * the outcome, and the change (its parameters and body, long strings shortened, and what it
+ * made or deleted).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -15,6 +19,7 @@ import { StoreError } from '../store/errors.js';
 import { VSS_E_OBJECT_NOT_FOUND } from '../store/requester/hresults.js';
 import { BadRequest, Fields } from './fields.js';
 import { ROUTES, type Method } from './routes.js';
+import { auditChange, auditResult } from './audit.js';
 
 export interface AdminSettings {
   /** Largest request body accepted (a Backup Components Document fits). */
@@ -98,6 +103,12 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
   if (opts.token.length < 16) throw new TypeError('the admin token must have at least 16 characters');
   const token = Buffer.from(opts.token, 'utf8');
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    // What the audit line says, filled in as the request is understood.
+    const audit: { route?: string; params?: string[]; body?: unknown; result?: unknown } = {};
+    const answer = (status: number, body: unknown) => {
+      send(res, status, body);
+      if (req.method !== 'GET' || status === 401) auditLine(req, status, body, audit);
+    };
     try {
       if (!tokenMatches(req.headers.authorization, token)) {
         res.setHeader('www-authenticate', 'Bearer realm="scmp admin"');
@@ -113,6 +124,7 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
         res.setHeader('allow', [...new Set(matches.map((x) => x.r.method))].join(', '));
         throw new HttpError(405, { error: { message: `${req.method} is not allowed on ${path}` } });
       }
+      audit.route = match.r.pattern;
       const text = method === 'GET' || method === 'DELETE' ? '' : await readBody(req, settings.maxBodyBytes);
       let body: unknown = {};
       if (text.trim() !== '') {
@@ -123,19 +135,44 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
         }
       }
       const params = match.m!.slice(1).map((p) => decodeURIComponent(p));
+      audit.params = params;
+      audit.body = body;
       const result = match.r.handle(opts.host, params, new Fields(body), url.searchParams);
       if (result === undefined && method === 'POST' && params.length === 2) throw new HttpError(404, { error: { message: `no session step ${params[1]}` } });
-      send(res, 200, result ?? null);
+      audit.result = result;
+      answer(200, result ?? null);
     } catch (e) {
-      if (e instanceof HttpError) return send(res, e.status, e.body);
-      if (e instanceof BadRequest) return send(res, 400, { error: { field: e.field, message: e.message } });
+      if (e instanceof HttpError) return answer(e.status, e.body);
+      if (e instanceof BadRequest) return answer(400, { error: { field: e.field, message: e.message } });
       if (e instanceof StoreError) {
-        return send(res, e.hresult === VSS_E_OBJECT_NOT_FOUND ? 404 : 409, { error: { hresult: hex32(e.hresult), message: e.message } });
+        return answer(e.hresult === VSS_E_OBJECT_NOT_FOUND ? 404 : 409, { error: { hresult: hex32(e.hresult), message: e.message } });
       }
-      if (e instanceof URIError) return send(res, 400, { error: { field: '(path)', message: 'bad percent-encoding' } });
+      if (e instanceof URIError) return answer(400, { error: { field: '(path)', message: 'bad percent-encoding' } });
       opts.log?.error('admin request failed', { error: (e as Error).message });
-      send(res, 500, { error: { message: 'internal error' } });
+      answer(500, { error: { message: 'internal error' } });
     }
+  };
+  const OUTCOMES: Record<number, string> = { 200: 'done', 400: 'bad request', 401: 'unauthenticated', 404: 'not found', 405: 'method not allowed', 409: 'refused', 413: 'too large', 500: 'failed' };
+  const auditLine = (req: IncomingMessage, status: number, answer: unknown, a: { route?: string; params?: string[]; body?: unknown; result?: unknown }) => {
+    const log = opts.log;
+    if (!log) return;
+    const error = status === 200 ? undefined : (answer as { error?: { hresult?: string; field?: string; message?: string } } | undefined)?.error;
+    const fields = {
+      audit: 'admin',
+      method: req.method,
+      path: (req.url ?? '/').split('?')[0],
+      ...(a.route !== undefined ? { route: a.route } : {}),
+      status,
+      outcome: OUTCOMES[status] ?? String(status),
+      client: req.socket.remoteAddress,
+      ...(a.params !== undefined ? { change: auditChange(a.params, a.body) } : {}),
+      ...(status === 200 ? { result: auditResult(a.result) } : {}),
+      ...(error?.hresult !== undefined ? { hresult: error.hresult } : {}),
+      ...(error?.field !== undefined ? { field: error.field } : {}),
+      ...(error?.message !== undefined ? { reason: error.message } : {}),
+    };
+    if (status === 200) log.info('admin change', fields);
+    else log.warn('admin request refused', fields);
   };
   const server: Server = createServer({ requestTimeout: settings.requestTimeoutMs, headersTimeout: settings.requestTimeoutMs }, (req, res) => void handle(req, res));
   server.maxConnections = settings.maxConnections;

@@ -13,12 +13,15 @@ export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 export interface Route {
   method: Method;
+  /** The route as written (`/api/sessions/:id/:step`): what audit lines name. */
+  pattern: string;
   path: RegExp;
   handle(host: EmulatedHost, params: string[], body: Fields, query: URLSearchParams): unknown;
 }
 
 const route = (method: Method, path: string, handle: Route['handle']): Route => ({
   method,
+  pattern: path,
   path: new RegExp(`^${path.replace(/:[a-z]+/g, '([^/]+)')}$`),
   handle,
 });
