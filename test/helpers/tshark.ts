@@ -1,8 +1,10 @@
 import { spawn, execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { afterAll } from 'vitest';
+import { requirePackage } from './prerequisites.js';
 
 const run = promisify(execFile);
 
@@ -11,15 +13,23 @@ export interface Capture {
   stop(): Promise<void>;
 }
 
+/** Capture folders of the test file that imports this helper, removed when the file ends. */
+const folders: string[] = [];
+afterAll(() => {
+  for (const d of folders.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
 /** Captures loopback traffic to and from `ports` with tshark (needs root or capture rights). */
 export async function startCapture(ports: number[]): Promise<Capture> {
+  requirePackage('tshark');
   const dir = mkdtempSync(join(tmpdir(), 'scmp-cap-'));
+  folders.push(dir);
   const file = join(dir, 'capture.pcapng');
   const filter = ports.map((p) => `tcp port ${p}`).join(' or ');
   const p = spawn('tshark', ['-i', 'lo', '-f', filter, '-w', file, '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`tshark did not start capturing: ${err}`)), 15_000);
+    const timer = setTimeout(() => reject(new Error(`tshark did not start capturing within 15 s: ${err.trim() || 'it wrote nothing'}`)), 15_000);
     p.stderr.on('data', (d: Buffer) => {
       err += d.toString();
       if (err.includes('Capturing on')) {
@@ -28,9 +38,21 @@ export async function startCapture(ports: number[]): Promise<Capture> {
         setTimeout(resolve, 1000);
       }
     });
+    p.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`tshark could not be started: ${e.message}`));
+    });
     p.on('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`tshark exited (${code}): ${err}`));
+      // Capturing needs root or dumpcap's capabilities; say so in one line, not tshark's page.
+      const denied = /permission|not permitted|don't have/i.test(err);
+      reject(
+        new Error(
+          denied
+            ? `tshark cannot capture on the loopback interface (${err.trim().split('\n')[0]}): run the tests as root, or give dumpcap capture rights with \`sudo dpkg-reconfigure wireshark-common\` and \`sudo usermod -aG wireshark $USER\``
+            : `tshark exited (${code}) before capturing: ${err.trim()}`,
+        ),
+      );
     });
   });
   return {
@@ -58,6 +80,7 @@ export interface Dissection {
 
 /** Reads a capture back, decoding `ports` as DCE/RPC. */
 export async function dissect(file: string, ports: number[], extra: string[] = []): Promise<Dissection> {
+  requirePackage('tshark');
   const decodeAs = ports.flatMap((p) => ['-d', `tcp.port==${p},dcerpc`]);
   const expert = (await run('tshark', ['-r', file, ...decodeAs, ...extra, '-q', '-z', 'expert'], { maxBuffer: 64 << 20 })).stdout;
   const summary = (await run('tshark', ['-r', file, ...decodeAs, ...extra], { maxBuffer: 64 << 20 })).stdout.split('\n').filter(Boolean);

@@ -9,7 +9,7 @@
  * - tshark dissects both runs' traffic with no malformed packet and no expert error.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,7 +32,14 @@ const stateDir = join(dir, 'state');
 const tokenFile = join(dir, 'token');
 writeFileSync(tokenFile, TOKEN);
 let running: ChildProcess | undefined;
-afterAll(() => running?.kill('SIGKILL'));
+afterAll(async () => {
+  if (running && running.exitCode === null && running.signalCode === null) {
+    const gone = new Promise((resolve) => running!.once('exit', resolve));
+    running.kill('SIGKILL');
+    await gone;
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
 
 async function start() {
   const s = await spawnScmpd(['--admin-port', '0', '--state-dir', stateDir, '--admin-token-file', tokenFile, '--account', `alice:${PASSWORD}:admin`]);
