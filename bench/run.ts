@@ -6,7 +6,7 @@ import { AdminClient } from '../src/admin/client.js';
 import { mgmt } from '../src/interfaces/mgmt/idl.js';
 import { AUTH_LEVEL } from '../src/dcerpc/constants.js';
 import { NtlmRpcClientContext } from '../src/security/ntlm/rpc.js';
-import { closeSync, fsyncSync, mkdtempSync, openSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdtempSync, openSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -23,10 +23,29 @@ const benchAuth = () => ({ ctx: new NtlmRpcClientContext(BENCH_ACCOUNT), level: 
 /**
  * `npm run bench`: each figure beside a ceiling measured in the same run. The server and
  * the ceiling each run in their own process, so the client's process measures both alike.
- * Output: one JSON document on stdout.
+ * Output: one JSON document on stdout; progress, one line per measurement, on stderr.
+ * Every scmpd it starts runs in memory or on a state directory of its own, and every
+ * temporary folder is removed at the end.
  */
 
 const DURATION_MS = Number(process.env.BENCH_MS ?? 3000);
+const benchStarted = performance.now();
+
+/** One line of progress on stderr, so a long run shows what it is doing. */
+function progress(what: string): void {
+  process.stderr.write(`bench [${Math.round((performance.now() - benchStarted) / 1000)} s] ${what}\n`);
+}
+
+/** Temporary folders, removed when the benchmark ends however it ends. */
+const folders: string[] = [];
+function tempFolder(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  folders.push(d);
+  return d;
+}
+process.on('exit', () => {
+  for (const d of folders) rmSync(d, { recursive: true, force: true });
+});
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
 async function startChild(script: string, args: string[], ready: RegExp): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
@@ -248,11 +267,12 @@ const ADMIN_TOKEN = 'bench-admin-token-0123456789';
  * and fsynced before the answer; without one it is memory only.
  */
 async function adminChanges(stateDir: string | undefined) {
-  const tokenFile = join(mkdtempSync(join(tmpdir(), 'scmp-bench-')), 'token');
+  progress(`admin API changes, ${stateDir ? 'with a state directory (each change fsynced)' : 'in memory'}`);
+  const tokenFile = join(tempFolder('scmp-bench-'), 'token');
   writeFileSync(tokenFile, ADMIN_TOKEN);
   const server = await startChild(
     here('../src/cli/scmpd.js'),
-    ['--listen', '127.0.0.1', '--port', '0', '--log-level', 'error', '--admin-port', '0', '--admin-token-file', tokenFile, ...(stateDir ? ['--state-dir', stateDir] : [])],
+    ['--listen', '127.0.0.1', '--port', '0', '--log-level', 'error', '--admin-port', '0', '--admin-token-file', tokenFile, ...(stateDir ? ['--state-dir', stateDir] : ['--in-memory'])],
     /admin API (http:\/\/\S+)/,
   );
   const admin = new AdminClient(server.match[1]!, ADMIN_TOKEN);
@@ -274,7 +294,8 @@ async function adminChanges(stateDir: string | undefined) {
 
 /** The ceiling of a durable change here: write, fsync, rename, fsync the folder, of a file the state's size. */
 function durableWriteCeiling(bytes: number) {
-  const dir = mkdtempSync(join(tmpdir(), 'scmp-fsync-'));
+  progress('durable write ceiling (write, fsync, rename, fsync)');
+  const dir = tempFolder('scmp-fsync-');
   const data = Buffer.alloc(bytes, 0x20);
   const file = join(dir, 'state.json');
   let n = 0;
@@ -313,7 +334,7 @@ async function main(): Promise<void> {
   // is_server_listening: a 24-byte request, a 32-byte response (status + boolean).
   const scmpd = await startChild(
     here('../src/cli/scmpd.js'),
-    ['--listen', '127.0.0.1', '--port', '0', '--log-level', 'error', '--no-admin', '--account', `${BENCH_ACCOUNT.user}:${BENCH_ACCOUNT.password}:admin`],
+    ['--listen', '127.0.0.1', '--port', '0', '--log-level', 'error', '--no-admin', '--in-memory', '--account', `${BENCH_ACCOUNT.user}:${BENCH_ACCOUNT.password}:admin`],
     /127\.0\.0\.1:(\d+)/,
   );
   const echo = await startChild(here('./echo-server.js'), ['32'], /ready (\d+)/);
@@ -323,6 +344,7 @@ async function main(): Promise<void> {
   const results: Record<string, unknown> = {};
   const smallCall: Record<string, unknown> = {};
   for (const n of [1, 16]) {
+    progress(`small call, ${n} connection${n > 1 ? 's' : ''}, against the echo ceiling`);
     smallCall[`${n}conn`] = await compare({ port: scmpPort, bind: true }, { port: echoPort, bind: false }, n);
   }
   results.smallCall = { call: 'mgmt is_server_listening (no authentication)', durationMs: DURATION_MS, ...smallCall };
@@ -334,6 +356,7 @@ async function main(): Promise<void> {
     ['privacy', AUTH_LEVEL.pkt_privacy],
   ] as const) {
     for (const n of [1, 16]) {
+      progress(`small call at ${name}, ${n} connection${n > 1 ? 's' : ''}`);
       const vsPlain = await compare({ port: scmpPort, bind: true, level }, { port: scmpPort, bind: true }, n);
       const vsCeiling = await compare({ port: scmpPort, bind: true, level }, { port: echoPort, bind: false }, n);
       authenticated[`${name}_${n}conn`] = {
@@ -347,10 +370,15 @@ async function main(): Promise<void> {
   }
   results.authenticatedCall = { call: 'mgmt is_server_listening under NTLM', durationMs: DURATION_MS, ...authenticated };
 
+  progress('DCOM activations');
   results.activation = await activations(scmpPort, await objectPortOf(scmpd.match.input ?? ''), results);
+  progress('memory per exported object');
   results.memoryPerObject = memoryPerObject();
   const enumerations = [];
-  for (const n of [10, 100, 512]) enumerations.push(await enumeration(n));
+  for (const n of [10, 100, 512]) {
+    progress(`enumeration, 100 volumes with ${n} shadow copies each`);
+    enumerations.push(await enumeration(n));
+  }
   const small = (results.authenticatedCall as Record<string, { server: LoadResult }>)['privacy_1conn']!.server;
   results.enumeration = {
     what: 'one client, privacy, every shadow copy of every volume of a 100-volume host, Next in batches of 64',
@@ -358,7 +386,7 @@ async function main(): Promise<void> {
     ceiling: { what: 'the small call at privacy on 1 connection, same run (calls/s)', callsPerSecond: small.callsPerSecond },
   };
 
-  const stateDir = mkdtempSync(join(tmpdir(), 'scmp-bench-state-'));
+  const stateDir = tempFolder('scmp-bench-state-');
   const durable = await adminChanges(stateDir);
   const stateBytes = statSync(join(stateDir, 'state.json')).size;
   results.adminChanges = {
@@ -370,6 +398,7 @@ async function main(): Promise<void> {
 
   scmpd.child.kill('SIGTERM');
   echo.child.kill('SIGTERM');
+  progress('done');
   process.stdout.write(
     JSON.stringify({ node: process.version, date: new Date().toISOString(), cpus: (await import('node:os')).cpus().length, results }, null, 2) + '\n',
   );
