@@ -9,7 +9,7 @@ import type { EmulatedHost } from '../store/emulated-host.js';
 import type { HostModel } from '../store/model.js';
 import { DEFAULT_STORE_SETTINGS } from '../store/settings.js';
 import { afterReboot, STATE_FILE } from '../store/state-dir.js';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /** What a state directory keeps and so decides once written. */
 export const FROM_STATE = ['host names', 'volumes', 'shadow copy storage', 'persistent shadow copies', 'saved documents'];
@@ -39,10 +39,10 @@ export function reportStartingPoint(log: Logger, o: { hostModel: string | undefi
     return;
   }
   if (!o.emulated.restored) {
-    log.info(`state directory ${o.stateDir} is new: the host starts from ${source}, and what a reboot keeps is kept there from now on`, { stateDir: o.stateDir, hostModel: o.hostModel ?? 'default' });
+    log.info(`state directory ${resolve(o.stateDir)} is new: the host starts from ${source}, and what a reboot keeps is kept there from now on`, { stateDir: o.stateDir, hostModel: o.hostModel ?? 'default' });
     return;
   }
-  log.info(`state directory ${o.stateDir} restored: it decides the ${FROM_STATE.join(', ')}; ${source} decides the ${FROM_MODEL.join(' and ')}`, {
+  log.info(`state directory ${resolve(o.stateDir)} restored: it decides the ${FROM_STATE.join(', ')}; ${source} decides the ${FROM_MODEL.join(' and ')}`, {
     stateDir: o.stateDir,
     hostModel: o.hostModel ?? 'default',
     fromStateDir: FROM_STATE,

@@ -41,7 +41,7 @@ describe('persistence by default', () => {
     const r = await stopped(s);
     expect(JSON.parse(readFileSync(join(cwd, 'state', 'state.json'), 'utf8')).format).toBe('scmp-state/1');
     expect(statSync(join(cwd, 'state', 'admin-token')).mode & 0o777).toBe(0o600);
-    expect(logLines(r.stderr).find((l) => /^state directory state is new/.test(l.msg))).toBeDefined();
+    expect(logLines(r.stderr).find((l) => l.msg.startsWith(`state directory ${join(cwd, 'state')} is new`))).toBeDefined();
   });
 
   test('--in-memory writes nothing, and says nothing is kept', async () => {
