@@ -88,16 +88,19 @@ function ensureSystemPackages() {
   const missing = SYSTEM_PACKAGES.filter((p) => !p.present());
   if (missing.length === 0) return;
   const names = missing.map((p) => p.name);
-  const debian = existsSync('/etc/debian_version') && onPath('apt-get');
+  const debian = existsSync('/etc/debian_version') && (existsSync('/usr/bin/apt-get') || onPath('apt-get'));
   const rootUser = process.getuid?.() === 0;
   if (debian && rootUser) {
     say(`installing ${names.join(', ')} for the interop tests (apt-get)`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    run('apt-get', ['update', '-q'], env);
-    run('apt-get', ['install', '-y', '-q', ...names], env);
-    const still = missing.filter((p) => !p.present());
-    if (still.length === 0) return;
-    for (const p of still) say(`${p.what} is still missing after installing ${p.name}`);
+    try {
+      run('apt-get', ['update', '-q'], env);
+      run('apt-get', ['install', '-y', '-q', ...names], env);
+    } catch (e) {
+      // The tests still run: those that need nothing more pass, the others name what is missing.
+      say(`apt-get failed (${e.message}); the interop tests that need ${names.join(', ')} will fail`);
+    }
+    for (const p of missing.filter((x) => !x.present())) say(`${p.what} is still missing: install ${p.name} with \`${installCommand(p.name)}\``);
     return;
   }
   const why = !debian ? 'this is not a Debian system' : 'not running as root';
