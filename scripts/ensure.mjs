@@ -93,9 +93,10 @@ function ensureSystemPackages() {
   if (debian && rootUser) {
     say(`installing ${names.join(', ')} for the interop tests (apt-get)`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    const aptGet = existsSync('/usr/bin/apt-get') ? '/usr/bin/apt-get' : 'apt-get';
     try {
-      run('apt-get', ['update', '-q'], env);
-      run('apt-get', ['install', '-y', '-q', ...names], env);
+      run(aptGet, ['update', '-q'], env);
+      run(aptGet, ['install', '-y', '-q', ...names], env);
     } catch (e) {
       // The tests still run: those that need nothing more pass, the others name what is missing.
       say(`apt-get failed (${e.message}); the interop tests that need ${names.join(', ')} will fail`);
