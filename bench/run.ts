@@ -16,6 +16,7 @@ import { decodeObjref } from '../src/dcom/objref.js';
 import { CLSID_ShadowCopyProvider, IID_IVssSnapshotMgmt, ShadowCopyProviderClass } from '../src/interfaces/scmp/class.js';
 import { IVssEnumMgmtObject, IVssEnumObject, IVssSnapshotMgmt } from '../src/interfaces/scmp/idl.js';
 import { VSS_SYSTEM_PROVIDER_ID } from '../src/interfaces/scmp/types.js';
+import { longSession } from './long-session.js';
 
 const BENCH_ACCOUNT = { user: 'bench', password: 'Bench-Pass-1', domain: '' };
 const benchAuth = () => ({ ctx: new NtlmRpcClientContext(BENCH_ACCOUNT), level: AUTH_LEVEL.pkt_integrity });
@@ -374,6 +375,9 @@ async function main(): Promise<void> {
   results.activation = await activations(scmpPort, await objectPortOf(scmpd.match.input ?? ''), results);
   progress('memory per exported object');
   results.memoryPerObject = memoryPerObject();
+  progress('a long session: 5,000 changes of interface on one connection (warm-up first)');
+  await longSession(500);
+  results.longSession = await longSession(5000);
   const enumerations = [];
   for (const n of [10, 100, 512]) {
     progress(`enumeration, 100 volumes with ${n} shadow copies each`);

@@ -30,18 +30,6 @@ export class UsageError extends Error {}
  */
 export const DEFAULT_STATE_DIR = 'state';
 
-/**
- * `NAME:PASSWORD:Admin` means the admin role, whatever the case of the role: without this,
- * "Admin" would silently become the end of the password of a user.
- */
-function roleInLowerCase(spec: string): string {
-  const parts = spec.split(':');
-  const last = parts[parts.length - 1]!;
-  const minimum = parts[1] === 'nthash' ? 4 : 3;
-  if (parts.length >= minimum && /^(admin|user)$/i.test(last)) parts[parts.length - 1] = last.toLowerCase();
-  return parts.join(':');
-}
-
 export const USAGE = `Usage: scmpd [options]
 
 Serves the Shadow Copy Management Protocol (MS-SCMP) as a Windows host does.
@@ -117,7 +105,7 @@ export function parseArgs(argv: string[]): ScmpdArgs {
       }
       case '--account':
         try {
-          out.accounts.push(parseAccountSpec(roleInLowerCase(value())));
+          out.accounts.push(parseAccountSpec(value()));
         } catch (e) {
           if (e instanceof AccountSpecError) throw new UsageError(`--account: ${e.message}`);
           throw e;

@@ -29,13 +29,14 @@ export function parseAccountSpec(spec: string): Account {
     rest = parts.slice(3);
   } else {
     if (parts.length < 2) throw new AccountSpecError(`account "${spec}" has no password (NAME:PASSWORD[:admin|user])`);
-    // A password may itself contain ':' unless its last segment is a role.
-    const last = parts[parts.length - 1];
-    const hasRole = parts.length > 2 && (last === 'admin' || last === 'user');
+    // A password may itself contain ':' unless its last segment is a role (in any case:
+    // "Admin" must not silently become the end of a user's password).
+    const last = parts[parts.length - 1]!;
+    const hasRole = parts.length > 2 && /^(admin|user)$/i.test(last);
     ntHash = NTOWFv1(parts.slice(1, hasRole ? -1 : undefined).join(':'));
-    rest = hasRole ? [last!] : [];
+    rest = hasRole ? [last] : [];
   }
-  const role = rest[0] ?? 'user';
+  const role = (rest[0] ?? 'user').toLowerCase();
   if (role !== 'admin' && role !== 'user') throw new AccountSpecError(`account ${name}: role must be admin or user, not "${role}"`);
   if (rest.length > 1) throw new AccountSpecError(`account "${spec}": too many fields`);
   return { name, ntHash, role };

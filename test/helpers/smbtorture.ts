@@ -1,4 +1,5 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { requirePackage } from './prerequisites.js';
 import { promisify } from 'node:util';
 import { SCMPD } from './scmpd.js';
 
@@ -39,6 +40,7 @@ export interface TortureRun {
 
 /** Runs smbtorture; a non-zero exit (any failed test) is not an error here, the parsed outcomes say what failed. */
 export async function smbtorture(args: string[], timeoutMs = 60_000): Promise<TortureRun> {
+  requirePackage('samba-testsuite');
   const child = spawn('smbtorture', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));

@@ -21,6 +21,15 @@ describe('parseAccountSpec', () => {
     expect(parseAccountSpec('alice:pw:admin').ntHash.toString('hex')).toBe(hash('pw'));
   });
 
+  it('the role in any case: bob:pw:Admin is an administrator whose password is pw', () => {
+    for (const role of ['Admin', 'ADMIN', 'aDmIn']) {
+      const a = parseAccountSpec(`bob:pw:${role}`);
+      expect([a.role, a.ntHash.toString('hex')]).toEqual(['admin', hash('pw')]);
+    }
+    expect(parseAccountSpec('bob:pw:User').role).toBe('user');
+    expect(parseAccountSpec(`bob:nthash:${hash('pw')}:Admin`).role).toBe('admin');
+  });
+
   it("a password may contain ':'; only a last segment that is a role is taken as one", () => {
     expect(parseAccountSpec('alice:a:b:c').ntHash.toString('hex')).toBe(hash('a:b:c'));
     const withRole = parseAccountSpec('alice:a:b:admin');
