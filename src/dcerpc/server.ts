@@ -2,7 +2,8 @@ import * as net from 'node:net';
 import { createLogger, type Logger } from '../log.js';
 import { AssociationGroups } from './association.js';
 import type { Authorizer, SecurityProvider } from './auth.js';
-import { type ConnectionState, ServerConnection, type ConnectionHost, type RpcStats } from './connection.js';
+import { ServerConnection } from './connection.js';
+import type { ConnectionHost, ConnectionState, RpcStats, ServerAssociation } from './server-association.js';
 import type { EndpointInfo, InterfaceRegistry } from './registry.js';
 import { DEFAULT_RPC_SETTINGS, type RpcSettings } from './settings.js';
 
@@ -49,7 +50,8 @@ export class RpcServer implements ConnectionHost {
   readonly endpoints: Endpoint[] = [];
   readonly security: SecurityProvider | undefined;
   readonly authorize: Authorizer | undefined;
-  private readonly connections = new Set<ServerConnection>();
+  /** Open connections, by the association each carries. */
+  private readonly connections = new Map<ServerAssociation, ServerConnection>();
   private stopping = false;
 
   constructor(opts: RpcServerOptions = {}) {
@@ -66,7 +68,7 @@ export class RpcServer implements ConnectionHost {
 
   /** What each open connection holds now (for tests, the benchmark and diagnostics). */
   connectionStates(): ConnectionState[] {
-    return [...this.connections].map((c) => c.snapshot());
+    return [...this.connections.keys()].map((a) => a.snapshot());
   }
 
   /**
@@ -108,11 +110,11 @@ export class RpcServer implements ConnectionHost {
       return;
     }
     const conn = new ServerConnection(socket, this, ep);
-    this.connections.add(conn);
+    this.connections.set(conn.association, conn);
   }
 
-  connectionClosed(conn: ServerConnection): void {
-    this.connections.delete(conn);
+  connectionClosed(association: ServerAssociation): void {
+    this.connections.delete(association);
   }
 
   /**
@@ -124,12 +126,12 @@ export class RpcServer implements ConnectionHost {
     const closed = Promise.all(
       this.endpoints.flatMap((ep) => ep.listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve())))),
     );
-    for (const c of this.connections) c.drain();
+    for (const c of this.connections.values()) c.drain();
     const deadline = Date.now() + this.settings.shutdownGraceMs;
     while (this.connections.size > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));
     }
-    for (const c of this.connections) c.destroy();
+    for (const c of this.connections.values()) c.destroy();
     await closed;
   }
 }
