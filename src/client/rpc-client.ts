@@ -2,7 +2,8 @@ import * as net from 'node:net';
 import type { InOf, InterfaceDecl, MethodDecl, OutOf } from '../dcerpc/interface.js';
 import { AUTH_LEVEL, NDR20_SYNTAX, PFC, RESULT } from '../dcerpc/constants.js';
 import { PduFramer } from '../dcerpc/pdu/framer.js';
-import { stubFragments } from '../dcerpc/pdu/fragment.js';
+import { encodeFragments, verifyFragment } from '../dcerpc/protection.js';
+import { StubAssembly } from '../dcerpc/reassembly.js';
 import { isLittleEndian, parsePdu } from '../dcerpc/pdu/parser.js';
 import { encodeAuth3, encodeBind, encodeRequest } from '../dcerpc/pdu/serializer.js';
 import { SEC_VT_COMMAND, encodeVerificationTrailer, header2Of, type SecVtCommand } from '../dcerpc/pdu/verification-trailer.js';
@@ -71,7 +72,7 @@ export interface CallOptions {
 interface Pending {
   resolve(stub: Buffer, littleEndian: boolean): void;
   reject(e: Error): void;
-  chunks: Buffer[];
+  readonly stub: StubAssembly;
   /** The security context the call was protected with: its response must verify with it. */
   auth: Required<ClientAuth> | undefined;
 }
@@ -83,8 +84,6 @@ const withNdr20 = (contexts: ContextProposal[]) => contexts.map((c) => ({ ...c, 
 /** The drep octets of everything we send (10 00 00 00: little-endian, ASCII, IEEE). */
 const DREP_LE = 0x10;
 
-/** Room for the sec_trailer, a 16-byte signature and up to 15 pad octets. */
-const AUTH_OVERHEAD = 8 + 16 + 15;
 
 export function syntaxOf(iface: InterfaceDecl): SyntaxId {
   return { uuid: iface.uuid, major: iface.major, minor: iface.minor };
@@ -189,20 +188,17 @@ export class RpcClient {
     if (p && pdu.type === 'response') {
       const a = p.auth;
       if (a) {
-        const h = pdu.header;
-        const sigAt = h.fragLength - h.authLength;
-        if (!pdu.auth || !a.ctx.verify(a.level, pdu.raw, 24, sigAt - 8, sigAt)) {
+        if (!pdu.auth || !verifyFragment(a.ctx, a.level, pdu)) {
           this.pending.delete(id);
           p.reject(new VerifierError('response verifier does not match'));
           this.fail(new VerifierError('response verifier does not match'));
           return;
         }
       }
-      p.chunks.push(pdu.stub);
+      p.stub.push(pdu.stub);
       if (pdu.header.flags & PFC.LAST_FRAG) {
         this.pending.delete(id);
-        const stub = p.chunks.length === 1 ? p.chunks[0]! : Buffer.concat(p.chunks);
-        p.resolve(stub, isLittleEndian(pdu.header));
+        p.resolve(p.stub.take(), isLittleEndian(pdu.header));
       }
       return;
     }
@@ -334,30 +330,17 @@ export class RpcClient {
     const a = chosen && chosen.level >= AUTH_LEVEL.call ? chosen : undefined;
     const trailer = opts.trailer === 'none' ? undefined : opts.trailer ?? (a ? this.defaultTrailer(contextId, callId, opnum, !!opts.bigEndian) : undefined);
     if (trailer) stub = Buffer.concat([stub, encodeVerificationTrailer(stub.length, trailer)]);
-    const header = 24 + (opts.object ? 16 : 0);
-    const room = a ? (this.maxXmitFrag - header - AUTH_OVERHEAD) & ~15 : this.maxXmitFrag - header;
     const promise = new Promise<{ stub: Buffer; littleEndian: boolean }>((resolve, reject) => {
-      this.pending.set(callId, { resolve: (s, le) => resolve({ stub: s, littleEndian: le }), reject, chunks: [], auth: a });
+      this.pending.set(callId, { resolve: (s, le) => resolve({ stub: s, littleEndian: le }), reject, stub: new StubAssembly(), auth: a });
     });
-    for (const f of stubFragments(stub, room)) {
-      const fields = {
-        callId,
-        flags: f.flags,
-        allocHint: f.allocHint,
-        contextId,
-        opnum,
-        object: opts.object,
-        stub: f.chunk,
-        bigEndian: opts.bigEndian,
-      };
-      let pdu: Buffer;
-      if (!a) {
-        pdu = encodeRequest(fields);
-      } else {
-        pdu = encodeRequest(fields, { authType: a.ctx.authType, authLevel: a.level, authContextId: a.contextId, authValue: Buffer.alloc(16), padTo: 16 });
-        const sigAt = pdu.length - 16;
-        a.ctx.protect(a.level, pdu, header, sigAt - 8, sigAt);
-      }
+    const security = a && { protection: a.ctx, authType: a.ctx.authType, level: a.level, contextId: a.contextId };
+    const fragments = encodeFragments(stub, this.maxXmitFrag, opts.object !== undefined, security, (f, verifier) =>
+      encodeRequest(
+        { callId, flags: f.flags, allocHint: f.allocHint, contextId, opnum, object: opts.object, stub: f.chunk, bigEndian: opts.bigEndian },
+        verifier,
+      ),
+    );
+    for (const pdu of fragments) {
       opts.onFragment?.(pdu);
       this.socket.write(pdu);
     }

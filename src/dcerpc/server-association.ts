@@ -6,7 +6,6 @@ import {
   BIND_NAK_REASON,
   BIND_TIME_FEATURE,
   BIND_TIME_FEATURE_PREFIX,
-  COMMON_HEADER_SIZE,
   FAULT,
   NDR20_SYNTAX,
   PFC,
@@ -16,7 +15,8 @@ import {
 import { RpcFault } from './fault.js';
 import { PduError } from './pdu/error.js';
 import { FramingError, PduFramer } from './pdu/framer.js';
-import { stubFragments } from './pdu/fragment.js';
+import { encodeFragments, verifyFragment } from './protection.js';
+import { StubAssembly } from './reassembly.js';
 import { isLittleEndian, parsePdu, readHeader } from './pdu/parser.js';
 import { encodeBindAck, encodeBindNak, encodeFault, encodeResponse } from './pdu/serializer.js';
 import type { BindPdu, ContextElem, ContextResult, Pdu, RequestPdu, SyntaxId } from './pdu/types.js';
@@ -94,8 +94,6 @@ const PER_PDU = AUTH_LEVEL.call;
 const ZERO_SYNTAX = { uuid: '00000000-0000-0000-0000-000000000000', major: 0, minor: 0 };
 const LIMIT_REJECTION: ContextResult = { result: RESULT.provider_rejection, reason: PROVIDER_REASON.local_limit_exceeded, transferSyntax: ZERO_SYNTAX };
 const SUPPORTED_FEATURES = BIND_TIME_FEATURE.SECURITY_CONTEXT_MULTIPLEXING | BIND_TIME_FEATURE.KEEP_CONNECTION_ON_ORPHAN;
-/** Request header (alloc_hint, p_cont_id, opnum) after the common header. */
-const RESPONSE_HEADER_SIZE = COMMON_HEADER_SIZE + 8;
 
 interface PresentationContext {
   readonly id: number;
@@ -113,8 +111,7 @@ interface PendingCall {
   readonly littleEndian: boolean;
   /** The first fragment's four drep octets (the verification trailer's HEADER2 repeats them). */
   readonly drep: number;
-  chunks: Buffer[];
-  size: number;
+  readonly stub: StubAssembly;
   /** A call refused while still arriving: its remaining fragments are dropped. */
   refused: boolean;
   /** The security context the call's fragments were verified with. */
@@ -477,8 +474,7 @@ export class ServerAssociation implements ConnectionInfo {
         object: pdu.object,
         littleEndian: isLittleEndian(h),
         drep: pdu.raw.readUInt32LE(4),
-        chunks: [],
-        size: 0,
+        stub: new StubAssembly(),
         refused: false,
         auth: slot,
       };
@@ -496,21 +492,19 @@ export class ServerAssociation implements ConnectionInfo {
       return;
     }
     if (!call.refused) {
-      call.size += pdu.stub.length;
-      if (call.size > this.host.settings.maxRequestSize) {
+      if (call.stub.size + pdu.stub.length > this.host.settings.maxRequestSize) {
         // As Windows (MS-RPCE 3.3.3.5.4): access denied, then the connection is closed.
-        this.log('info', 'request too large', { size: call.size });
+        this.log('info', 'request too large', { size: call.stub.size + pdu.stub.length });
         this.sendFault(h.callId, call.contextId, FAULT.access_denied, false);
         this.close();
         return;
       }
-      call.chunks.push(pdu.stub);
+      call.stub.push(pdu.stub);
     }
     if (!(h.flags & PFC.LAST_FRAG)) return;
     this.calls.delete(h.callId);
     if (call.refused) return;
-    const stub = call.chunks.length === 1 ? call.chunks[0]! : Buffer.concat(call.chunks, call.size);
-    call.chunks = [];
+    const stub = call.stub.take();
     this.host.stats.callsIn++;
     this.dispatch(call, stub);
   }
@@ -518,7 +512,7 @@ export class ServerAssociation implements ConnectionInfo {
   /** Answers a call with a fault now and drops the rest of its fragments. */
   private refuse(call: PendingCall, status: number): void {
     call.refused = true;
-    call.chunks = [];
+    call.stub.clear();
     this.sendFault(call.callId, call.contextId, status, true);
   }
 
@@ -632,31 +626,14 @@ export class ServerAssociation implements ConnectionInfo {
     if (this.draining && this.running.size === 0) this.close();
   }
 
-  /** Cuts a response stub into fragments no larger than the client's max_recv_frag. */
+  /** Cuts a response stub into fragments no larger than the client's max_recv_frag, protected at the call's level. */
   private sendResponse(callId: number, contextId: number, stub: Buffer, auth: AuthSlot | undefined): void {
-    const protect = auth && auth.level >= PER_PDU ? auth : undefined;
-    // Protected fragments lose room to the sec_trailer, the signature and up to 15 pad octets.
-    const room = protect
-      ? (this.maxXmit - RESPONSE_HEADER_SIZE - 8 - protect.ctx.signatureSize - 15) & ~15
-      : this.maxXmit - RESPONSE_HEADER_SIZE;
-    for (const f of stubFragments(stub, room)) {
-      // Windows truncates p_cont_id to its low octet in responses; clients expect it.
-      const fields = { callId, flags: f.flags, allocHint: f.allocHint, contextId: contextId & 0xff, stub: f.chunk };
-      if (!protect) {
-        this.send(encodeResponse(fields));
-        continue;
-      }
-      const pdu = encodeResponse(fields, {
-        authType: protect.authType,
-        authLevel: protect.level,
-        authContextId: protect.id,
-        authValue: Buffer.alloc(protect.ctx.signatureSize),
-        padTo: 16,
-      });
-      const sigAt = pdu.length - protect.ctx.signatureSize;
-      protect.ctx.protect(protect.level, pdu, RESPONSE_HEADER_SIZE, sigAt - 8, sigAt);
-      this.send(pdu);
-    }
+    const security = auth && auth.level >= PER_PDU ? { protection: auth.ctx, authType: auth.authType, level: auth.level, contextId: auth.id } : undefined;
+    // Windows truncates p_cont_id to its low octet in responses; clients expect it.
+    const fragments = encodeFragments(stub, this.maxXmit, false, security, (f, verifier) =>
+      encodeResponse({ callId, flags: f.flags, allocHint: f.allocHint, contextId: contextId & 0xff, stub: f.chunk }, verifier),
+    );
+    for (const pdu of fragments) this.send(pdu);
   }
 
   // ---- authentication -------------------------------------------------------------------
@@ -762,10 +739,7 @@ export class ServerAssociation implements ConnectionInfo {
       return null;
     }
     if (slot.level >= PER_PDU) {
-      const raw = pdu.raw;
-      const sigAt = h.fragLength - h.authLength;
-      const bodyStart = RESPONSE_HEADER_SIZE + (pdu.object ? 16 : 0);
-      if (!slot.ctx.verify(slot.level, raw, bodyStart, sigAt - 8, sigAt)) {
+      if (!verifyFragment(slot.ctx, slot.level, pdu)) {
         this.host.security?.audit({
           outcome: 'failure',
           authType: slot.authType,
