@@ -8,10 +8,11 @@ export interface AdminAnswer {
   body: unknown;
 }
 
-/** The error part of a refusal: `field` for a 400, `hresult` for a 409. */
+/** The error part of a refusal: `field` for a 400, `hresult` (and its name) for a 409. */
 export interface AdminError {
   field?: string;
   hresult?: string;
+  hresultName?: string;
   message?: string;
 }
 

@@ -3,7 +3,8 @@
  * otherwise, every request carrying `Authorization: Bearer TOKEN`. Answers:
  *   200 with the route's result; 400 {error:{field,message}} for a body that is not what
  *   the route takes; 401 without the right token; 404 for an unknown route or object;
- *   409 {error:{hresult,message}} when the host refuses (the VSS HRESULT it would answer);
+ *   409 {error:{hresult,hresultName,message}} when the host refuses (the VSS HRESULT it would
+ *   answer, and its name);
  *   413 for a body over maxBodyBytes; 500 never leaks a stack.
  * Every request that changes or tries to change the host (any method but GET), and every
  * request refused for its token, is one JSON log line with `"audit":"admin"`: the route,
@@ -16,7 +17,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log.js';
 import type { EmulatedHost } from '../store/emulated-host.js';
 import { StoreError } from '../store/errors.js';
-import { VSS_E_OBJECT_NOT_FOUND } from '../store/requester/hresults.js';
+import { statusHex, statusName, VSS_E_OBJECT_NOT_FOUND } from '../status/index.js';
 import { BadRequest, Fields } from './fields.js';
 import { ROUTES, type Method } from './routes.js';
 import { auditChange, auditResult } from './audit.js';
@@ -63,7 +64,11 @@ class HttpError extends Error {
   }
 }
 
-const hex32 = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
+/** The HRESULT's spec name beside its number, when the status table knows it. */
+function nameOf(hresult: number): { hresultName?: string } {
+  const name = statusName(hresult);
+  return name === undefined ? {} : { hresultName: name };
+}
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = `${JSON.stringify(body, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}\n`;
@@ -145,7 +150,7 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
       if (e instanceof HttpError) return answer(e.status, e.body);
       if (e instanceof BadRequest) return answer(400, { error: { field: e.field, message: e.message } });
       if (e instanceof StoreError) {
-        return answer(e.hresult === VSS_E_OBJECT_NOT_FOUND ? 404 : 409, { error: { hresult: hex32(e.hresult), message: e.message } });
+        return answer(e.hresult === VSS_E_OBJECT_NOT_FOUND ? 404 : 409, { error: { hresult: statusHex(e.hresult), ...nameOf(e.hresult), message: e.message } });
       }
       if (e instanceof URIError) return answer(400, { error: { field: '(path)', message: 'bad percent-encoding' } });
       opts.log?.error('admin request failed', { error: (e as Error).message });
@@ -156,7 +161,7 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
   const auditLine = (req: IncomingMessage, status: number, answer: unknown, a: { route?: string; params?: string[]; body?: unknown; result?: unknown }) => {
     const log = opts.log;
     if (!log) return;
-    const error = status === 200 ? undefined : (answer as { error?: { hresult?: string; field?: string; message?: string } } | undefined)?.error;
+    const error = status === 200 ? undefined : (answer as { error?: { hresult?: string; hresultName?: string; field?: string; message?: string } } | undefined)?.error;
     const fields = {
       audit: 'admin',
       method: req.method,
@@ -168,6 +173,7 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
       ...(a.params !== undefined ? { change: auditChange(a.params, a.body) } : {}),
       ...(status === 200 ? { result: auditResult(a.result) } : {}),
       ...(error?.hresult !== undefined ? { hresult: error.hresult } : {}),
+      ...(error?.hresultName !== undefined ? { hresultName: error.hresultName } : {}),
       ...(error?.field !== undefined ? { field: error.field } : {}),
       ...(error?.message !== undefined ? { reason: error.message } : {}),
     };

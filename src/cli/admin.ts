@@ -214,7 +214,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
   }
   if (answer.status !== 200) {
     const e = (answer.body as { error?: AdminError }).error;
-    err.write(`scmp admin: ${answer.status} ${e?.hresult ? `${e.hresult} ` : ''}${e?.message ?? String(answer.body)}\n`);
+    err.write(`scmp admin: ${answer.status} ${e?.hresult ? `${e.hresult} ${e.hresultName ? `${e.hresultName} ` : ''}` : ''}${e?.message ?? String(answer.body)}\n`);
     return 1;
   }
   out.write(req.render && !g.json ? req.render(answer.body) : `${JSON.stringify(answer.body, null, 2)}\n`);

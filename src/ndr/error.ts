@@ -3,7 +3,9 @@
  * fault carrying rpc_x_bad_stub_data, exactly as a MIDL-generated stub does, so nothing
  * from malformed input escapes a call as an ordinary exception.
  */
-export const RPC_X_BAD_STUB_DATA = 0x000006f7;
+import { RPC_X_BAD_STUB_DATA } from '../status/index.js';
+
+export { RPC_X_BAD_STUB_DATA };
 
 export class NdrError extends Error {
   readonly status = RPC_X_BAD_STUB_DATA;

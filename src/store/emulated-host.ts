@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { refuse, StoreError } from './errors.js';
 import { filetimeFromDate } from './filetime.js';
 import { HostStore, type HostStoreOptions } from './host-store.js';
-import { E_INVALIDARG, E_OUTOFMEMORY, VSS_E_OBJECT_NOT_FOUND, VSS_E_UNEXPECTED } from './requester/hresults.js';
+import { E_INVALIDARG, E_OUTOFMEMORY, VSS_E_OBJECT_NOT_FOUND, VSS_E_UNEXPECTED } from '../status/index.js';
 import type { HostModel, Snapshot } from './model.js';
 import { documentFromXml } from './requester/document-xml.js';
 import { RequesterSession } from './requester/session.js';

@@ -27,7 +27,7 @@ import {
   VSS_E_PROVIDER_NOT_REGISTERED,
   VSS_E_VOLUME_IN_USE,
   VSS_E_VOLUME_NOT_SUPPORTED,
-} from './hresults.js';
+} from '../status/index.js';
 import {
   cloneDiffArea,
   cloneHost,

@@ -1,14 +1,15 @@
 /**
- * The HRESULTs the store answers with (MS-SCMP 3.1 error tables; values as MS-ERREF prints
- * them). Declared here, below the interfaces, so that the store needs no NDR types;
- * src/interfaces/scmp/types.ts re-exports them.
+ * The HRESULTs MS-SCMP's methods answer with (3.1.4). They are declared once, in
+ * src/status; this module only re-exports them for src/interfaces/scmp/types.ts, and goes
+ * when that file imports src/status itself.
  */
-export const E_INVALIDARG = 0x80070057;
-export const VSS_E_PROVIDER_NOT_REGISTERED = 0x80042304;
-export const VSS_E_OBJECT_NOT_FOUND = 0x80042308;
-export const VSS_E_VOLUME_NOT_SUPPORTED = 0x8004230c;
-export const VSS_E_OBJECT_ALREADY_EXISTS = 0x8004230d;
-export const VSS_E_VOLUME_IN_USE = 0x8004231d;
-export const VSS_E_MAXIMUM_DIFFAREA_ASSOCIATIONS_REACHED = 0x8004231e;
-export const VSS_E_INSUFFICIENT_STORAGE = 0x8004231f;
-
+export {
+  E_INVALIDARG,
+  VSS_E_PROVIDER_NOT_REGISTERED,
+  VSS_E_OBJECT_NOT_FOUND,
+  VSS_E_VOLUME_NOT_SUPPORTED,
+  VSS_E_OBJECT_ALREADY_EXISTS,
+  VSS_E_VOLUME_IN_USE,
+  VSS_E_MAXIMUM_DIFFAREA_ASSOCIATIONS_REACHED,
+  VSS_E_INSUFFICIENT_STORAGE,
+} from '../status/codes.js';

@@ -4,8 +4,7 @@ import { displayNameOf, type DiffArea, type FileSystem, type HostModel, type Pro
 import { DEFAULT_STORE_SETTINGS, type StoreSettings } from './settings.js';
 import { SYSTEM_PROVIDER } from './default-host.js';
 import { GUID_RE as GUID, SYSTEM_PROVIDER_CONTEXTS, VSS_SS_CREATED } from './vss.js';
-import { WRITER_FAILURES } from './requester/hresults.js';
-import { fullPathOf, WRITER_EVENTS, type ComponentType, type Writer, type WriterAction, type WriterComponent, type WriterEvent } from './writers.js';
+import { fullPathOf, WRITER_EVENTS, WRITER_FAILURES, type ComponentType, type Writer, type WriterAction, type WriterComponent, type WriterEvent } from './writers.js';
 
 /**
  * The host model file (JSON): what a tester writes to set the scene. Every value is

@@ -7,8 +7,7 @@ import { withinMaximum } from './diff-area-space.js';
 import { displayNameOf, type HostModel } from './model.js';
 import { MOUNT_NAME_RE, MOUNT_POINT_RE, nameKey } from './names.js';
 import type { StoreSettings } from './settings.js';
-import { fullPathOf } from './writers.js';
-import { WRITER_FAILURES } from './requester/hresults.js';
+import { fullPathOf, WRITER_FAILURES } from './writers.js';
 import { GUID_NULL, GUID_RE, TRANSPORT_ATTRIBUTES, VSS_VOLSNAP_ATTR_IMPORTED, VSS_CTX_ALL, VSS_SS_CREATED, isQueryContext } from './vss.js';
 
 const DEVICE_RE = /^\\\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy([1-9][0-9]*)$/;

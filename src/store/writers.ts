@@ -5,7 +5,23 @@
  * from logical paths (which component is an ancestor of which, what is explicitly or
  * implicitly included) are here too, so the requester session and the model checks agree.
  */
+import {
+  VSS_E_WRITERERROR_INCONSISTENTSNAPSHOT,
+  VSS_E_WRITERERROR_NONRETRYABLE,
+  VSS_E_WRITERERROR_OUTOFRESOURCES,
+  VSS_E_WRITERERROR_RETRYABLE,
+  VSS_E_WRITERERROR_TIMEOUT,
+} from '../status/index.js';
 import type { Guid } from './vss.js';
+
+/** The failures a writer's script may veto with, by name (the host model file names them). */
+export const WRITER_FAILURES: Readonly<Record<string, number>> = {
+  VSS_E_WRITERERROR_INCONSISTENTSNAPSHOT,
+  VSS_E_WRITERERROR_OUTOFRESOURCES,
+  VSS_E_WRITERERROR_TIMEOUT,
+  VSS_E_WRITERERROR_RETRYABLE,
+  VSS_E_WRITERERROR_NONRETRYABLE,
+};
 
 /** VSS_COMPONENT_TYPE of vss.h: VSS_CT_DATABASE = 1, VSS_CT_FILEGROUP = 2. */
 export type ComponentType = 'database' | 'filegroup';

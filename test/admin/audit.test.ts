@@ -41,7 +41,7 @@ test('a change that succeeds: route, outcome and what it made', async () => {
 
 test('a refused change: the HRESULT and the reason, at warn', async () => {
   const [line] = await audited(() => api.request('POST', '/api/shadows', { for: 'F:' }));
-  expect(line).toMatchObject({ level: 'warn', route: '/api/shadows', status: 409, outcome: 'refused', hresult: '0x8004230c', change: { body: { for: 'F:' } } });
+  expect(line).toMatchObject({ level: 'warn', route: '/api/shadows', status: 409, outcome: 'refused', hresult: '0x8004230c', hresultName: 'VSS_E_VOLUME_NOT_SUPPORTED', change: { body: { for: 'F:' } } });
   const [bad] = await audited(() => api.request('POST', '/api/shadowstorage/resize', { for: 'D:', on: 'C:\\mnt\\archive', maxSize: 'lots' }));
   expect(bad).toMatchObject({ status: 400, outcome: 'bad request', field: 'maxSize' });
 });

@@ -117,12 +117,13 @@ describe('admin API: access', () => {
     await api('DELETE', `/api/sessions/${s}`);
   });
 
-  test('a refusal by the host answers 409 with its HRESULT', async () => {
+  test('a refusal by the host answers 409 with its HRESULT and the HRESULT\'s name', async () => {
     const s = (await api('POST', '/api/sessions', {})).json.id;
     const r = await api('POST', `/api/sessions/${s}/start-snapshot-set`, {});
-    expect([r.status, r.json.error.hresult]).toEqual([409, '0x80042301']);
-    expect((await api('POST', '/api/shadows', { for: 'F:' })).json.error.hresult).toBe('0x8004230c');
-    expect((await api('GET', '/api/sessions/00000000-0000-0000-0000-000000000000')).status).toBe(404);
+    expect([r.status, r.json.error.hresult, r.json.error.hresultName]).toEqual([409, '0x80042301', 'VSS_E_BAD_STATE']);
+    expect((await api('POST', '/api/shadows', { for: 'F:' })).json.error).toMatchObject({ hresult: '0x8004230c', hresultName: 'VSS_E_VOLUME_NOT_SUPPORTED' });
+    const missing = await api('GET', '/api/sessions/00000000-0000-0000-0000-000000000000');
+    expect([missing.status, missing.json.error.hresult, missing.json.error.hresultName]).toEqual([404, '0x80042308', 'VSS_E_OBJECT_NOT_FOUND']);
     await api('DELETE', `/api/sessions/${s}`);
   });
 });
@@ -270,7 +271,7 @@ describe('scmp admin', () => {
     expect(await scmpMain(['admin', 'delete', 'shadows', `/shadow=${m![1]}`, '/quiet'], env, w(out), w(err))).toBe(0);
     expect(out.join('')).toBe('Successfully deleted 1 shadow copies.\n');
     expect(await scmpMain(['admin', 'create', 'shadow', '--for', 'F:'], env, w(out), w(err))).toBe(1);
-    expect(err.join('')).toMatch(/409 0x8004230c/);
+    expect(err.join('')).toMatch(/409 0x8004230c VSS_E_VOLUME_NOT_SUPPORTED /);
     expect(await scmpMain(['admin', 'host'], { ...env, SCMP_ADMIN_TOKEN: 'nope-nope-nope-nope' }, w(out), w(err))).toBe(1);
     expect(err.join('')).toMatch(/401/);
     expect(await scmpMain(['admin', 'create'], env, w(out), w(err))).toBe(2);

@@ -20,7 +20,7 @@ import {
   VSS_E_PROVIDER_NOT_REGISTERED,
   VSS_E_VOLUME_IN_USE,
   VSS_E_VOLUME_NOT_SUPPORTED,
-} from '../../src/store/hresults.js';
+} from '../../src/status/index.js';
 import type { HostModel } from '../../src/store/model.js';
 import {
   GUID_NULL,

@@ -28,7 +28,7 @@ import {
   VSS_E_UNSUPPORTED_CONTEXT,
   VSS_E_VOLUME_NOT_SUPPORTED,
   VSS_E_WRITERERROR_RETRYABLE,
-} from '../../src/store/requester/hresults.js';
+} from '../../src/status/index.js';
 import { VSS_WS_STABLE, type ComponentRef, type RequesterSession } from '../../src/store/requester/session.js';
 import {
   GUID_NULL,

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { DEFAULT_VOLUMES as V, DEFAULT_WRITERS as W, defaultHostModel } from '../../src/store/default-host.js';
 import { EmulatedHost } from '../../src/store/emulated-host.js';
 import { StoreError } from '../../src/store/errors.js';
-import { VSS_E_UNEXPECTED } from '../../src/store/requester/hresults.js';
+import { VSS_E_UNEXPECTED } from '../../src/status/index.js';
 import { makeWritableDirectory, STATE_FILE, StateDirError } from '../../src/store/state-dir.js';
 import { VSS_CTX_APP_ROLLBACK, VSS_CTX_BACKUP, VSS_VOLSNAP_ATTR_TRANSPORTABLE } from '../../src/store/vss.js';
 

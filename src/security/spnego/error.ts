@@ -5,7 +5,9 @@
  * without a stray exception from deep inside the parser costing more than that one
  * exchange.
  */
-export const SEC_E_INVALID_TOKEN = 0x80090308;
+import { SEC_E_INVALID_TOKEN } from '../../status/index.js';
+
+export { SEC_E_INVALID_TOKEN };
 
 export class SpnegoError extends Error {
   readonly status = SEC_E_INVALID_TOKEN;

@@ -12,7 +12,7 @@ import { refuse } from '../errors.js';
 import { readGuid, type Guid } from '../vss.js';
 import type { ComponentType } from '../writers.js';
 import { BACKUP_TYPES, FILE_RESTORE_STATUSES, type BackupComponentsDocument, type BackupType, type DocComponent, type DocSnapshot, type FileRestoreStatus } from './document.js';
-import { VSS_E_INVALID_XML_DOCUMENT } from './hresults.js';
+import { VSS_E_INVALID_XML_DOCUMENT } from '../../status/index.js';
 import { parseXml, writeXml, XmlError, type XmlElement, type XmlLimits } from './xml.js';
 
 export const DOCUMENT_SCHEMA = 'x-schema:#VssComponentMetadata';

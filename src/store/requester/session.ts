@@ -30,7 +30,7 @@ import {
   VSS_E_SNAPSHOT_SET_IN_PROGRESS,
   VSS_E_UNSUPPORTED_CONTEXT,
   VSS_E_VOLUME_NOT_SUPPORTED,
-} from './hresults.js';
+} from '../../status/index.js';
 import {
   GUID_NULL,
   SYSTEM_PROVIDER_CONTEXTS,

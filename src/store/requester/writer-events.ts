@@ -3,6 +3,7 @@
  * GatherWriterStatus reports), the events raised on them in order with the components each
  * received, and their scripts run where the life cycle lets a writer act.
  */
+import { S_OK } from '../../status/index.js';
 import type { Guid } from '../vss.js';
 import { fullPathOf, type Writer, type WriterEvent } from '../writers.js';
 import type { DocComponent } from './document.js';
@@ -52,7 +53,6 @@ export interface WriterEventRecord {
   refusedChanges?: string[];
 }
 
-const S_OK = 0;
 const lower = (g: Guid) => g.toLowerCase();
 
 export class WriterEvents {
