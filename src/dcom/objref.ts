@@ -52,6 +52,11 @@ export function encodeObjref(o: Objref): Buffer {
   return out;
 }
 
+/** An OBJREF_CUSTOM around `data` (the activation blobs, a marshaled context): cbExtension 0. */
+export function encodeObjrefCustom(iid: Guid, clsid: Guid, data: Buffer): Buffer {
+  return encodeObjref({ kind: 'custom', iid, clsid, cbExtension: 0, data });
+}
+
 function writeHeader(out: Buffer, flags: number, iid: Guid): void {
   out.writeUInt32LE(OBJREF_SIGNATURE, 0);
   out.writeUInt32LE(flags, 4);
@@ -66,19 +71,28 @@ function writeStdObjref(out: Buffer, at: number, std: STDOBJREF_T): void {
   writeGuid(out, at + 24, std.ipid);
 }
 
+export interface DecodeObjrefOptions {
+  /**
+   * Accept an iid of GUID_NULL, which 2.2.18 forbids. Only the activator's pActProperties
+   * asks for this: its OBJREF_CUSTOM is recognised by its clsid, and it has always been
+   * accepted whatever its iid (see docs/decisions.md, DCOM).
+   */
+  anyIid?: boolean;
+}
+
 /**
  * Reads an OBJREF. Bytes after the form are ignored, as a stream reader that stops at the
  * end of the OBJREF ignores them. OBJREF_HANDLER and OBJREF_EXTENDED are checked and then
  * refused: this host has no handler classes and no envoy contexts. Anything malformed is a
  * DcomFormatError, which the caller answers with RPC_E_INVALID_OBJREF (3.2.4.1.2).
  */
-export function decodeObjref(buf: Buffer): Objref {
+export function decodeObjref(buf: Buffer, opts: DecodeObjrefOptions = {}): Objref {
   need(buf, 0, HEADER_SIZE, 'OBJREF header');
   const signature = buf.readUInt32LE(0);
   if (signature !== OBJREF_SIGNATURE) throw new DcomFormatError(`OBJREF signature 0x${hex8(signature)} is not MEOW`);
   const flags = buf.readUInt32LE(4);
   const iid = readGuid(buf, 8);
-  if (iid === GUID_NULL) throw new DcomFormatError('OBJREF iid is GUID_NULL');
+  if (iid === GUID_NULL && !opts.anyIid) throw new DcomFormatError('OBJREF iid is GUID_NULL');
 
   switch (flags) {
     case OBJREF_FLAGS.STANDARD: {

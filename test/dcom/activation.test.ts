@@ -38,6 +38,7 @@ import {
   SpecialPropertiesDataAlternate,
 } from '../../src/dcom/activation/types.js';
 import { GUID_NULL, guidBytes, readGuid, serializeType1, type Guid } from '../../src/ndr/index.js';
+import { decodeObjref, encodeObjref } from '../../src/dcom/objref.js';
 
 function hex(s: string): Buffer {
   const clean = s.replace(/\s+/g, '');
@@ -706,5 +707,36 @@ describe('properties', () => {
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('one OBJREF codec (src/dcom/objref.ts) wraps the blobs', () => {
+  const req = encodeActivationPropertiesIn({ clsid: CLSID_VssSnapshotMgmt, iids: [IID_IVssSnapshotMgmt], serverName: 'h' });
+
+  it('the blob codec writes exactly what the OBJREF codec reads as OBJREF_CUSTOM', () => {
+    const o = decodeObjref(req);
+    expect(o.kind).toBe('custom');
+    if (o.kind !== 'custom') return;
+    expect(o.iid).toBe(IID_IActivationPropertiesIn);
+    expect(o.clsid).toBe(CLSID_ActivationPropertiesIn);
+    expect(o.cbExtension).toBe(0);
+    expect(encodeObjref(o).equals(req)).toBe(true);
+  });
+
+  it('pActProperties with an iid of GUID_NULL is read as before (the clsid decides); the strict codec refuses it', () => {
+    const nullIid = Buffer.from(req);
+    nullIid.fill(0, 8, 24);
+    expect(decodeActivationPropertiesIn(nullIid).instantiation?.classId).toBe(CLSID_VssSnapshotMgmt);
+    expect(() => decodeObjref(nullIid)).toThrow(/GUID_NULL/);
+  });
+
+  it('an OBJREF_STANDARD where OBJREF_CUSTOM belongs is an ActivationFormatError', () => {
+    const std = encodeObjref({
+      kind: 'standard',
+      iid: IID_IActivationPropertiesIn,
+      std: { flags: 0, cPublicRefs: 5, oxid: 1n, oid: 2n, ipid: IID_IVssSnapshotMgmt },
+      resolver: { stringBindings: [], securityBindings: [] },
+    });
+    expectFormatError(() => decodeActivationPropertiesIn(std));
   });
 });

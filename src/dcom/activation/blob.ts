@@ -4,13 +4,13 @@ import {
   NdrError,
   TYPE_SERIALIZATION_HEADER_SIZE,
   deserializeType1,
-  readGuid,
   serializeType1,
   writeGuid,
   type Guid,
   type NdrType,
   type TypeOf,
 } from '../../ndr/index.js';
+import { decodeObjref, encodeObjrefCustom } from '../objref.js';
 import type { DUALSTRINGARRAY } from '../orpc.js';
 import { ActivationFormatError, asActivationFormatError } from './error.js';
 import {
@@ -55,7 +55,8 @@ import {
 } from './types.js';
 
 /**
- * The activation properties BLOB (MS-DCOM 2.2.22) inside its OBJREF_CUSTOM:
+ * The activation properties BLOB (MS-DCOM 2.2.22) inside its OBJREF_CUSTOM (the OBJREF part
+ * is read and written by ../objref.ts, the one OBJREF codec):
  *
  * ```
  * OBJREF   { u32 'MEOW', u32 flags = 4, IID iid }                                      24
@@ -71,10 +72,6 @@ import {
  * 0xcccccccc, Windows and go-msrpc count the padding.
  */
 
-const OBJREF_SIGNATURE = 0x574f454d; // "MEOW"
-const FLAGS_OBJREF_CUSTOM = 4;
-/** signature, flags, iid, clsid, cbExtension, size. */
-const OBJREF_CUSTOM_HEADER_SIZE = 48;
 /** dwSize, dwReserved. */
 const BLOB_PREFIX_SIZE = 8;
 const H = TYPE_SERIALIZATION_HEADER_SIZE;
@@ -142,31 +139,16 @@ export interface ActivationRequest {
 
 // --- OBJREF_CUSTOM ------------------------------------------------------------------------
 
-/** The OBJREF_CUSTOM wrapping of `data`, its size field set as every implementation does. */
-function wrapObjrefCustom(iid: Guid, clsid: Guid, data: Buffer): Buffer {
-  const out = Buffer.alloc(OBJREF_CUSTOM_HEADER_SIZE + data.length);
-  out.writeUInt32LE(OBJREF_SIGNATURE, 0);
-  out.writeUInt32LE(FLAGS_OBJREF_CUSTOM, 4);
-  writeGuid(out, 8, iid);
-  writeGuid(out, 24, clsid);
-  out.writeUInt32LE(0, 40); // cbExtension
-  out.writeUInt32LE(data.length + 8, 44);
-  data.copy(out, OBJREF_CUSTOM_HEADER_SIZE);
-  return out;
-}
-
 /**
- * The clsid and pObjectData of an OBJREF_CUSTOM. cbExtension and the size field are ignored
- * (the spec calls both arbitrary); the blob's own dwSize bounds what follows.
+ * The clsid and pObjectData of an OBJREF_CUSTOM, read by the one OBJREF codec. cbExtension
+ * and the size field are ignored (the spec calls both arbitrary); the blob's own dwSize
+ * bounds what follows. The codec's DcomFormatError becomes an ActivationFormatError in
+ * `guard`, like every other defect of the blob.
  */
-function unwrapObjrefCustom(abData: Buffer): { iid: Guid; clsid: Guid; data: Buffer } {
-  if (abData.length < OBJREF_CUSTOM_HEADER_SIZE) {
-    throw new ActivationFormatError(`OBJREF_CUSTOM of ${abData.length} bytes is shorter than its ${OBJREF_CUSTOM_HEADER_SIZE}-byte header`);
-  }
-  if (abData.readUInt32LE(0) !== OBJREF_SIGNATURE) throw new ActivationFormatError('OBJREF signature is not MEOW');
-  const flags = abData.readUInt32LE(4);
-  if (flags !== FLAGS_OBJREF_CUSTOM) throw new ActivationFormatError(`OBJREF flags ${flags} are not OBJREF_CUSTOM`);
-  return { iid: readGuid(abData, 8), clsid: readGuid(abData, 24), data: abData.subarray(OBJREF_CUSTOM_HEADER_SIZE) };
+function unwrapObjrefCustom(abData: Buffer): { clsid: Guid; data: Buffer } {
+  const objref = decodeObjref(abData, { anyIid: true });
+  if (objref.kind !== 'custom') throw new ActivationFormatError(`OBJREF is ${objref.kind}, not OBJREF_CUSTOM`);
+  return objref;
 }
 
 // --- the blob -----------------------------------------------------------------------------
@@ -332,7 +314,7 @@ export function clientContextObjref(contextId: Guid = randomUUID()): Buffer {
   ctx.writeUInt32LE(2, 20); // Flags: CTXMSHLFLAGS_BYVAL
   // Reserved, dwNumExtents, cbExtents, MshlFlags, Count: 0
   ctx.writeUInt32LE(1, 44); // Frozen
-  return wrapObjrefCustom(IID_IContext, CLSID_ContextMarshaler, ctx);
+  return encodeObjrefCustom(IID_IContext, CLSID_ContextMarshaler, ctx);
 }
 
 /**
@@ -409,7 +391,7 @@ export function encodeActivationPropertiesIn(req: ActivationRequest): Buffer {
       }),
     },
   ];
-  return wrapObjrefCustom(
+  return encodeObjrefCustom(
     IID_IActivationPropertiesIn,
     CLSID_ActivationPropertiesIn,
     buildBlob(properties, MSHCTX.DIFFERENTMACHINE),
@@ -461,7 +443,7 @@ export function encodeActivationPropertiesOut(out: ActivationOut): Buffer {
       }),
     },
   ];
-  return wrapObjrefCustom(
+  return encodeObjrefCustom(
     IID_IActivationPropertiesOut,
     CLSID_ActivationPropertiesOut,
     buildBlob(properties, MSHCTX.DIFFERENTMACHINE),
