@@ -1,22 +1,20 @@
 /**
- * Reading an admin request's JSON body field by field: every bad value is a BadRequest
- * that names its field, which the HTTP layer answers with 400.
+ * Reading an admin request's JSON body field by field, with the reader the host model file
+ * uses (src/store/json-fields.ts): every bad value is a FieldError (BadRequest here) that
+ * names its field, which the HTTP layer answers with 400. A request stops at its first bad
+ * field: a body is a handful of fields, each read where the route needs it.
  */
 import type { ComponentRef, DeleteTarget } from '../store/requester/session.js';
 import { BACKUP_TYPES, FILE_RESTORE_STATUSES, type BackupType, type FileRestoreStatus } from '../store/requester/document.js';
 import type { ComponentType } from '../store/writers.js';
-import { readGuid } from '../store/vss.js';
+import * as json from '../store/json-fields.js';
+import { FieldError, fieldName } from '../store/json-fields.js';
 
-export class BadRequest extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
-    this.name = 'BadRequest';
-  }
-}
+/** A request body's bad field: the FieldError every JSON reader throws. */
+export { FieldError as BadRequest };
 
+/** Longest string a request field takes unless its route says otherwise. */
+const MAX_STRING = 4096;
 
 export class Fields {
   private readonly o: Record<string, unknown>;
@@ -25,22 +23,18 @@ export class Fields {
     body: unknown,
     private readonly prefix = '',
   ) {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadRequest(prefix || '(body)', 'expected a JSON object');
-    this.o = body as Record<string, unknown>;
+    this.o = json.object(body, prefix || '(body)');
   }
 
   private name(f: string): string {
-    return this.prefix ? `${this.prefix}.${f}` : f;
+    return fieldName(this.prefix, f);
   }
 
   /** Refuses fields the request does not take, so a misspelt one is not silently ignored. */
   only(...allowed: string[]): this {
-    for (const k of Object.keys(this.o)) if (!allowed.includes(k)) throw new BadRequest(this.name(k), `unknown field (expected ${allowed.length ? allowed.join(', ') : 'none'})`);
+    const [first] = json.unknownKeys(this.o, this.prefix, allowed);
+    if (first) throw new FieldError(first.field, first.message);
     return this;
-  }
-
-  private fail(f: string, message: string): never {
-    throw new BadRequest(this.name(f), message);
   }
 
   has(f: string): boolean {
@@ -48,12 +42,7 @@ export class Fields {
   }
 
   string(f: string, opts: { empty?: boolean; max?: number } = {}): string {
-    const v = this.o[f];
-    if (typeof v !== 'string') throw new BadRequest(this.name(f), v === undefined ? 'is required (a string)' : 'expected a string');
-    if (!opts.empty && v.length === 0) throw new BadRequest(this.name(f), 'expected a non-empty string');
-    const max = opts.max ?? 4096;
-    if (v.length > max) throw new BadRequest(this.name(f), `longer than ${max} characters`);
-    return v;
+    return json.string(this.o[f], this.name(f), { empty: opts.empty, max: opts.max ?? MAX_STRING });
   }
 
   optString(f: string, opts: { empty?: boolean; max?: number } = {}): string | undefined {
@@ -61,15 +50,11 @@ export class Fields {
   }
 
   bool(f: string, dflt?: boolean): boolean {
-    const v = this.o[f];
-    if (v === undefined && dflt !== undefined) return dflt;
-    if (typeof v !== 'boolean') throw new BadRequest(this.name(f), v === undefined ? 'is required (true or false)' : 'expected true or false');
-    return v;
+    return json.bool(this.o[f], this.name(f), dflt);
   }
 
   guid(f: string): string {
-    const v = this.string(f);
-    return readGuid(v) ?? this.fail(f, `expected a GUID, not "${v}"`);
+    return json.guid(this.string(f), this.name(f));
   }
 
   optGuid(f: string): string | undefined {
@@ -80,28 +65,17 @@ export class Fields {
   context(f: string): number {
     const v = this.o[f];
     const n = typeof v === 'string' && /^0x[0-9a-f]{1,8}$/i.test(v) ? Number(v) | 0 : v;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < -0x80000000 || n > 0xffffffff) throw new BadRequest(this.name(f), 'expected a context: an integer or 0x-hex of 32 bits');
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < -0x80000000 || n > 0xffffffff) throw new FieldError(this.name(f), 'expected a context: an integer or 0x-hex of 32 bits');
     return n | 0;
   }
 
-  /** Bytes as a number or decimal string; -1 for no limit when allowed. */
+  /** Bytes as a number or decimal string; -1 (or "UNBOUNDED") for no limit when allowed. */
   bytes(f: string, allowNoLimit = false): bigint {
-    const v = this.o[f];
-    let b: bigint | undefined;
-    if (typeof v === 'number' && Number.isSafeInteger(v)) b = BigInt(v);
-    else if (typeof v === 'string' && /^-?\d{1,20}$/.test(v)) b = BigInt(v);
-    else if (allowNoLimit && typeof v === 'string' && /^unbounded$/i.test(v)) b = -1n;
-    if (b === undefined || b < -1n || (b === -1n && !allowNoLimit) || b >= 1n << 63n) {
-      throw new BadRequest(this.name(f), allowNoLimit ? 'expected a byte count (number or decimal string), or -1 / "UNBOUNDED"' : 'expected a byte count (number or decimal string)');
-    }
-    return b;
+    return json.bytes(this.o[f], this.name(f), { noLimit: allowNoLimit, unbounded: allowNoLimit });
   }
 
   oneOf<T extends string>(f: string, values: readonly T[], dflt?: T): T {
-    const v = this.o[f];
-    if (v === undefined && dflt !== undefined) return dflt;
-    if (typeof v !== 'string' || !values.includes(v as T)) throw new BadRequest(this.name(f), `expected one of ${values.join(', ')}`);
-    return v as T;
+    return json.oneOf(this.o[f], this.name(f), values, dflt);
   }
 
   backupType(f: string): BackupType {

@@ -6,6 +6,7 @@
 import type { EmulatedHost } from '../store/emulated-host.js';
 import { documentFromXml } from '../store/requester/document-xml.js';
 import type { RequesterSession } from '../store/requester/session.js';
+import { canonicalGuid } from '../store/vss.js';
 import { Fields } from './fields.js';
 import { diffAreaView, documentView, hostView, sessionSummary, sessionView, snapshotView } from './views.js';
 
@@ -25,6 +26,12 @@ const route = (method: Method, path: string, handle: Route['handle']): Route => 
   path: new RegExp(`^${path.replace(/:[a-z]+/g, '([^/]+)')}$`),
   handle,
 });
+
+/**
+ * A session named in a path: a GUID in any case or in braces is the one Guid; anything else
+ * is looked up as it is, and found by no session.
+ */
+const sessionId = (id: string): string => canonicalGuid(id) ?? id;
 
 /** A document given inline (`xml`) or by the name it was saved under (`document`). */
 function savedOrGiven(b: Fields, host: EmulatedHost, required: boolean): string | undefined {
@@ -137,12 +144,12 @@ export const ROUTES: Route[] = [
   // Requester sessions, step by step
   route('GET', '/api/sessions', (h) => h.sessions().map(sessionSummary)),
   route('POST', '/api/sessions', (h, _p, b) => (b.only(), sessionSummary(h.openSession()))),
-  route('GET', '/api/sessions/:id', (h, [id]) => sessionView(h.session(id!))),
-  route('DELETE', '/api/sessions/:id', (h, [id]) => ({ deleted: h.releaseSession(id!) })),
+  route('GET', '/api/sessions/:id', (h, [id]) => sessionView(h.session(sessionId(id!)))),
+  route('DELETE', '/api/sessions/:id', (h, [id]) => ({ deleted: h.releaseSession(sessionId(id!)) })),
   route('POST', '/api/sessions/:id/:step', (h, [id, step], b) => {
     const run = Object.hasOwn(STEPS, step!) ? STEPS[step!] : undefined;
     if (!run) return undefined;
-    const s = h.session(id!);
+    const s = h.session(sessionId(id!));
     const result = run(s, b, h);
     return { session: sessionSummary(s), result: result ?? null };
   }),

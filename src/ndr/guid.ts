@@ -2,15 +2,44 @@ import { NdrError } from './error.js';
 
 /**
  * GUIDs travel as Data1 (u32), Data2 (u16), Data3 (u16), Data4 (8 bytes): the first three
- * in the sender's byte order. In TypeScript a GUID is its canonical lower-case string.
+ * in the sender's byte order. In TypeScript a GUID is its canonical string in lower case,
+ * the one Guid type of the code. Every boundary makes it so: readGuid (NDR) writes lower
+ * case, canonicalGuid / parseGuid (JSON, XML, a command line) fold it; past a boundary a
+ * GUID is compared with ===.
  */
 export type Guid = string;
 export const GUID_NULL: Guid = '00000000-0000-0000-0000-000000000000';
 
+/** The canonical form, in any case (what writeGuid takes). */
 const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The canonical form in lower case: what a Guid is past a boundary. */
+const CANONICAL_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** The canonical form in any case. */
 export function isGuid(s: string): boolean {
   return GUID_RE.test(s);
+}
+
+/** A Guid as past a boundary: canonical and lower case. */
+export function isCanonicalGuid(s: string): boolean {
+  return CANONICAL_RE.test(s);
+}
+
+/**
+ * A GUID a person or a document wrote: the canonical form in any case, optionally in braces
+ * (as the registry and VSS's XML write it). Answers the Guid (bare, lower case), or
+ * undefined when the text is not one.
+ */
+export function canonicalGuid(text: string): Guid | undefined {
+  const bare = text.length === 38 && text.startsWith('{') && text.endsWith('}') ? text.slice(1, -1) : text;
+  return GUID_RE.test(bare) ? bare.toLowerCase() : undefined;
+}
+
+/** canonicalGuid, throwing a TypeError naming the text when it is not a GUID. */
+export function parseGuid(text: string): Guid {
+  const g = canonicalGuid(text);
+  if (g === undefined) throw new TypeError(`not a GUID: ${text}`);
+  return g;
 }
 
 /** Writes the little-endian wire form of `g` at `out[at..at+16]`. */

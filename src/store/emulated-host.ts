@@ -88,14 +88,14 @@ export class EmulatedHost {
   /** A new IVssBackupComponents instance (CreateVssBackupComponents). */
   openSession(): RequesterSession {
     if (this.sessionMap.size >= this.requesterSettings.maxSessions) refuse(E_OUTOFMEMORY, `${this.requesterSettings.maxSessions} sessions are open, the most this host allows`);
-    const id = this.newGuid().toLowerCase();
+    const id = this.newGuid();
     const session = new RequesterSession(id, { store: this.storeNow, settings: this.requesterSettings, newGuid: this.newGuid, now: this.now });
     this.sessionMap.set(id, session);
     return session;
   }
 
   session(id: Guid): RequesterSession {
-    return this.sessionMap.get(id.toLowerCase()) ?? refuse(VSS_E_OBJECT_NOT_FOUND, `no session ${id}`);
+    return this.sessionMap.get(id) ?? refuse(VSS_E_OBJECT_NOT_FOUND, `no session ${id}`);
   }
 
   sessions(): RequesterSession[] {

@@ -186,7 +186,7 @@ export class HostStore {
    * whichever it is, so it selects nothing. Any other value is E_INVALIDARG.
    */
   volumesSupportedForSnapshots(providerId: Guid, context: number): Volume[] {
-    if (providerId.toLowerCase() === GUID_NULL) refuse(E_INVALIDARG, 'ProviderId is GUID_NULL');
+    if (providerId === GUID_NULL) refuse(E_INVALIDARG, 'ProviderId is GUID_NULL');
     if (!isQueryContext(context)) refuse(E_INVALIDARG, `lContext 0x${(context >>> 0).toString(16)} is not a combination of the context attributes`);
     this.requireProvider(providerId);
     return this.volumeList.filter((v) => v.snapshotContexts.length > 0).map(cloneVolume);
@@ -199,11 +199,11 @@ export class HostStore {
    */
   snapshotsByVolume(volumeName: string | null, providerId: Guid): Snapshot[] {
     if (volumeName === null) refuse(E_INVALIDARG, 'pwszVolumeName is NULL');
-    if (providerId.toLowerCase() === GUID_NULL) refuse(E_INVALIDARG, 'ProviderId is GUID_NULL');
+    if (providerId === GUID_NULL) refuse(E_INVALIDARG, 'ProviderId is GUID_NULL');
     const provider = this.requireProvider(providerId);
     const v = this.namedVolume(volumeName, 'pwszVolumeName');
     if (!v) return [];
-    return oldestFirst(this.snapshotList.filter((s) => s.originalVolume === v.mountName && s.providerId.toLowerCase() === provider.id.toLowerCase())).map(cloneSnapshot);
+    return oldestFirst(this.snapshotList.filter((s) => s.originalVolume === v.mountName && s.providerId === provider.id)).map(cloneSnapshot);
   }
 
   /**
@@ -344,7 +344,7 @@ export class HostStore {
   private addSnapshotNow(spec: NewSnapshot): Snapshot {
     const v = this.volumeNamed(spec.volume, 'volume');
     const providerId = spec.providerId ?? VSS_SYSTEM_PROVIDER_ID;
-    if (providerId.toLowerCase() === GUID_NULL) refuse(E_INVALIDARG, 'provider is GUID_NULL');
+    if (providerId === GUID_NULL) refuse(E_INVALIDARG, 'provider is GUID_NULL');
     const provider = this.requireProvider(providerId);
     if (!isQueryContext(spec.context) || spec.context === VSS_CTX_ALL) refuse(E_INVALIDARG, `context ${spec.context} is not a snapshot context`);
     if (!v.snapshotContexts.includes(spec.context)) refuse(VSS_E_VOLUME_NOT_SUPPORTED, `${v.displayName} takes no shadow copy in context 0x${spec.context.toString(16)}`);
@@ -372,8 +372,8 @@ export class HostStore {
     }
 
     const snap: Snapshot = {
-      id: (spec.id ?? this.newGuid()).toLowerCase(),
-      setId: (spec.setId ?? this.newGuid()).toLowerCase(),
+      id: spec.id ?? this.newGuid(),
+      setId: spec.setId ?? this.newGuid(),
       countInSet,
       originalVolume: v.mountName,
       deviceObject: `${DEVICE_PREFIX}${this.nextDeviceNumber}`,
@@ -449,13 +449,11 @@ export class HostStore {
   // Internals
 
   private findProvider(id: Guid): Provider | undefined {
-    const key = id.toLowerCase();
-    return this.providerList.find((p) => p.id.toLowerCase() === key);
+    return this.providerList.find((p) => p.id === id);
   }
 
   private findSnapshot(id: Guid): Snapshot | undefined {
-    const key = id.toLowerCase();
-    return this.snapshotList.find((s) => s.id.toLowerCase() === key);
+    return this.snapshotList.find((s) => s.id === id);
   }
 
   /** The volume a client names: NULL is E_INVALIDARG; a name no volume has, undefined. */

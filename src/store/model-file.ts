@@ -3,60 +3,29 @@ import { dateFromFiletime, filetimeFromDate } from './filetime.js';
 import { displayNameOf, type DiffArea, type FileSystem, type HostModel, type Provider, type Snapshot, type Volume } from './model.js';
 import { DEFAULT_STORE_SETTINGS, type StoreSettings } from './settings.js';
 import { SYSTEM_PROVIDER } from './default-host.js';
-import { GUID_RE as GUID, SYSTEM_PROVIDER_CONTEXTS, VSS_SS_CREATED } from './vss.js';
+import { GUID_NULL as NO_GUID, SYSTEM_PROVIDER_CONTEXTS, VSS_SS_CREATED } from './vss.js';
+import { array, bool, bytes, FieldError, FieldProblems, guid as guidField, integer as int, object, string, unknownKeys, type FieldProblem, type Json } from './json-fields.js';
 import { fullPathOf, WRITER_EVENTS, WRITER_FAILURES, type ComponentType, type Writer, type WriterAction, type WriterComponent, type WriterEvent } from './writers.js';
 
 /**
  * The host model file (JSON): what a tester writes to set the scene. Every value is
  * checked with an error that names its field (`volumes[2].totalBytes: …`), and every bad
- * field of the file is reported at once, one line each; sizes are byte counts given as
- * numbers or decimal strings (JSON numbers lose precision past 2^53); times are ISO 8601.
- * Derived values (display names, diff-area usage) are computed, not written.
+ * field of the file is reported at once, one line each (the reader is src/store/json-fields.ts,
+ * which the admin API shares); sizes are byte counts given as numbers or decimal strings
+ * (JSON numbers lose precision past 2^53); times are ISO 8601. Derived values (display
+ * names, diff-area usage) are computed, not written.
  */
-export interface HostModelProblem {
-  field: string;
-  message: string;
-}
+export type HostModelProblem = FieldProblem;
 
-export class HostModelError extends Error {
-  /** Every problem found, in file order; `field` is the first one's. */
-  readonly problems: HostModelProblem[];
-
-  constructor(
-    readonly field: string,
-    message: string,
-    more: HostModelProblem[] = [],
-  ) {
-    const problems = [{ field, message }, ...more];
-    super(problems.map((p) => `${p.field}: ${p.message}`).join('\n'));
+/** Every problem of a host model file (or of the model a state file holds). */
+export class HostModelError extends FieldError {
+  constructor(field: string, message: string, more: HostModelProblem[] = []) {
+    super(field, message, more);
     this.name = 'HostModelError';
-    this.problems = problems;
   }
 
   static of(problems: HostModelProblem[]): HostModelError {
     return new HostModelError(problems[0]!.field, problems[0]!.message, problems.slice(1));
-  }
-}
-
-/**
- * Collects problems instead of stopping at the first: each check runs on its own, and a
- * failed one is recorded while a stand-in value lets the rest of the file be checked.
- */
-class Problems {
-  readonly list: HostModelProblem[] = [];
-
-  add(field: string, message: string): void {
-    this.list.push({ field, message });
-  }
-
-  take<T>(check: () => T, standIn: T): T {
-    try {
-      return check();
-    } catch (e) {
-      if (!(e instanceof HostModelError)) throw e;
-      this.list.push(...e.problems);
-      return standIn;
-    }
   }
 }
 
@@ -72,54 +41,23 @@ export interface HostModelFile {
   accounts: AccountEntry[];
 }
 
-type Json = unknown;
+const str = (v: Json, field: string, re?: RegExp, what?: string): string => string(v, field, re ? { form: { re, what: what! } } : {});
 
-function obj(v: Json, field: string): Record<string, Json> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new HostModelError(field, 'expected an object');
-  return v as Record<string, Json>;
-}
-
-function arr(v: Json, field: string): Json[] {
-  if (!Array.isArray(v)) throw new HostModelError(field, 'expected an array');
-  return v;
-}
-
-function str(v: Json, field: string, re?: RegExp, what?: string): string {
-  if (typeof v !== 'string' || v.length === 0) throw new HostModelError(field, 'expected a non-empty string');
-  if (re && !re.test(v)) throw new HostModelError(field, `expected ${what}, not "${v}"`);
-  return v;
-}
-
-function bytes(v: Json, field: string, allowMinusOne = false): bigint {
-  let b: bigint;
-  if (typeof v === 'number' && Number.isSafeInteger(v)) b = BigInt(v);
-  else if (typeof v === 'string' && /^-?\d+$/.test(v)) b = BigInt(v);
-  else throw new HostModelError(field, 'expected a whole number of bytes (a number or a decimal string)');
-  if (b < 0n && !(allowMinusOne && b === -1n)) throw new HostModelError(field, allowMinusOne ? 'expected bytes, or -1 for no limit' : 'expected a non-negative number of bytes');
-  return b;
-}
-
-function int(v: Json, field: string, min: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new HostModelError(field, `expected an integer ≥ ${min}`);
-  return v;
-}
-
-function keysOnly(p: Problems, o: Record<string, Json>, field: string, allowed: string[]): void {
-  for (const k of Object.keys(o)) if (!allowed.includes(k)) p.add(`${field}.${k}`, 'unknown field');
+function keysOnly(p: FieldProblems, o: Record<string, Json>, field: string, allowed: string[]): void {
+  for (const u of unknownKeys(o, field, allowed)) p.add(u.field, u.message);
 }
 
 /** The elements of an array field (none when it is not one, which is recorded). */
-function items(p: Problems, v: Json, field: string): Json[] {
-  return p.take(() => arr(v, field), []);
+function items(p: FieldProblems, v: Json, field: string): Json[] {
+  return p.take(() => array(v, field), []);
 }
 
 /** The object at `field`, or undefined when it is not one (recorded). */
-function record(p: Problems, v: Json, field: string): Record<string, Json> | undefined {
-  return p.take<Record<string, Json> | undefined>(() => obj(v, field), undefined);
+function record(p: FieldProblems, v: Json, field: string): Record<string, Json> | undefined {
+  return p.take<Record<string, Json> | undefined>(() => object(v, field), undefined);
 }
 
 const FILE_SYSTEMS: FileSystem[] = ['NTFS', 'ReFS', 'FAT32'];
-const NO_GUID = '00000000-0000-0000-0000-000000000000';
 
 /** Parses and checks a host model file; throws HostModelError naming every bad field. */
 export function parseHostModel(text: string, settings: StoreSettings = DEFAULT_STORE_SETTINGS): HostModelFile {
@@ -134,8 +72,9 @@ export function parseHostModel(text: string, settings: StoreSettings = DEFAULT_S
 
 /** The same checks on a value already parsed (the state file embeds a host model). */
 export function hostModelFromJson(root: Json, settings: StoreSettings = DEFAULT_STORE_SETTINGS): HostModelFile {
-  const p = new Problems();
-  const r = obj(root, '(file)');
+  const p = new FieldProblems();
+  const r = p.take<Record<string, Json> | undefined>(() => object(root, '(file)'), undefined);
+  if (!r) throw HostModelError.of(p.list);
   keysOnly(p, r, '(root)', ['host', 'volumes', 'providers', 'snapshots', 'diffAreas', 'writers', 'accounts']);
   const h = record(p, r.host, 'host');
   if (h) keysOnly(p, h, 'host', ['fqdn', 'netbiosName']);
@@ -183,7 +122,7 @@ export function hostModelFromJson(root: Json, settings: StoreSettings = DEFAULT_
     volumes.push({ mountName, mountPoints, displayName: displayNameOf(mountName, mountPoints), fileSystem, totalBytes: totalBytes ?? 0n, freeBytes: freeBytes ?? 0n, snapshotContexts, canHoldDiffArea });
   });
 
-  const guid = (v: Json, field: string) => p.take(() => str(v, field, GUID, 'a GUID').toLowerCase(), NO_GUID);
+  const guid = (v: Json, field: string) => p.take(() => guidField(v, field), NO_GUID);
   const providers: Provider[] =
     r.providers === undefined
       ? [{ ...SYSTEM_PROVIDER }]
@@ -251,7 +190,7 @@ export function hostModelFromJson(root: Json, settings: StoreSettings = DEFAULT_
     keysOnly(p, d, f, ['volume', 'diffAreaVolume', 'maximumBytes']);
     const volume = volumeRef(d.volume, `${f}.volume`);
     const diffAreaVolume = volumeRef(d.diffAreaVolume, `${f}.diffAreaVolume`);
-    const maximumBytes = p.take(() => bytes(d.maximumBytes, `${f}.maximumBytes`, true), -1n);
+    const maximumBytes = p.take(() => bytes(d.maximumBytes, `${f}.maximumBytes`, { noLimit: true }), -1n);
     if (volume === undefined || diffAreaVolume === undefined) return [];
     const copies = snapshots.filter((s) => s.originalVolume === volume);
     const usedBytes = copies.reduce((a, s) => a + s.sizeBytes, 0n);
@@ -302,13 +241,7 @@ function filetimeField(v: Json, field: string, created: bigint): bigint {
   return t;
 }
 
-function bool(v: Json, field: string, dflt: boolean): boolean {
-  if (v === undefined) return dflt;
-  if (typeof v !== 'boolean') throw new HostModelError(field, 'expected true or false');
-  return v;
-}
-
-function parseWriter(p: Problems, x: Json, f: string): Writer | undefined {
+function parseWriter(p: FieldProblems, x: Json, f: string): Writer | undefined {
   const w = record(p, x, f);
   if (!w) return undefined;
   keysOnly(p, w, f, ['id', 'instanceId', 'name', 'components', 'script']);
@@ -377,8 +310,8 @@ function parseWriter(p: Problems, x: Json, f: string): Writer | undefined {
     return [{ on, setFailureMessage: p.take(() => str(a.setFailureMessage, `${sf}.setFailureMessage`), '') }];
   });
   return {
-    id: p.take(() => str(w.id, `${f}.id`, GUID, 'a GUID').toLowerCase(), NO_GUID),
-    instanceId: p.take(() => str(w.instanceId, `${f}.instanceId`, GUID, 'a GUID').toLowerCase(), NO_GUID),
+    id: p.take(() => guidField(w.id, `${f}.id`), NO_GUID),
+    instanceId: p.take(() => guidField(w.instanceId, `${f}.instanceId`), NO_GUID),
     name: p.take(() => str(w.name, `${f}.name`), ''),
     components,
     script,

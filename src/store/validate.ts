@@ -8,7 +8,7 @@ import { displayNameOf, type HostModel } from './model.js';
 import { MOUNT_NAME_RE, MOUNT_POINT_RE, nameKey } from './names.js';
 import type { StoreSettings } from './settings.js';
 import { fullPathOf, WRITER_FAILURES } from './writers.js';
-import { GUID_NULL, GUID_RE, TRANSPORT_ATTRIBUTES, VSS_VOLSNAP_ATTR_IMPORTED, VSS_CTX_ALL, VSS_SS_CREATED, isQueryContext } from './vss.js';
+import { GUID_NULL, isCanonicalGuid, TRANSPORT_ATTRIBUTES, VSS_VOLSNAP_ATTR_IMPORTED, VSS_CTX_ALL, VSS_SS_CREATED, isQueryContext } from './vss.js';
 
 const DEVICE_RE = /^\\\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy([1-9][0-9]*)$/;
 
@@ -40,23 +40,23 @@ export function validateModel(m: HostModel, s: StoreSettings): void {
     for (const c of v.snapshotContexts) check(isQueryContext(c) && c !== VSS_CTX_ALL, `${v.mountName}: context ${c}`);
   }
 
-  const providers = new Set(m.providers.map((p) => p.id.toLowerCase()));
+  const providers = new Set(m.providers.map((p) => p.id));
   check(providers.size === m.providers.length, 'two providers share an id');
-  for (const p of m.providers) check(GUID_RE.test(p.id) && GUID_RE.test(p.versionId) && GUID_RE.test(p.clsid), `provider ${p.id}: GUIDs`);
+  for (const p of m.providers) check(isCanonicalGuid(p.id) && isCanonicalGuid(p.versionId) && isCanonicalGuid(p.clsid), `provider ${p.id}: GUIDs in canonical lower-case form`);
   // MS-SCMP's queries refuse GUID_NULL as a ProviderId (3.1.1.4.2, 3.1.1.4.3): no provider can have it.
   check(!providers.has(GUID_NULL), 'a provider cannot have GUID_NULL as its id');
 
   const ids = new Set<string>();
   const devices = new Set<string>();
   for (const snap of m.snapshots) {
-    check(GUID_RE.test(snap.id) && GUID_RE.test(snap.setId), `snapshot ${snap.id}: GUIDs`);
-    check(!ids.has(snap.id.toLowerCase()), `snapshot ${snap.id} appears twice`);
-    ids.add(snap.id.toLowerCase());
+    check(isCanonicalGuid(snap.id) && isCanonicalGuid(snap.setId) && isCanonicalGuid(snap.providerId), `snapshot ${snap.id}: GUIDs in canonical lower-case form`);
+    check(!ids.has(snap.id), `snapshot ${snap.id} appears twice`);
+    ids.add(snap.id);
     const v = volumes.get(snap.originalVolume);
     check(v !== undefined, `snapshot ${snap.id}: unknown volume ${snap.originalVolume}`);
     const imported = (snap.attributes & VSS_VOLSNAP_ATTR_IMPORTED) !== 0;
     check(v!.snapshotContexts.includes(snap.attributes & ~TRANSPORT_ATTRIBUTES), `snapshot ${snap.id}: its volume takes no shadow copy with attributes ${snap.attributes}`);
-    check(providers.has(snap.providerId.toLowerCase()), `snapshot ${snap.id}: unknown provider`);
+    check(providers.has(snap.providerId), `snapshot ${snap.id}: unknown provider`);
     check(DEVICE_RE.test(snap.deviceObject) && !devices.has(snap.deviceObject), `snapshot ${snap.id}: device object ${snap.deviceObject}`);
     devices.add(snap.deviceObject);
     check((imported ? snap.originatingMachine.length > 0 : snap.originatingMachine === m.host.fqdn) && snap.serviceMachine === m.host.fqdn, `snapshot ${snap.id}: machines must be the host's FQDN (the originating one may differ only for an imported copy)`);
@@ -81,9 +81,9 @@ export function validateModel(m: HostModel, s: StoreSettings): void {
 
   const instances = new Set<string>();
   for (const w of m.writers) {
-    check(GUID_RE.test(w.id) && GUID_RE.test(w.instanceId), `writer ${w.name}: GUIDs`);
-    check(!instances.has(w.instanceId.toLowerCase()), `writer instance ${w.instanceId} appears twice`);
-    instances.add(w.instanceId.toLowerCase());
+    check(isCanonicalGuid(w.id) && isCanonicalGuid(w.instanceId), `writer ${w.name}: GUIDs in canonical lower-case form`);
+    check(!instances.has(w.instanceId), `writer instance ${w.instanceId} appears twice`);
+    instances.add(w.instanceId);
     const paths = new Set<string>();
     for (const c of w.components) {
       check(c.name.length > 0 && !c.name.includes('\\'), `writer ${w.name}: component name ${JSON.stringify(c.name)}`);

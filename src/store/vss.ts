@@ -5,21 +5,12 @@
  * src/interfaces/scmp/types.ts re-exports them beside the wire types.
  */
 
-/** A GUID as the rest of the code writes one: its canonical lower-case string. */
-export type Guid = string;
-export const GUID_NULL: Guid = '00000000-0000-0000-0000-000000000000';
-
-/** The canonical form, any case. */
-export const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
- * A GUID a person or a document wrote: canonical, optionally in braces, any case. Answers
- * it in the form the rest of the code uses (bare, lower case), or undefined.
+ * The one Guid of the code (src/ndr/guid.ts): canonical and lower case past every boundary,
+ * so the store compares GUIDs with === and never folds their case.
  */
-export function readGuid(text: string): Guid | undefined {
-  const bare = text.length === 38 && text.startsWith('{') && text.endsWith('}') ? text.slice(1, -1) : text;
-  return GUID_RE.test(bare) ? bare.toLowerCase() : undefined;
-}
+import type { Guid } from '../ndr/guid.js';
+export { canonicalGuid, GUID_NULL, isCanonicalGuid, type Guid } from '../ndr/guid.js';
 
 export const VSS_VOLSNAP_ATTR_PERSISTENT = 0x00000001;
 export const VSS_VOLSNAP_ATTR_NO_AUTORECOVERY = 0x00000002;

@@ -126,6 +126,17 @@ describe('admin API: access', () => {
     expect([missing.status, missing.json.error.hresult, missing.json.error.hresultName]).toEqual([404, '0x80042308', 'VSS_E_OBJECT_NOT_FOUND']);
     await api('DELETE', `/api/sessions/${s}`);
   });
+
+  test('a GUID in a path or a body names its object in any case and in braces', async () => {
+    const s: string = (await api('POST', '/api/sessions', {})).json.id;
+    expect(s).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await api('GET', `/api/sessions/${s.toUpperCase()}`)).json.id).toBe(s);
+    expect((await api('GET', `/api/sessions/${encodeURIComponent(`{${s}}`)}`)).json.id).toBe(s);
+    expect((await api('DELETE', `/api/sessions/${s.toUpperCase()}`)).status).toBe(200);
+    const made = (await api('POST', '/api/shadows', { for: 'D:' })).json;
+    const gone = await api('POST', '/api/shadows/delete', { shadow: `{${made.id.toUpperCase()}}` });
+    expect([gone.status, gone.json.deleted.map((x: { id: string }) => x.id)]).toEqual([200, [made.id]]);
+  });
 });
 
 describe('admin API: bad input', () => {

@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_SNAPSHOTS as S, DEFAULT_SNAPSHOT_SETS as SET, DEFAULT_VOLUMES as V, defaultHostModel } from '../../src/store/default-host.js';
 import { countingGuids, hresultOf } from '../helpers/store.js';
+import { parseGuid } from '../../src/ndr/guid.js';
 import { filetimeFromDate } from '../../src/store/filetime.js';
 import { HostStore, type HostStoreOptions } from '../../src/store/host-store.js';
 import {
@@ -119,8 +120,9 @@ describe('QueryVolumesSupportedForSnapshots (3.1.1.4.2)', () => {
     expect(hresultOf(() => store().volumesSupportedForSnapshots(UNKNOWN_PROVIDER, 0x20))).toBe(E_INVALIDARG);
   });
 
-  test('the provider id is compared case-insensitively', () => {
-    expect(store().volumesSupportedForSnapshots(SYS.toUpperCase(), VSS_CTX_CLIENT_ACCESSIBLE)).toHaveLength(4);
+  // GUIDs have no case on the wire; text in any case becomes the one Guid at its boundary.
+  test('the provider id, written in any case, once read at a boundary', () => {
+    expect(store().volumesSupportedForSnapshots(parseGuid(SYS.toUpperCase()), VSS_CTX_CLIENT_ACCESSIBLE)).toHaveLength(4);
   });
 
   test('client-accessible: every volume but the FAT32 one, in the host order', () => {
@@ -224,13 +226,20 @@ describe('GetProviderMgmtInterface (3.1.1.4.1): requireProvider', () => {
     expect(hresultOf(() => store().requireProvider(GUID_NULL))).toBe(VSS_E_PROVIDER_NOT_REGISTERED);
   });
 
-  test('the system provider, by its id in any case', () => {
-    expect(store().requireProvider(SYS.toUpperCase()).id).toBe(SYS);
+  test('the system provider, by its id written in any case once read at a boundary', () => {
+    expect(store().requireProvider(parseGuid(`{${SYS.toUpperCase()}}`)).id).toBe(SYS);
   });
 
   test('a host model cannot declare a provider with GUID_NULL as its id', () => {
     const m = defaultHostModel();
     expect(() => store({}, { ...m, providers: [...m.providers, { ...m.providers[0]!, id: GUID_NULL }] })).toThrow(TypeError);
+  });
+
+  test('a host model holds GUIDs only in their canonical lower-case form (the store compares them with ===)', () => {
+    const m = defaultHostModel();
+    expect(() => store({}, { ...m, providers: [{ ...m.providers[0]!, id: SYS.toUpperCase() }] })).toThrow(/provider .*: GUIDs in canonical lower-case form/);
+    expect(() => store({}, { ...m, snapshots: m.snapshots.map((s, i) => (i === 0 ? { ...s, setId: `{${s.setId}}` } : s)) })).toThrow(/GUIDs in canonical lower-case form/);
+    expect(() => store({}, { ...m, writers: m.writers.map((w, i) => (i === 0 ? { ...w, instanceId: w.instanceId.toUpperCase() } : w)) })).toThrow(/writer .*: GUIDs in canonical lower-case form/);
   });
 });
 
@@ -603,7 +612,7 @@ describe('adding and deleting shadow copies', () => {
 
   test('VSS_E_OBJECT_ALREADY_EXISTS: the id is taken', () => {
     const s = store();
-    expectRefused(s, () => add(s, 'D:\\', 1n, { id: S.dataTuesdayNoon.toUpperCase() }), VSS_E_OBJECT_ALREADY_EXISTS);
+    expectRefused(s, () => add(s, 'D:\\', 1n, { id: parseGuid(S.dataTuesdayNoon.toUpperCase()) }), VSS_E_OBJECT_ALREADY_EXISTS);
   });
 
   test('VSS_E_INSUFFICIENT_STORAGE: larger than its storage may ever hold', () => {
@@ -647,7 +656,7 @@ describe('adding and deleting shadow copies', () => {
   test('deleteSnapshot: VSS_E_OBJECT_NOT_FOUND for an unknown id; otherwise it is gone and its association stays', () => {
     const s = store();
     expectRefused(s, () => s.deleteSnapshot(UNKNOWN_PROVIDER), VSS_E_OBJECT_NOT_FOUND);
-    expect(s.deleteSnapshot(S.dataBackup.toUpperCase()).id).toBe(S.dataBackup);
+    expect(s.deleteSnapshot(parseGuid(S.dataBackup.toUpperCase())).id).toBe(S.dataBackup);
     expect(s.snapshot(S.dataBackup)).toBeUndefined();
     expect(s.snapshotsByVolume('D:\\', SYS)).toHaveLength(4);
     expect(s.diffAreasForVolume('D:\\')).toHaveLength(1);
@@ -688,9 +697,9 @@ describe('what the store hands out', () => {
     expect(copy.addSnapshot({ volume: 'E:\\', context: VSS_CTX_CLIENT_ACCESSIBLE, sizeBytes: 1n }).deviceObject).toMatch(/ShadowCopy8$/);
   });
 
-  test('provider() finds the system provider by id in any case', () => {
+  test('provider() finds the system provider by its id (written in any case, once read at a boundary)', () => {
     const s = store();
-    expect(s.provider(SYS.toUpperCase())?.name).toBe('Microsoft Software Shadow Copy provider 1.0');
+    expect(s.provider(parseGuid(SYS.toUpperCase()))?.name).toBe('Microsoft Software Shadow Copy provider 1.0');
     expect(s.provider(UNKNOWN_PROVIDER)).toBeUndefined();
     expect(s.providers()).toHaveLength(1);
   });

@@ -52,7 +52,7 @@ describe('host model file', () => {
     ['component name with a backslash', (f) => (f.writers[0].components[0].name = 'a\\b'), /^writers\[0\]\.components\[0\]\.name: expected a name without a backslash/],
     ['logical path ending in a backslash', (f) => (f.writers[2].components[0].logicalPath = 'FILESRV01\\'), /^writers\[2\]\.components\[0\]\.logicalPath: expected a logical path/],
     ['selectable not a boolean', (f) => (f.writers[3].components[0].selectable = 'yes'), /^writers\[3\]\.components\[0\]\.selectable: expected true or false/],
-    ['file set without a filespec', (f) => delete f.writers[0].components[0].files[0].filespec, /^writers\[0\]\.components\[0\]\.files\[0\]\.filespec: expected a non-empty string/],
+    ['file set without a filespec', (f) => delete f.writers[0].components[0].files[0].filespec, /^writers\[0\]\.components\[0\]\.files\[0\]\.filespec: is required \(a non-empty string\)/],
     ['writer instance twice', (f) => (f.writers[1].instanceId = f.writers[0].instanceId), /^writers\[1\]\.instanceId: .* is another writer's instance too/],
     ['script event', (f) => (f.writers[2].script[0].on = 'Lunch'), /^writers\[2\]\.script\[0\]\.on: expected one of Identify, PrepareBackup/],
     ['script veto', (f) => (f.writers[2].script = [{ on: 'PrepareBackup', veto: 'E_FAIL' }]), /^writers\[2\]\.script\[0\]\.veto: expected one of VSS_E_WRITERERROR_INCONSISTENTSNAPSHOT/],

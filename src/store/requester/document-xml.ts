@@ -9,7 +9,7 @@
  * are skipped.
  */
 import { refuse } from '../errors.js';
-import { readGuid, type Guid } from '../vss.js';
+import { canonicalGuid, type Guid } from '../vss.js';
 import type { ComponentType } from '../writers.js';
 import { BACKUP_TYPES, FILE_RESTORE_STATUSES, type BackupComponentsDocument, type BackupType, type DocComponent, type DocSnapshot, type FileRestoreStatus } from './document.js';
 import { VSS_E_INVALID_XML_DOCUMENT } from '../../status/index.js';
@@ -101,7 +101,7 @@ function flag(e: XmlElement, name: string, where: string, dflt: boolean): boolea
 
 function guid(e: XmlElement, name: string, where: string): Guid {
   const v = attr(e, name, where);
-  return readGuid(v) ?? bad(where, `${name}="${v}" is not a GUID`);
+  return canonicalGuid(v) ?? bad(where, `${name}="${v}" is not a GUID`);
 }
 
 function uint32(e: XmlElement, name: string, where: string): number {

@@ -113,7 +113,6 @@ interface PendingCopy {
   providerId: Guid;
 }
 
-const lower = (g: Guid) => g.toLowerCase();
 
 export class RequesterSession {
   private phaseNow: Phase = 'created';
@@ -324,7 +323,7 @@ export class RequesterSession {
     this.expectPhase(['initialized', 'prepared'], 'StartSnapshotSet');
     if (this.setId !== undefined) refuse(VSS_E_SNAPSHOT_SET_IN_PROGRESS, 'a snapshot set is being built');
     if (this.doc.context === VSS_CTX_ALL) refuse(VSS_E_UNSUPPORTED_CONTEXT, 'VSS_CTX_ALL is for queries and deletion, not for a new snapshot set');
-    this.setId = lower(this.host.newGuid());
+    this.setId = this.host.newGuid();
     return this.setId;
   }
 
@@ -339,7 +338,7 @@ export class RequesterSession {
     const store = this.host.store;
     const v = store.resolveVolume(volumeName);
     if (!v) refuse(VSS_E_OBJECT_NOT_FOUND, `${JSON.stringify(volumeName)} is not a volume of this host`);
-    const provider = lower(providerId) === GUID_NULL ? VSS_SYSTEM_PROVIDER_ID : lower(providerId);
+    const provider = providerId === GUID_NULL ? VSS_SYSTEM_PROVIDER_ID : providerId;
     if (!store.provider(provider)) refuse(VSS_E_OBJECT_NOT_FOUND, `no provider ${providerId}`);
     const base = this.doc.context & ~VSS_VOLSNAP_ATTR_TRANSPORTABLE;
     if (!v.snapshotContexts.includes(base)) refuse(VSS_E_VOLUME_NOT_SUPPORTED, `${v.displayName} takes no shadow copy in context 0x${base.toString(16)}`);
@@ -347,7 +346,7 @@ export class RequesterSession {
     if (this.pending.length >= this.host.settings.maxSnapshotsPerSet) refuse(VSS_E_MAXIMUM_NUMBER_OF_VOLUMES_REACHED, `a snapshot set holds at most ${this.host.settings.maxSnapshotsPerSet} shadow copies`);
     const onVolume = store.snapshots().filter((s) => s.originalVolume === v.mountName).length;
     if (onVolume >= store.settings.maxSnapshotsPerVolume) refuse(VSS_E_MAXIMUM_NUMBER_OF_SNAPSHOTS_REACHED, `${v.displayName} has ${onVolume} shadow copies, the most it keeps`);
-    const snapshotId = lower(this.host.newGuid());
+    const snapshotId = this.host.newGuid();
     this.pending.push({ snapshotId, volume: v.mountName, volumeDisplay: v.displayName, providerId: provider });
     return snapshotId;
   }
@@ -449,10 +448,9 @@ export class RequesterSession {
    */
   deleteSnapshots(id: Guid, target: DeleteTarget): { deleted: number; nonDeleted: Guid } {
     this.expectInitialized('DeleteSnapshots');
-    const key = lower(id);
     const store = this.host.store;
     const visible = store.snapshots().filter((s) => this.doc.context === VSS_CTX_ALL || (s.attributes & ~TRANSPORT_ATTRIBUTES) === (this.doc.context & ~VSS_VOLSNAP_ATTR_TRANSPORTABLE));
-    const doomed = visible.filter((s) => (target === 'snapshot' ? s.id === key : s.setId === key));
+    const doomed = visible.filter((s) => (target === 'snapshot' ? s.id === id : s.setId === id));
     if (doomed.length === 0) refuse(VSS_E_OBJECT_NOT_FOUND, `no ${target === 'snapshot' ? 'shadow copy' : 'snapshot set'} ${id} in this context`);
     store.atomically(() => doomed.forEach((s) => store.deleteSnapshot(s.id)));
     return { deleted: doomed.length, nonDeleted: GUID_NULL };
@@ -586,7 +584,7 @@ export class RequesterSession {
   }
 
   private findComponent(ref: ComponentRef, notFound = VSS_E_OBJECT_NOT_FOUND): { writer: Writer; component: WriterComponent } {
-    const writers = this.writers().filter((w) => lower(w.id) === lower(ref.writerId) && (ref.instanceId === undefined || lower(ref.instanceId) === GUID_NULL || lower(w.instanceId) === lower(ref.instanceId)));
+    const writers = this.writers().filter((w) => w.id === ref.writerId && (ref.instanceId === undefined || ref.instanceId === GUID_NULL || w.instanceId === ref.instanceId));
     if (writers.length === 0) refuse(notFound, `no writer ${ref.writerId}`);
     for (const writer of writers) {
       const component = writer.components.find((c) => sameComponent(c, ref));
@@ -599,7 +597,7 @@ export class RequesterSession {
   }
 
   private docWriterOf(w: Writer): DocWriter | undefined {
-    return this.doc.writers.find((x) => lower(x.instanceId) === lower(w.instanceId));
+    return this.doc.writers.find((x) => x.instanceId === w.instanceId);
   }
 
   private addDocWriter(w: Writer): DocWriter {

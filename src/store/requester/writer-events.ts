@@ -53,7 +53,6 @@ export interface WriterEventRecord {
   refusedChanges?: string[];
 }
 
-const lower = (g: Guid) => g.toLowerCase();
 
 export class WriterEvents {
   readonly events: WriterEventRecord[] = [];
@@ -62,7 +61,7 @@ export class WriterEvents {
   /** GatherWriterMetadata: every writer's Identify, and a stable state to start from. */
   identify(writers: readonly Writer[]): void {
     for (const w of writers) {
-      if (!this.statuses.has(lower(w.instanceId))) this.statuses.set(lower(w.instanceId), { writerId: w.id, instanceId: w.instanceId, name: w.name, state: VSS_WS_STABLE, failure: S_OK });
+      if (!this.statuses.has(w.instanceId)) this.statuses.set(w.instanceId, { writerId: w.id, instanceId: w.instanceId, name: w.name, state: VSS_WS_STABLE, failure: S_OK });
       this.events.push({ event: 'Identify', writerId: w.id, instanceId: w.instanceId, components: [] });
     }
   }
@@ -82,7 +81,7 @@ export class WriterEvents {
     for (const w of writers) {
       const comps = componentsOf(w);
       if (comps.length === 0) continue;
-      const status = this.statuses.get(lower(w.instanceId));
+      const status = this.statuses.get(w.instanceId);
       if (status && status.failure !== S_OK) continue;
       const record: WriterEventRecord = { event, writerId: w.id, instanceId: w.instanceId, components: WITH_DOCUMENT.has(event) ? comps.map(fullPathOf) : [] };
       const subs = restoring ? comps.flatMap((c) => (c.restoreSubcomponents ?? []).map(fullPathOf)) : [];
