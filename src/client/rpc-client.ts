@@ -65,8 +65,6 @@ export interface CallOptions {
   trailer?: 'none' | readonly SecVtCommand[];
   /** Sign or seal with this security context of the connection instead of the latest one. */
   auth?: Required<ClientAuth>;
-  /** Sees (and may alter) each request fragment as it goes on the wire: tests of tampering and replay. */
-  onFragment?: (pdu: Buffer) => void;
 }
 
 interface Pending {
@@ -102,8 +100,6 @@ export class RpcClient {
   private closed = false;
   private closeError: Error | undefined;
   /** PDUs nobody waited for (kept for tests that speak raw PDUs). */
-  readonly unsolicited: Pdu[] = [];
-  private rawWaiters: Array<(p: Pdu | undefined) => void> = [];
   /** Fragments received, and the largest (tests check the server's fragmentation). */
   readonly stats = { fragments: 0, largestFragment: 0, bytes: 0 };
   /** The association's security context, once bound with authentication. */
@@ -116,7 +112,8 @@ export class RpcClient {
   /** The abstract syntax of each accepted presentation context, for the trailer's PCONTEXT. */
   private readonly contextSyntax = new Map<number, SyntaxId>();
 
-  private constructor(readonly socket: net.Socket) {
+  /** A client over a connected socket (`connect` makes one). */
+  constructor(readonly socket: net.Socket) {
     socket.setNoDelay(true);
     socket.on('data', (d: Buffer) => this.onData(d));
     this.closedPromise = new Promise((resolve) => {
@@ -130,7 +127,7 @@ export class RpcClient {
     });
   }
 
-  static connect(host: string, port: number, timeoutMs = 10_000): Promise<RpcClient> {
+  static connect<T extends RpcClient>(this: new (s: net.Socket) => T, host: string, port: number, timeoutMs = 10_000): Promise<T> {
     return new Promise((resolve, reject) => {
       const s = net.connect({ host, port });
       const timer = setTimeout(() => {
@@ -140,7 +137,7 @@ export class RpcClient {
       s.once('connect', () => {
         clearTimeout(timer);
         s.removeAllListeners('error');
-        resolve(new RpcClient(s));
+        resolve(new this(s));
       });
       s.once('error', (e) => {
         clearTimeout(timer);
@@ -207,10 +204,17 @@ export class RpcClient {
       p.reject(new RpcFaultError(pdu.status, pdu.header.flags));
       return;
     }
-    const w = this.rawWaiters.shift();
-    if (w) w(pdu);
-    else this.unsolicited.push(pdu);
+    this.unmatched(pdu);
   }
+
+  /** A PDU no call or bind waits for. A client drops it; test helpers keep it. */
+  protected unmatched(_pdu: Pdu): void {}
+
+  /** Writes one request fragment (a test helper may look at it first). */
+  protected writeFragment(pdu: Buffer): void {
+    this.socket.write(pdu);
+  }
+
 
   private fail(e: Error): void {
     this.closeError = e;
@@ -224,8 +228,6 @@ export class RpcClient {
     this.pending.clear();
     this.bindWaiter?.reject(err);
     this.bindWaiter = undefined;
-    for (const w of this.rawWaiters) w(undefined);
-    this.rawWaiters = [];
   }
 
   private exchangeBind(pdu: Buffer): Promise<BindAckPdu | BindNakPdu> {
@@ -340,10 +342,7 @@ export class RpcClient {
         verifier,
       ),
     );
-    for (const pdu of fragments) {
-      opts.onFragment?.(pdu);
-      this.socket.write(pdu);
-    }
+    for (const pdu of fragments) this.writeFragment(pdu);
     return promise;
   }
 
@@ -365,27 +364,7 @@ export class RpcClient {
   }
 
   /** Writes raw bytes (tests of malformed input). */
-  sendRaw(buf: Buffer): void {
-    this.socket.write(buf);
-  }
 
-  /** The next PDU no call was waiting for, or undefined when the connection closes first. */
-  nextPdu(timeoutMs = 5000): Promise<Pdu | undefined> {
-    const queued = this.unsolicited.shift();
-    if (queued) return Promise.resolve(queued);
-    if (this.closed) return Promise.resolve(undefined);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.rawWaiters = this.rawWaiters.filter((w) => w !== waiter);
-        reject(new Error('no PDU within timeout'));
-      }, timeoutMs);
-      const waiter = (p: Pdu | undefined) => {
-        clearTimeout(timer);
-        resolve(p);
-      };
-      this.rawWaiters.push(waiter);
-    });
-  }
 
   close(): Promise<void> {
     if (!this.closed) this.socket.end();

@@ -15,6 +15,7 @@ import type { Pdu } from '../../src/dcerpc/pdu/types.js';
 import { mgmt } from '../../src/interfaces/mgmt/idl.js';
 import { echo, echoServer } from '../helpers/echo.js';
 import { ntlm, testSecurity } from '../helpers/security.js';
+import { RawRpcClient } from '../helpers/raw-client.js';
 
 const LIMITS = { maxContextsPerConnection: 3, maxAuthContextsPerConnection: 2, maxCallsInFlight: 4 };
 const { sec } = testSecurity();
@@ -24,7 +25,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-const open = () => RpcClient.connect(server.host, server.port);
+const open = () => RawRpcClient.connect(server.host, server.port);
 const ifaces = [echo, mgmt];
 const states = () => server.rpc.connectionStates();
 
@@ -135,7 +136,7 @@ const NDR20 = { uuid: '8a885d04-1ceb-11c9-9fe8-08002b104860', major: 2, minor: 0
 const UNKNOWN = { uuid: '12345678-1234-abcd-ef00-0123456789ab', major: 1, minor: 0 };
 
 /** Waits for a PDU answering `callId`, or the connection's end; 'hang' if neither comes. */
-async function answered(c: RpcClient, callId: number, closed: { v: boolean }): Promise<'answer' | 'closed' | 'hang'> {
+async function answered(c: RawRpcClient, callId: number, closed: { v: boolean }): Promise<'answer' | 'closed' | 'hang'> {
   const deadline = Date.now() + 3000;
   for (;;) {
     if (closed.v) return 'closed';

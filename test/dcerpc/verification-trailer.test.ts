@@ -22,6 +22,7 @@ import {
 import { epm } from '../../src/interfaces/epm/idl.js';
 import { echo, echoServer } from '../helpers/echo.js';
 import { ntlm, testSecurity } from '../helpers/security.js';
+import { RawRpcClient } from '../helpers/raw-client.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const EPM = syntaxOf(epm);
@@ -166,8 +167,8 @@ describe('over TCP', () => {
   });
   afterAll(() => server.close());
 
-  async function signed(): Promise<RpcClient> {
-    const c = await RpcClient.connect(server.host, server.port);
+  async function signed(): Promise<RawRpcClient> {
+    const c = await RawRpcClient.connect(server.host, server.port);
     await c.bindInterface(echo, { auth: { ctx: ntlm(), level: AUTH_LEVEL.pkt_integrity } });
     return c;
   }
@@ -202,7 +203,7 @@ describe('over TCP', () => {
   });
 
   test('an unauthenticated call is checked too (Samba checks every request)', async () => {
-    const c = await RpcClient.connect(server.host, server.port);
+    const c = await RawRpcClient.connect(server.host, server.port);
     await c.bindInterface(echo);
     const wrong: SecVtCommand[] = [{ command: SEC_VT_COMMAND.PCONTEXT, mustProcess: false, interfaceId: EPM, transferSyntax: NDR20 }];
     await expect(c.call(0, echo.methods.stubSize, args, { trailer: wrong })).rejects.toMatchObject({ status: FAULT.access_denied });

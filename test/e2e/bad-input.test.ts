@@ -9,6 +9,7 @@ import { encodeBind, encodeRequest } from '../../src/dcerpc/pdu/serializer.js';
 import type { Pdu } from '../../src/dcerpc/pdu/types.js';
 import { mgmt } from '../../src/interfaces/mgmt/idl.js';
 import { echo, echoServer } from '../helpers/echo.js';
+import { RawRpcClient } from '../helpers/raw-client.js';
 
 let server: Awaited<ReturnType<typeof echoServer>>;
 /** A connection kept open across the whole file: it must keep being served. */
@@ -16,7 +17,7 @@ let witness: RpcClient;
 
 beforeAll(async () => {
   server = await echoServer({ idleTimeoutMs: 10_000 });
-  witness = await RpcClient.connect(server.host, server.port);
+  witness = await RawRpcClient.connect(server.host, server.port);
   await witness.bindInterface(echo);
 });
 afterAll(async () => {
@@ -107,7 +108,7 @@ describe('malformed PDUs', () => {
   });
 
   test('fragments that arrive together with a bad header are still answered, then the fault', async () => {
-    const c = await RpcClient.connect(server.host, server.port);
+    const c = await RawRpcClient.connect(server.host, server.port);
     await c.bindInterface(echo);
     const good = encodeRequest({ callId: 11, flags: 3, allocHint: 8, contextId: 0, opnum: 1, stub: Buffer.from('0100000002000000', 'hex') });
     const bad = encodeRequest({ callId: 12, flags: 3, allocHint: 0, contextId: 0, opnum: 1, stub: Buffer.alloc(8) });
@@ -157,7 +158,7 @@ describe('malformed PDUs', () => {
   });
 
   test('EBCDIC data representation is refused per call, the connection stays', async () => {
-    const c = await RpcClient.connect(server.host, server.port);
+    const c = await RawRpcClient.connect(server.host, server.port);
     await c.bindInterface(mgmt);
     const req = encodeRequest({ callId: 9, flags: 3, allocHint: 0, contextId: 0, opnum: 2, stub: Buffer.alloc(0) });
     req[4] = 0x11; // little-endian, EBCDIC

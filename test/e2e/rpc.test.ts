@@ -8,6 +8,7 @@ import { mgmt } from '../../src/interfaces/mgmt/idl.js';
 import { GUID_NULL } from '../../src/ndr/guid.js';
 import { ndrEncode } from '../../src/ndr/index.js';
 import { echo, echoServer } from '../helpers/echo.js';
+import { RawRpcClient } from '../helpers/raw-client.js';
 
 const BTFN = { uuid: '6cb71c2c-9812-4540-0300-000000000000', major: 1, minor: 0 };
 const UNKNOWN = { uuid: '12345678-1234-abcd-ef00-0123456789ab', major: 1, minor: 0 };
@@ -18,7 +19,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-const open = () => RpcClient.connect(server.host, server.port);
+const open = () => RawRpcClient.connect(server.host, server.port);
 
 describe('bind and presentation contexts', () => {
   test('a bind with several contexts gets one result per item, as Windows answers them', async () => {
@@ -115,7 +116,7 @@ describe('bind and presentation contexts', () => {
 describe('calls', () => {
   test('a 1 MiB stub each way with 1024-byte fragments', async () => {
     const small = await echoServer({ minFragmentSize: 1024 });
-    const c = await RpcClient.connect(small.host, small.port);
+    const c = await RawRpcClient.connect(small.host, small.port);
     await c.bindInterface(echo, { maxXmitFrag: 1024, maxRecvFrag: 1024 });
     expect(c.maxXmitFrag).toBe(1024);
     const data = randomBytes(1024 * 1024);
@@ -247,7 +248,7 @@ describe('calls', () => {
 
   test('a request larger than maxRequestSize gets access denied and a close', async () => {
     const small = await echoServer({ maxRequestSize: 64 * 1024 });
-    const c = await RpcClient.connect(small.host, small.port);
+    const c = await RawRpcClient.connect(small.host, small.port);
     await c.bindInterface(echo);
     const data = Buffer.alloc(100 * 1024);
     const e = await c.call(0, echo.methods.echo, { len: data.length, data }).catch((x) => x);
@@ -258,7 +259,7 @@ describe('calls', () => {
 
   test('graceful stop answers the call in flight, then closes', async () => {
     const s = await echoServer();
-    const c = await RpcClient.connect(s.host, s.port);
+    const c = await RawRpcClient.connect(s.host, s.port);
     await c.bindInterface(echo);
     const pending = c.call(0, echo.methods.slow, { ms: 150, tag: 7 });
     await new Promise((r) => setTimeout(r, 20));

@@ -5,12 +5,13 @@ import { encodeBind } from '../../src/dcerpc/pdu/serializer.js';
 import { epm } from '../../src/interfaces/epm/idl.js';
 import { testServer } from '../helpers/server.js';
 import { dissect, startCapture } from '../helpers/tshark.js';
+import { RawRpcClient } from '../helpers/raw-client.js';
 
 /** The capture check must be able to fail: a PDU that lies about its contexts is flagged. */
 test('control: tshark flags a malformed bind in a capture', async () => {
   const s = await testServer();
   const cap = await startCapture([s.port]);
-  const c = await RpcClient.connect(s.host, s.port);
+  const c = await RawRpcClient.connect(s.host, s.port);
   const bind = encodeBind('bind', {
     callId: 1,
     maxXmitFrag: 5840,

@@ -8,6 +8,7 @@ import { OID_KRB5, OID_MS_KRB5, OID_NEGOEX, OID_NTLMSSP, decodeNegotiationToken 
 import { echo, echoServer } from '../helpers/echo.js';
 import { ADMIN, USER, ntlm, testSecurity } from '../helpers/security.js';
 import { randomBytes } from 'node:crypto';
+import { RawRpcClient } from '../helpers/raw-client.js';
 
 const { sec, events } = testSecurity();
 // The echo interface needs packet integrity here, so the policy has something to refuse.
@@ -18,7 +19,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-const open = () => RpcClient.connect(server.host, server.port);
+const open = () => RawRpcClient.connect(server.host, server.port);
 
 describe('NTLM over DCE/RPC with our client', () => {
   for (const [name, level] of [
@@ -41,7 +42,7 @@ describe('NTLM over DCE/RPC with our client', () => {
     const loose = new AuthorizationPolicy();
     const s2 = await echoServer({}, { security: sec, authorize: loose.authorize });
     for (const level of [AUTH_LEVEL.call, AUTH_LEVEL.pkt]) {
-      const c = await RpcClient.connect(s2.host, s2.port);
+      const c = await RawRpcClient.connect(s2.host, s2.port);
       await c.bindInterface(echo, { auth: { ctx: ntlm(), level } });
       expect(await c.call(0, echo.methods.caller, {})).toEqual({ user: 'alice', level });
       let signed = false;
