@@ -10,23 +10,25 @@ import { hardenedPolicy, type AuthorizationPolicy } from './security/policy.js';
 import { RpcSecurity } from './security/provider.js';
 import { installSpnego } from './security/spnego/rpc.js';
 import { AUTH_LEVEL } from './dcerpc/constants.js';
-import type { CallContext } from './dcerpc/registry.js';
+import type { ServedInterface } from './dcerpc/registry.js';
 import { ClassRegistry } from './dcom/classes.js';
+import { ObjectDispatcher } from './dcom/dispatcher.js';
 import { DEFAULT_EXPORTER_SETTINGS, ObjectExporter, type ExporterSettings } from './dcom/exporter.js';
-import { AUTHN_SVC, COM_C_AUTHZ_NONE, TOWER_ID, toNdrValue, type DualStringArray, type SecurityBinding } from './dcom/bindings.js';
-import { encodeObjref } from './dcom/objref.js';
+import { HostBindings } from './dcom/host-bindings.js';
+import { Marshaller } from './dcom/marshaller.js';
 import { serveOxidResolver } from './interfaces/oxid/server.js';
-import { serveRemUnknown } from './interfaces/remunknown/server.js';
+import { IRemUnknown, IRemUnknown2 } from './interfaces/remunknown/idl.js';
+import { RemUnknown, refusals as remUnknownRefusals } from './interfaces/remunknown/server.js';
 import { serveActivation } from './interfaces/scm/server.js';
 import { ShadowCopyProviderClass } from './interfaces/scmp/class.js';
-import { serveScmp } from './interfaces/scmp/server.js';
-import { clientKey } from './interfaces/oxid/server.js';
+import { EnumMethods } from './interfaces/scmp/enumerators.js';
+import { IVssDifferentialSoftwareSnapshotMgmt, IVssEnumMgmtObject, IVssEnumObject, IVssSnapshotMgmt } from './interfaces/scmp/idl.js';
+import { DiffAreaMgmt, SnapshotMgmt, type ScmpServices } from './interfaces/scmp/server.js';
+import type { VSS_MGMT_OBJECT_PROP_T, VSS_OBJECT_PROP_T } from './interfaces/scmp/types.js';
 import type { HostStore } from './store/host-store.js';
 import { EmulatedHost } from './store/emulated-host.js';
 import { defaultHostModel } from './store/default-host.js';
-import type { ComObject } from './dcom/exporter.js';
 import { KNOWN_IIDS } from './security/policy.js';
-import type { Guid } from './ndr/guid.js';
 
 /** Everything that configures one emulated host's server. */
 export interface ScmpOptions {
@@ -92,16 +94,38 @@ export interface ScmpServer {
   close(): Promise<void>;
 }
 
-/** Security bindings offered to DCOM clients: SPNEGO and NTLM, with no principal name. */
-const SECURITY_BINDINGS: SecurityBinding[] = [
-  { authnSvc: AUTHN_SVC.gss_negotiate, authzSvc: COM_C_AUTHZ_NONE, principal: '' },
-  { authnSvc: AUTHN_SVC.winnt, authzSvc: COM_C_AUTHZ_NONE, principal: '' },
-];
+/** DCOM on one host: what port 135 adds, what the object exporter's port serves, and where it is. */
+interface Dcom {
+  main: ServedInterface[];
+  objects: ServedInterface[];
+  bindings: HostBindings;
+}
 
-/** The address a client reached us on, as it would dial it again (IPv4-mapped addresses unwrapped). */
-function reachedAddress(call: CallContext): string {
-  const a = call.conn.localAddress;
-  return a.startsWith('::ffff:') ? a.slice(7) : a;
+/**
+ * The DCOM side of one host: the OXID resolver and the activators on port 135; on the
+ * object exporter's port every object interface, one registration each, dispatched by
+ * src/dcom/dispatcher.ts (IPID, IID, ORPCTHIS, the caller, ORPCTHAT).
+ */
+function composeDcom(exporter: ObjectExporter, hostName: string, policy: AuthorizationPolicy, scmp: ScmpServices): Dcom {
+  const bindings = new HostBindings(hostName);
+  const marshaller = new Marshaller(exporter, bindings);
+  const main = [
+    serveOxidResolver({ exporter, bindings }),
+    ...serveActivation({
+      marshaller,
+      classes: new ClassRegistry().register(ShadowCopyProviderClass),
+      allowsCaller: (call) => policy.allowsCaller(KNOWN_IIDS.IRemoteSCMActivator, call.opnum, call.auth?.identity),
+    }),
+  ];
+  const remUnknown = new RemUnknown(marshaller);
+  const objects = new ObjectDispatcher({ marshaller, allowsCaller: (iid, call) => policy.allowsCaller(iid, call.opnum, call.auth?.identity) })
+    .register(IRemUnknown, remUnknown, remUnknownRefusals)
+    .register(IRemUnknown2, remUnknown, remUnknownRefusals)
+    .register(IVssSnapshotMgmt, new SnapshotMgmt(scmp))
+    .register(IVssDifferentialSoftwareSnapshotMgmt, new DiffAreaMgmt(scmp))
+    .register(IVssEnumObject, new EnumMethods<VSS_OBJECT_PROP_T>())
+    .register(IVssEnumMgmtObject, new EnumMethods<VSS_MGMT_OBJECT_PROP_T>());
+  return { main, objects: objects.served(), bindings };
 }
 
 /**
@@ -131,51 +155,16 @@ export async function startScmp(opts: ScmpOptions = {}): Promise<ScmpServer> {
       })),
     );
   const exporter = new ObjectExporter({ ...DEFAULT_EXPORTER_SETTINGS, ...opts.exporter });
-  const classes = new ClassRegistry().register(ShadowCopyProviderClass);
-  let objectPort = 0;
-  // Resolver bindings name the host without endpoints; exporter bindings add the port.
-  // The address the client dialled always comes first after the name, so it can reach us.
-  const dsa = (call: CallContext, port?: number): DualStringArray => {
-    const at = (h: string) => (port === undefined ? h : `${h}[${port}]`);
-    const names = [host.netbiosName, reachedAddress(call)];
-    return { stringBindings: names.map((n) => ({ towerId: TOWER_ID.ncacn_ip_tcp, networkAddr: at(n) })), securityBindings: SECURITY_BINDINGS };
-  };
-  const marshalInterface = (oid: bigint, iid: Guid, refs: number, call: CallContext): Buffer | undefined => {
-    const std = exporter.marshal(oid, iid, refs);
-    return std ? encodeObjref({ kind: 'standard', iid, std, resolver: dsa(call) }) : undefined;
-  };
-  const mainRegistry = new InterfaceRegistry().add(serveEpm(entries)).add(mgmt);
-  mainRegistry.add(
-    serveOxidResolver({ exporter, resolverBindings: (call) => toNdrValue(dsa(call)), exporterBindings: (call) => toNdrValue(dsa(call, objectPort)) }),
-  );
-  for (const s of serveActivation({
-    exporter,
-    classes,
-    allowsCaller: (call) => policy.allowsCaller(KNOWN_IIDS.IRemoteSCMActivator, call.opnum, call.auth?.identity),
-    exporterBindings: (call) => toNdrValue(dsa(call, objectPort)),
-    marshalInterface,
-  })) {
-    mainRegistry.add(s);
-  }
-  const objectRegistry = new InterfaceRegistry().add(mgmt);
-  for (const s of serveRemUnknown(exporter, marshalInterface)) objectRegistry.add(s);
-  /** Interface pointers MS-SCMP methods return: a new object exported for the caller. */
-  const exportInterface = (object: ComObject, iid: Guid, call: CallContext) => {
-    const exported = exporter.exportObject(object, clientKey(call));
-    const objref = exported ? marshalInterface(exported.oid, iid, 5, call) : undefined;
-    return objref ? { ulCntData: objref.length, abData: objref } : undefined;
-  };
-  for (const s of serveScmp({
-    exporter,
+  const dcom = composeDcom(exporter, host.netbiosName, policy, {
     // Read at every call: a simulated reboot gives the host a new store.
     get store() {
       return emulated.store;
     },
-    exportInterface,
-    allowsCaller: (iid, call) => policy.allowsCaller(iid, call.opnum, call.auth?.identity),
-  })) {
-    objectRegistry.add(s);
-  }
+  });
+  const mainRegistry = new InterfaceRegistry().add(serveEpm(entries)).add(mgmt);
+  for (const s of dcom.main) mainRegistry.add(s);
+  const objectRegistry = new InterfaceRegistry().add(mgmt);
+  for (const s of dcom.objects) objectRegistry.add(s);
   const addresses = opts.listen ?? DEFAULT_LISTEN;
   let main: Endpoint;
   try {
@@ -190,7 +179,7 @@ export async function startScmp(opts: ScmpOptions = {}): Promise<ScmpServer> {
     await rpc.close();
     throw e instanceof ListenError ? new EndpointListenError(e, OBJECT_EXPORTER) : e;
   }
-  objectPort = objects.port;
+  dcom.bindings.objectPort = objects.port;
   exporter.start();
   return {
     rpc,

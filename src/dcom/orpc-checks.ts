@@ -1,27 +1,20 @@
-import type { CallContext } from '../dcerpc/registry.js';
-import { RpcFault } from '../dcerpc/fault.js';
-import { DCOM_E, type ObjectExporter } from './exporter.js';
-import type { ORPCTHIS_T } from './orpc.js';
+import { DCOM_E } from './exporter.js';
+import { COM_VERSION, type COMVERSION_T, type ORPCTHIS_T } from './orpc.js';
 
 /**
- * The checks every ORPC invocation gets before its method runs (MS-DCOM 3.1.1.5.4): a COM
- * version this host speaks, no flags, and an object UUID naming a live IPID of the
- * interface called. Returns the HRESULT to answer with, or 0.
+ * A COM version this host speaks (MS-DCOM 3.1.1.5.4, 3.1.2.5.2.3): the same major version,
+ * a minor version no newer than ours. 0, or RPC_E_VERSION_MISMATCH. The activators check
+ * only this of ORPCTHIS.
  */
-export function checkOrpcThis(orpc: ORPCTHIS_T): number {
-  if (orpc.version.MajorVersion !== 5 || orpc.version.MinorVersion > 7) return DCOM_E.RPC_E_VERSION_MISMATCH;
-  if (orpc.flags !== 0) return DCOM_E.RPC_E_INVALID_HEADER;
-  return 0;
+export function checkComVersion(v: COMVERSION_T): number {
+  return v.MajorVersion !== COM_VERSION.MajorVersion || v.MinorVersion > COM_VERSION.MinorVersion ? DCOM_E.RPC_E_VERSION_MISMATCH : 0;
 }
 
 /**
- * The IPID a call is addressed to. An unknown or released IPID is answered with a fault
- * RPC_E_DISCONNECTED, as MS-DCOM 3.1.1.5.4 says and as clients see after their objects
- * are reclaimed; an IPID of another interface, likewise.
+ * The checks every ORPC invocation on an object gets before its method runs (MS-DCOM
+ * 3.1.1.5.4): a COM version this host speaks and no flags. Returns the HRESULT to answer
+ * with, or 0. The dispatcher (dispatcher.ts) makes it; no method does.
  */
-export function targetIpid(call: CallContext, exporter: ObjectExporter, iid: string) {
-  const ipid = call.object;
-  const found = ipid ? exporter.lookup(ipid) : undefined;
-  if (!found || found.entry.iid !== iid) throw new RpcFault(DCOM_E.RPC_E_DISCONNECTED, 'unknown IPID', true);
-  return found;
+export function checkOrpcThis(orpc: ORPCTHIS_T): number {
+  return checkComVersion(orpc.version) || (orpc.flags !== 0 ? DCOM_E.RPC_E_INVALID_HEADER : 0);
 }

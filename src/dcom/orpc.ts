@@ -69,6 +69,8 @@ export const DUALSTRINGARRAY = struct('DUALSTRINGARRAY', {
 export type ORPCTHIS_T = TypeOf<typeof ORPCTHIS>;
 export type ORPCTHAT_T = TypeOf<typeof ORPCTHAT>;
 export type STDOBJREF_T = TypeOf<typeof STDOBJREF>;
+export type COMVERSION_T = TypeOf<typeof COMVERSION>;
+export type MInterfacePointer_T = TypeOf<typeof MInterfacePointer>;
 
 /** ORPCTHIS.flags (MS-DCOM 2.2.13.1). */
 export const ORPCF = { NULL: 0, LOCAL: 1, RESERVED1: 2, RESERVED2: 4, RESERVED3: 8, RESERVED4: 16 } as const;

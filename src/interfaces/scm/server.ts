@@ -2,29 +2,22 @@ import { implement, type CallContext, type ServedInterface } from '../../dcerpc/
 import { AUTH_LEVEL } from '../../dcerpc/constants.js';
 import { ActivationFormatError } from '../../dcom/activation/error.js';
 import { decodeActivationPropertiesIn, encodeActivationPropertiesOut } from '../../dcom/activation/blob.js';
+import { toNdrValue } from '../../dcom/bindings.js';
 import { classObject, type ClassRegistry, type ComClass } from '../../dcom/classes.js';
-import { DCOM_E, IID_IUnknown, type ComObject, type ObjectExporter } from '../../dcom/exporter.js';
-import { COM_VERSION, NO_EXTENSIONS_THAT, type DUALSTRINGARRAY, type ORPCTHIS_T } from '../../dcom/orpc.js';
-import type { TypeOf } from '../../ndr/type.js';
+import { DCOM_E, IID_IUnknown, type ComObject } from '../../dcom/exporter.js';
+import { PUBLIC_REFS, type Marshaller } from '../../dcom/marshaller.js';
+import { checkComVersion } from '../../dcom/orpc-checks.js';
+import { COM_VERSION, NO_EXTENSIONS_THAT, type ORPCTHIS_T } from '../../dcom/orpc.js';
 import type { Guid } from '../../ndr/guid.js';
-import { clientKey } from '../oxid/server.js';
 import { IActivation, IRemoteSCMActivator } from './idl.js';
 
-type Dsa = TypeOf<typeof DUALSTRINGARRAY>;
-
 export interface ScmOptions {
-  exporter: ObjectExporter;
+  /** The exporter, the host's bindings, and interface pointers for the caller. */
+  marshaller: Marshaller;
   classes: ClassRegistry;
   /** Whether the caller may activate (the policy's group check); otherwise E_ACCESSDENIED. */
   allowsCaller(call: CallContext): boolean;
-  /** The object exporter's bindings, with its port. */
-  exporterBindings(call: CallContext): Dsa;
-  /** The OBJREF bytes of an interface pointer, with cPublicRefs references. */
-  marshalInterface(oid: bigint, iid: Guid, cPublicRefs: number, call: CallContext): Buffer | undefined;
 }
-
-/** References each marshaled interface pointer carries, as Windows hands them out. */
-const PUBLIC_REFS = 5;
 
 interface Activated {
   hr: number;
@@ -39,23 +32,25 @@ interface Activated {
  * with its own HRESULT.
  */
 export function serveActivation(opts: ScmOptions): ServedInterface[] {
-  const ex = opts.exporter;
+  const m = opts.marshaller;
+  const ex = m.exporter;
+  const exporterBindings = (call: CallContext) => toNdrValue(m.bindings.exporter(call));
 
   function activate(call: CallContext, orpc: ORPCTHIS_T, clsid: Guid, iids: Guid[], factory: boolean): Activated {
     const fail = (hr: number): Activated => ({ hr, interfaces: [], hresults: [] });
-    if (orpc.version.MajorVersion !== COM_VERSION.MajorVersion || orpc.version.MinorVersion > COM_VERSION.MinorVersion) {
-      return fail(DCOM_E.RPC_E_VERSION_MISMATCH);
-    }
+    // Of ORPCTHIS the activators check only the COM version (docs/decisions.md, DCOM).
+    const badVersion = checkComVersion(orpc.version);
+    if (badVersion) return fail(badVersion);
     const cls: ComClass | undefined = opts.classes.get(clsid);
     if (!cls) return fail(DCOM_E.REGDB_E_CLASSNOTREG);
     if (!opts.allowsCaller(call)) return fail(DCOM_E.E_ACCESSDENIED);
     const object: ComObject = factory ? classObject(cls) : cls.create();
-    const exported = ex.exportObject(object, clientKey(call));
+    const exported = m.exportObject(object, call);
     if (!exported) return fail(DCOM_E.E_OUTOFMEMORY);
     const interfaces: Array<Buffer | null> = [];
     const hresults: number[] = [];
     for (const iid of iids) {
-      const objref = iid === IID_IUnknown || object.supports(iid) ? opts.marshalInterface(exported.oid, iid, PUBLIC_REFS, call) : undefined;
+      const objref = iid === IID_IUnknown || object.supports(iid) ? m.objref(exported.oid, iid, PUBLIC_REFS, call) : undefined;
       interfaces.push(objref ?? null);
       hresults.push(objref ? 0 : DCOM_E.E_NOINTERFACE);
     }
@@ -89,7 +84,7 @@ export function serveActivation(opts: ScmOptions): ServedInterface[] {
       propsOut: { iids, hresults: r.hresults, interfaces: r.interfaces },
       scmReply: {
         oxid: ex.oxid,
-        bindings: opts.exporterBindings(call),
+        bindings: exporterBindings(call),
         ipidRemUnknown: ex.ipidRemUnknown,
         authnHint: authnHint(call),
         serverVersion: { ...COM_VERSION },
@@ -118,7 +113,7 @@ export function serveActivation(opts: ScmOptions): ServedInterface[] {
           return {
             ORPCthat: NO_EXTENSIONS_THAT,
             pOxid: ok ? ex.oxid : 0n,
-            ppdsaOxidBindings: ok ? opts.exporterBindings(call) : null,
+            ppdsaOxidBindings: ok ? exporterBindings(call) : null,
             pipidRemUnknown: ok ? ex.ipidRemUnknown : '00000000-0000-0000-0000-000000000000',
             pAuthnHint: authnHint(call),
             pServerVersion: { ...COM_VERSION },

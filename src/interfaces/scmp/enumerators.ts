@@ -1,12 +1,9 @@
-import type { CallContext } from '../../dcerpc/registry.js';
-import { implement, type ServedInterface } from '../../dcerpc/registry.js';
+import type { ArgsOf, OrpcCall } from '../../dcom/dispatcher.js';
 import type { ComObject } from '../../dcom/exporter.js';
-import { checkOrpcThis, targetIpid } from '../../dcom/orpc-checks.js';
-import { NO_EXTENSIONS_THAT, type ORPCTHIS_T } from '../../dcom/orpc.js';
-import type { ObjectExporter } from '../../dcom/exporter.js';
+import { refuse } from '../../dcom/refusal.js';
 import type { Guid } from '../../ndr/guid.js';
-import { IVssEnumMgmtObject, IVssEnumObject } from './idl.js';
-import { E_INVALIDARG, IID_IVssEnumMgmtObject, IID_IVssEnumObject, S_FALSE, S_OK, type VSS_MGMT_OBJECT_PROP_T, type VSS_OBJECT_PROP_T } from './types.js';
+import type { IVssEnumObject } from './idl.js';
+import { E_INVALIDARG, E_OUTOFMEMORY, S_FALSE, S_OK } from './types.js';
 
 /**
  * An enumerator object (IVssEnumObject or IVssEnumMgmtObject): a snapshot of a collection
@@ -57,53 +54,33 @@ export class Enumerator<T> implements ComObject {
   }
 }
 
-export interface EnumServices {
-  exporter: ObjectExporter;
-  /** The caller may use MS-SCMP (the policy's group check); otherwise E_ACCESSDENIED. */
-  allowsCaller(iid: Guid, call: CallContext): boolean;
-  /** Exports `object` for the caller and marshals one interface of it. */
-  exportInterface(object: ComObject, iid: Guid, call: CallContext): { ulCntData: number; abData: Buffer } | undefined;
-}
+type EnumArgs<K extends keyof typeof IVssEnumObject.methods> = ArgsOf<typeof IVssEnumObject, K>;
 
-const E_ACCESSDENIED = 0x80070005;
-const E_OUTOFMEMORY = 0x8007000e;
+/**
+ * IVssEnumObject and IVssEnumMgmtObject (MS-SCMP 3.1.2, 3.1.3): the same four methods over
+ * the enumerator the IPID names, one instance registered per interface. The dispatcher
+ * (src/dcom/dispatcher.ts) has checked the IPID, ORPCTHIS and the caller. Registering an
+ * instance checks its methods against the interface (ObjectMethods) for its element type.
+ */
+export class EnumMethods<T> {
+  Next(a: EnumArgs<'Next'>, call: OrpcCall<Enumerator<T>>) {
+    const { items, hr } = call.target.next(a.celt);
+    return { rgelt: items, pceltFetched: items.length, hr };
+  }
 
-/** Both enumerator interfaces: the same four methods over their own element type. */
-export function serveEnumerators(s: EnumServices): ServedInterface[] {
-  const enter = <T>(iid: Guid, orpc: ORPCTHIS_T, call: CallContext): { e: Enumerator<T> } | { hr: number } => {
-    const { object } = targetIpid(call, s.exporter, iid);
-    const bad = checkOrpcThis(orpc);
-    if (bad) return { hr: bad };
-    if (!s.allowsCaller(iid, call)) return { hr: E_ACCESSDENIED };
-    return { e: object as Enumerator<T> };
-  };
-  const handlers = <T>(iid: Guid) => ({
-    Next(a: { ORPCthis: ORPCTHIS_T; celt: number }, call: CallContext) {
-      const r = enter<T>(iid, a.ORPCthis, call);
-      if ('hr' in r) return { ORPCthat: NO_EXTENSIONS_THAT, rgelt: [] as T[], pceltFetched: 0, hr: r.hr };
-      const { items, hr } = r.e.next(a.celt);
-      return { ORPCthat: NO_EXTENSIONS_THAT, rgelt: items, pceltFetched: items.length, hr };
-    },
-    Skip(a: { ORPCthis: ORPCTHIS_T; celt: number }, call: CallContext) {
-      const r = enter<T>(iid, a.ORPCthis, call);
-      if ('hr' in r) return { ORPCthat: NO_EXTENSIONS_THAT, hr: r.hr };
-      return { ORPCthat: NO_EXTENSIONS_THAT, hr: r.e.skip(a.celt) };
-    },
-    Reset(a: { ORPCthis: ORPCTHIS_T }, call: CallContext) {
-      const r = enter<T>(iid, a.ORPCthis, call);
-      if ('hr' in r) return { ORPCthat: NO_EXTENSIONS_THAT, hr: r.hr };
-      r.e.cursor = 0;
-      return { ORPCthat: NO_EXTENSIONS_THAT, hr: S_OK };
-    },
-    Clone(a: { ORPCthis: ORPCTHIS_T }, call: CallContext) {
-      const r = enter<T>(iid, a.ORPCthis, call);
-      if ('hr' in r) return { ORPCthat: NO_EXTENSIONS_THAT, ppenum: null, hr: r.hr };
-      const ptr = s.exportInterface(r.e.clone(), iid, call);
-      return { ORPCthat: NO_EXTENSIONS_THAT, ppenum: ptr ?? null, hr: ptr ? S_OK : E_OUTOFMEMORY };
-    },
-  });
-  return [
-    implement(IVssEnumObject, handlers<VSS_OBJECT_PROP_T>(IID_IVssEnumObject)),
-    implement(IVssEnumMgmtObject, handlers<VSS_MGMT_OBJECT_PROP_T>(IID_IVssEnumMgmtObject)),
-  ];
+  Skip(a: EnumArgs<'Skip'>, call: OrpcCall<Enumerator<T>>) {
+    return { hr: call.target.skip(a.celt) };
+  }
+
+  Reset(_a: EnumArgs<'Reset'>, call: OrpcCall<Enumerator<T>>) {
+    call.target.cursor = 0;
+    return { hr: S_OK };
+  }
+
+  /** Clone (3.1.2.4, 3.1.3.4): a new enumerator at the same cursor, exported for the caller. */
+  Clone(_a: EnumArgs<'Clone'>, call: OrpcCall<Enumerator<T>>) {
+    const e = call.target;
+    const ppenum = call.exportInterface(e.clone(), e.iid) ?? refuse(E_OUTOFMEMORY);
+    return { ppenum, hr: S_OK };
+  }
 }

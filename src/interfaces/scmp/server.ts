@@ -1,20 +1,18 @@
-import { implement, type CallContext, type ServedInterface } from '../../dcerpc/registry.js';
-import type { ComObject, ObjectExporter } from '../../dcom/exporter.js';
-import { checkOrpcThis, targetIpid } from '../../dcom/orpc-checks.js';
-import { NO_EXTENSIONS_THAT, type ORPCTHIS_T } from '../../dcom/orpc.js';
+import type { ArgsOf, ObjectMethods, OrpcCall } from '../../dcom/dispatcher.js';
+import type { ComObject } from '../../dcom/exporter.js';
+import { refuse } from '../../dcom/refusal.js';
 import type { Guid } from '../../ndr/guid.js';
 import { StoreError } from '../../store/errors.js';
 import type { HostStore } from '../../store/host-store.js';
 import type { DiffArea, Snapshot, Volume } from '../../store/model.js';
-import { Enumerator, serveEnumerators, type EnumServices } from './enumerators.js';
+import { Enumerator } from './enumerators.js';
 import { IVssDifferentialSoftwareSnapshotMgmt, IVssSnapshotMgmt } from './idl.js';
 import {
-  E_ACCESSDENIED,
   E_INVALIDARG,
+  E_OUTOFMEMORY,
   IID_IVssDifferentialSoftwareSnapshotMgmt,
   IID_IVssEnumMgmtObject,
   IID_IVssEnumObject,
-  IID_IVssSnapshotMgmt,
   S_OK,
   diffAreaObject,
   diffVolumeObject,
@@ -24,7 +22,12 @@ import {
   type VSS_OBJECT_PROP_T,
 } from './types.js';
 
-const E_OUTOFMEMORY = 0x8007000e;
+/**
+ * The MS-SCMP methods over the host store (MS-SCMP 3.1.1, 3.1.4). They are dispatched by
+ * src/dcom/dispatcher.ts, which has already checked the IPID, ORPCTHIS and the caller (only
+ * administrators reach them) and adds ORPCTHAT; what is here is each method's own logic.
+ * A store refusal becomes the HRESULT of MS-SCMP's error tables, every out-parameter null.
+ */
 
 /** The provider's management object that GetProviderMgmtInterface hands out. */
 export class DiffAreaMgmtObject implements ComObject {
@@ -32,6 +35,12 @@ export class DiffAreaMgmtObject implements ComObject {
   supports(iid: Guid): boolean {
     return iid === IID_IVssDifferentialSoftwareSnapshotMgmt;
   }
+}
+
+/** What the methods work over. */
+export interface ScmpServices {
+  /** Read at every call: a simulated reboot gives the host a new store. */
+  readonly store: HostStore;
 }
 
 // ---- store objects as MS-SCMP puts them on the wire (MS-SCMP 2.2.3) ---------------------
@@ -74,99 +83,78 @@ const diffAreaProp = (d: DiffArea): VSS_MGMT_OBJECT_PROP_T =>
     m_llUsedDiffSpace: d.usedBytes,
   });
 
-export interface ScmpServices extends EnumServices {
-  store: HostStore;
+/** Runs a store operation; its refusal refuses the call with the store's HRESULT. */
+function fromStore<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof StoreError) refuse(e.hresult);
+    throw e;
+  }
 }
 
-/**
- * The four MS-SCMP interfaces over the host store. Every call is addressed to a live IPID
- * of its interface, checked as an ORPC call, refused to non-administrators with
- * E_ACCESSDENIED, and answered with the store's HRESULT when the store refuses it.
- */
-export function serveScmp(s: ScmpServices): ServedInterface[] {
-  /** The gate every method passes: IPID, ORPCTHIS, group. 0 or the HRESULT to answer. */
-  const enter = (iid: Guid, orpc: ORPCTHIS_T, call: CallContext): number => {
-    targetIpid(call, s.exporter, iid);
-    return checkOrpcThis(orpc) || (s.allowsCaller(iid, call) ? 0 : E_ACCESSDENIED);
-  };
-  /** Runs a store operation, mapping its refusals to their HRESULTs. */
-  const attempt = <T>(f: () => T): { value: T } | { hr: number } => {
-    try {
-      return { value: f() };
-    } catch (e) {
-      if (e instanceof StoreError) return { hr: e.hresult };
-      throw e;
-    }
-  };
-  /** A fresh enumerator over `items`, exported for the caller. */
-  const enumerate = <T>(iid: Guid, items: T[], call: CallContext) => {
-    const ptr = s.exportInterface(new Enumerator<T>(iid, items), iid, call);
-    return ptr ? { ORPCthat: NO_EXTENSIONS_THAT, ppEnum: ptr, hr: S_OK } : { ORPCthat: NO_EXTENSIONS_THAT, ppEnum: null, hr: E_OUTOFMEMORY };
-  };
-  const failed = (hr: number) => ({ ORPCthat: NO_EXTENSIONS_THAT, ppEnum: null, hr });
+/** A fresh enumerator over `items`, exported for the caller (E_OUTOFMEMORY past its limit). */
+function enumerate<T>(iid: Guid, items: T[], call: OrpcCall) {
+  const ppEnum = call.exportInterface(new Enumerator<T>(iid, items), iid) ?? refuse(E_OUTOFMEMORY);
+  return { ppEnum, hr: S_OK };
+}
 
-  const snapshotMgmt = implement(IVssSnapshotMgmt, {
-    GetProviderMgmtInterface(a, call) {
-      const bad = enter(IID_IVssSnapshotMgmt, a.ORPCthis, call);
-      const none = { ORPCthat: NO_EXTENSIONS_THAT, ppItf: null };
-      if (bad) return { ...none, hr: bad };
-      // 3.1.1.4.1's table: a provider the host does not have (GUID_NULL too) is
-      // VSS_E_PROVIDER_NOT_REGISTERED; E_INVALIDARG is only for another InterfaceId (or a
-      // NULL ppItf, which the wire cannot carry). The section does not order the two
-      // checks: they are made in the order of the table's rows.
-      const provider = attempt(() => s.store.requireProvider(a.ProviderId));
-      if ('hr' in provider) return { ...none, hr: provider.hr };
-      if (a.InterfaceId !== IID_IVssDifferentialSoftwareSnapshotMgmt) return { ...none, hr: E_INVALIDARG };
-      const ptr = s.exportInterface(new DiffAreaMgmtObject(), IID_IVssDifferentialSoftwareSnapshotMgmt, call);
-      return { ORPCthat: NO_EXTENSIONS_THAT, ppItf: ptr ?? null, hr: ptr ? S_OK : E_OUTOFMEMORY };
-    },
-    QueryVolumesSupportedForSnapshots(a, call) {
-      const bad = enter(IID_IVssSnapshotMgmt, a.ORPCthis, call);
-      if (bad) return failed(bad);
-      const r = attempt(() => s.store.volumesSupportedForSnapshots(a.ProviderId, a.lContext));
-      return 'hr' in r ? failed(r.hr) : enumerate(IID_IVssEnumMgmtObject, r.value.map(volumeProp), call);
-    },
-    QuerySnapshotsByVolume(a, call) {
-      const bad = enter(IID_IVssSnapshotMgmt, a.ORPCthis, call);
-      if (bad) return failed(bad);
-      const r = attempt(() => s.store.snapshotsByVolume(a.pwszVolumeName, a.ProviderId));
-      return 'hr' in r ? failed(r.hr) : enumerate(IID_IVssEnumObject, r.value.map(snapshotProp), call);
-    },
-  });
+type SnapArgs<K extends keyof typeof IVssSnapshotMgmt.methods> = ArgsOf<typeof IVssSnapshotMgmt, K>;
 
-  const D = IID_IVssDifferentialSoftwareSnapshotMgmt;
-  const diffMgmt = implement(IVssDifferentialSoftwareSnapshotMgmt, {
-    AddDiffArea(a, call) {
-      const bad = enter(D, a.ORPCthis, call);
-      if (bad) return { ORPCthat: NO_EXTENSIONS_THAT, hr: bad };
-      const r = attempt(() => s.store.addDiffArea(a.pwszVolumeName, a.pwszDiffAreaVolumeName, a.llMaximumDiffSpace));
-      return { ORPCthat: NO_EXTENSIONS_THAT, hr: 'hr' in r ? r.hr : S_OK };
-    },
-    ChangeDiffAreaMaximumSize(a, call) {
-      const bad = enter(D, a.ORPCthis, call);
-      if (bad) return { ORPCthat: NO_EXTENSIONS_THAT, hr: bad };
-      const r = attempt(() => s.store.changeDiffAreaMaximumSize(a.pwszVolumeName, a.pwszDiffAreaVolumeName, a.llMaximumDiffSpace));
-      return { ORPCthat: NO_EXTENSIONS_THAT, hr: 'hr' in r ? r.hr : S_OK };
-    },
-    QueryVolumesSupportedForDiffAreas(a, call) {
-      const bad = enter(D, a.ORPCthis, call);
-      if (bad) return failed(bad);
-      const r = attempt(() => s.store.volumesSupportedForDiffAreas(a.pwszOriginalVolumeName));
-      return 'hr' in r ? failed(r.hr) : enumerate(IID_IVssEnumMgmtObject, r.value.map(diffVolumeProp), call);
-    },
-    QueryDiffAreasForVolume(a, call) {
-      const bad = enter(D, a.ORPCthis, call);
-      if (bad) return failed(bad);
-      const r = attempt(() => s.store.diffAreasForVolume(a.pwszVolumeName));
-      return 'hr' in r ? failed(r.hr) : enumerate(IID_IVssEnumMgmtObject, r.value.map(diffAreaProp), call);
-    },
-    QueryDiffAreasOnVolume(a, call) {
-      const bad = enter(D, a.ORPCthis, call);
-      if (bad) return failed(bad);
-      const r = attempt(() => s.store.diffAreasOnVolume(a.pwszVolumeName));
-      return 'hr' in r ? failed(r.hr) : enumerate(IID_IVssEnumMgmtObject, r.value.map(diffAreaProp), call);
-    },
-  });
+/** IVssSnapshotMgmt (MS-SCMP 3.1.1), on the shadow-copy class's object. */
+export class SnapshotMgmt implements ObjectMethods<typeof IVssSnapshotMgmt.methods> {
+  constructor(private readonly s: ScmpServices) {}
 
-  return [snapshotMgmt, diffMgmt, ...serveEnumerators(s)];
+  GetProviderMgmtInterface(a: SnapArgs<'GetProviderMgmtInterface'>, call: OrpcCall) {
+    // 3.1.1.4.1's table: a provider the host does not have (GUID_NULL too) is
+    // VSS_E_PROVIDER_NOT_REGISTERED; E_INVALIDARG is only for another InterfaceId (or a
+    // NULL ppItf, which the wire cannot carry). The section does not order the two
+    // checks: they are made in the order of the table's rows.
+    fromStore(() => this.s.store.requireProvider(a.ProviderId));
+    if (a.InterfaceId !== IID_IVssDifferentialSoftwareSnapshotMgmt) refuse(E_INVALIDARG);
+    const ppItf = call.exportInterface(new DiffAreaMgmtObject(), IID_IVssDifferentialSoftwareSnapshotMgmt) ?? refuse(E_OUTOFMEMORY);
+    return { ppItf, hr: S_OK };
+  }
+
+  QueryVolumesSupportedForSnapshots(a: SnapArgs<'QueryVolumesSupportedForSnapshots'>, call: OrpcCall) {
+    const volumes = fromStore(() => this.s.store.volumesSupportedForSnapshots(a.ProviderId, a.lContext));
+    return enumerate(IID_IVssEnumMgmtObject, volumes.map(volumeProp), call);
+  }
+
+  QuerySnapshotsByVolume(a: SnapArgs<'QuerySnapshotsByVolume'>, call: OrpcCall) {
+    const snapshots = fromStore(() => this.s.store.snapshotsByVolume(a.pwszVolumeName, a.ProviderId));
+    return enumerate(IID_IVssEnumObject, snapshots.map(snapshotProp), call);
+  }
+}
+
+type DiffArgs<K extends keyof typeof IVssDifferentialSoftwareSnapshotMgmt.methods> = ArgsOf<typeof IVssDifferentialSoftwareSnapshotMgmt, K>;
+
+/** IVssDifferentialSoftwareSnapshotMgmt (MS-SCMP 3.1.4), on the object GetProviderMgmtInterface hands out. */
+export class DiffAreaMgmt implements ObjectMethods<typeof IVssDifferentialSoftwareSnapshotMgmt.methods> {
+  constructor(private readonly s: ScmpServices) {}
+
+  AddDiffArea(a: DiffArgs<'AddDiffArea'>) {
+    fromStore(() => this.s.store.addDiffArea(a.pwszVolumeName, a.pwszDiffAreaVolumeName, a.llMaximumDiffSpace));
+    return { hr: S_OK };
+  }
+
+  ChangeDiffAreaMaximumSize(a: DiffArgs<'ChangeDiffAreaMaximumSize'>) {
+    fromStore(() => this.s.store.changeDiffAreaMaximumSize(a.pwszVolumeName, a.pwszDiffAreaVolumeName, a.llMaximumDiffSpace));
+    return { hr: S_OK };
+  }
+
+  QueryVolumesSupportedForDiffAreas(a: DiffArgs<'QueryVolumesSupportedForDiffAreas'>, call: OrpcCall) {
+    const volumes = fromStore(() => this.s.store.volumesSupportedForDiffAreas(a.pwszOriginalVolumeName));
+    return enumerate(IID_IVssEnumMgmtObject, volumes.map(diffVolumeProp), call);
+  }
+
+  QueryDiffAreasForVolume(a: DiffArgs<'QueryDiffAreasForVolume'>, call: OrpcCall) {
+    const areas = fromStore(() => this.s.store.diffAreasForVolume(a.pwszVolumeName));
+    return enumerate(IID_IVssEnumMgmtObject, areas.map(diffAreaProp), call);
+  }
+
+  QueryDiffAreasOnVolume(a: DiffArgs<'QueryDiffAreasOnVolume'>, call: OrpcCall) {
+    const areas = fromStore(() => this.s.store.diffAreasOnVolume(a.pwszVolumeName));
+    return enumerate(IID_IVssEnumMgmtObject, areas.map(diffAreaProp), call);
+  }
 }
