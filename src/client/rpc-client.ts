@@ -11,6 +11,7 @@ import type { ClientSecurityContext } from '../dcerpc/auth.js';
 import type { BindAckPdu, BindNakPdu, ContextResult, Pdu, SyntaxId } from '../dcerpc/pdu/types.js';
 import { ndrDecode, ndrEncode } from '../ndr/index.js';
 import type { Guid } from '../ndr/guid.js';
+import { formatStatus } from '../status/index.js';
 
 /** The server answered a call with a fault PDU. */
 export class RpcFaultError extends Error {
@@ -18,7 +19,7 @@ export class RpcFaultError extends Error {
     readonly status: number,
     readonly flags: number,
   ) {
-    super(`RPC fault 0x${status.toString(16).padStart(8, '0')}`);
+    super(`RPC fault ${formatStatus(status)}`);
     this.name = 'RpcFaultError';
   }
 }

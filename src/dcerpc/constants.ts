@@ -1,4 +1,5 @@
 /** Connection-oriented DCE/RPC constants: C706 chapter 12 and MS-RPCE 2.2. */
+import * as S from '../status/codes.js';
 
 export const RPC_VERSION = 5;
 export const RPC_VERSION_MINOR = 0;
@@ -83,30 +84,34 @@ export const BIND_NAK_REASON = {
   invalid_checksum: 9,
 } as const;
 
-/** Fault statuses (C706 appendix E, MS-RPCE 2.2.2.7 / 3.3.3.2). */
+/**
+ * The fault statuses this runtime sends (C706 appendix E, MS-RPCE 2.2.2.7 / 3.3.3.2), by
+ * the names the code uses. The numbers and their spec names are declared once, in
+ * src/status; this is a view of them.
+ */
 export const FAULT = {
-  nca_s_comm_failure: 0x1c010001,
-  nca_s_op_rng_error: 0x1c010002,
-  nca_s_unk_if: 0x1c010003,
-  nca_s_wrong_boot_time: 0x1c010006,
-  nca_s_you_crashed: 0x1c010009,
-  nca_s_proto_error: 0x1c01000b,
-  nca_s_out_args_too_big: 0x1c010013,
-  nca_s_server_too_busy: 0x1c010014,
-  nca_s_unsupported_type: 0x1c010017,
-  nca_s_fault_int_div_by_zero: 0x1c000001,
-  nca_s_fault_invalid_tag: 0x1c000006,
-  nca_s_fault_invalid_bound: 0x1c000007,
-  nca_s_fault_cancel: 0x1c00000d,
-  nca_s_fault_unspec: 0x1c000012,
-  nca_s_fault_remote_no_memory: 0x1c00001b,
-  nca_s_fault_context_mismatch: 0x1c00001a,
-  nca_s_fault_ndr: 0x000006f7,
-  rpc_x_bad_stub_data: 0x000006f7,
-  access_denied: 0x00000005,
-  rpc_s_call_cancelled: 0x0000071a,
-  rpc_s_unsupported_authn_level: 0x000006d0,
-  rpc_s_invalid_binding: 0x000006a6,
+  nca_s_comm_failure: S.nca_s_comm_failure,
+  nca_s_op_rng_error: S.nca_s_op_rng_error,
+  nca_s_unk_if: S.nca_s_unk_if,
+  nca_s_wrong_boot_time: S.nca_s_wrong_boot_time,
+  nca_s_you_crashed: S.nca_s_you_crashed,
+  nca_s_proto_error: S.nca_s_proto_error,
+  nca_s_out_args_too_big: S.nca_s_out_args_too_big,
+  nca_s_server_too_busy: S.nca_s_server_too_busy,
+  nca_s_unsupported_type: S.nca_s_unsupported_type,
+  nca_s_fault_int_div_by_zero: S.nca_s_fault_int_div_by_zero,
+  nca_s_fault_invalid_tag: S.nca_s_fault_invalid_tag,
+  nca_s_fault_invalid_bound: S.nca_s_fault_invalid_bound,
+  nca_s_fault_cancel: S.nca_s_fault_cancel,
+  nca_s_fault_unspec: S.nca_s_fault_unspec,
+  nca_s_fault_remote_no_memory: S.nca_s_fault_remote_no_memory,
+  nca_s_fault_context_mismatch: S.nca_s_fault_context_mismatch,
+  /** Windows answers bad NDR with the Win32 status rather than nca_s_fault_ndr. */
+  nca_s_fault_ndr: S.RPC_X_BAD_STUB_DATA,
+  rpc_x_bad_stub_data: S.RPC_X_BAD_STUB_DATA,
+  access_denied: S.ERROR_ACCESS_DENIED,
+  rpc_s_call_cancelled: S.RPC_S_CALL_CANCELLED,
+  rpc_s_invalid_binding: S.RPC_S_INVALID_BINDING,
 } as const;
 
 /** Well-known transfer syntaxes. */

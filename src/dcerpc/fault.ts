@@ -1,3 +1,5 @@
+import { formatStatus } from '../status/index.js';
+
 /**
  * Thrown by a method to answer its call with a fault PDU instead of a response.
  * `didNotExecute` sets PFC_DID_NOT_EXECUTE, telling the client no side effect happened.
@@ -8,7 +10,7 @@ export class RpcFault extends Error {
     message?: string,
     readonly didNotExecute = false,
   ) {
-    super(message ?? `RPC fault 0x${status.toString(16).padStart(8, '0')}`);
+    super(message ?? `RPC fault ${formatStatus(status)}`);
     this.name = 'RpcFault';
   }
 }
