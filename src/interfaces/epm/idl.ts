@@ -12,6 +12,7 @@ import {
   u32,
   varyingString,
 } from '../../ndr/index.js';
+import { EPT_S_CANT_CREATE, EPT_S_CANT_PERFORM_OP, EPT_S_INVALID_ENTRY, RPC_S_OK, ept_s_not_registered } from '../../status/codes.js';
 
 /** The endpoint mapper, ept (C706 appendix O; Windows' epmp.idl), v3.0. */
 
@@ -48,12 +49,12 @@ export const RPC_C_VERS = { ALL: 1, COMPATIBLE: 2, EXACT: 3, MAJOR_ONLY: 4, UPTO
  * reports an empty result in its DCE form, other failures as Win32 codes.
  */
 export const EPT_S = {
-  ok: 0,
-  invalid_entry: 0x000006d7,
-  cant_perform_op: 0x000006d8,
+  ok: RPC_S_OK,
+  invalid_entry: EPT_S_INVALID_ENTRY,
+  cant_perform_op: EPT_S_CANT_PERFORM_OP,
   /** EPT_S_CANT_CREATE: an entry could not be added (here: the association holds its limit). */
-  cant_create: 0x0000076b,
-  not_registered: 0x16c9a0d6,
+  cant_create: EPT_S_CANT_CREATE,
+  not_registered: ept_s_not_registered,
 } as const;
 
 export const epm = rpcInterface({

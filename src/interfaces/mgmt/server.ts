@@ -4,11 +4,7 @@ import { RPC_C_STATS, mgmt } from './idl.js';
 import { RpcFault } from '../../dcerpc/fault.js';
 import { FAULT } from '../../dcerpc/constants.js';
 
-/** rpc_s_ok and the refusal of a remote stop (Windows answers access denied). */
-const RPC_S_OK = 0;
-const RPC_S_ACCESS_DENIED = 0x00000005;
-const RPC_S_UNKNOWN_AUTHN_SERVICE = 0x000006d3;
-const ERROR_INSUFFICIENT_BUFFER = 0x0000007a;
+import { ERROR_INSUFFICIENT_BUFFER, RPC_S_ACCESS_DENIED, RPC_S_OK, RPC_S_UNKNOWN_AUTHN_SERVICE } from '../../status/codes.js';
 
 export interface MgmtOptions {
   stats: RpcStats;
