@@ -18,7 +18,7 @@ import { HostBindings } from './dcom/host-bindings.js';
 import { Marshaller } from './dcom/marshaller.js';
 import { serveOxidResolver } from './interfaces/oxid/server.js';
 import { IRemUnknown, IRemUnknown2 } from './interfaces/remunknown/idl.js';
-import { RemUnknown, refusals as remUnknownRefusals } from './interfaces/remunknown/server.js';
+import { RemUnknown, remUnknownRefusals } from './interfaces/remunknown/server.js';
 import { serveActivation } from './interfaces/scm/server.js';
 import { ShadowCopyProviderClass } from './interfaces/scmp/class.js';
 import { EnumMethods } from './interfaces/scmp/enumerators.js';

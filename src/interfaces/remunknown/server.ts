@@ -24,7 +24,7 @@ export class RemUnknown implements ObjectMethods<typeof IRemUnknown2.methods> {
   RemQueryInterface(a: Args<'RemQueryInterface'>) {
     const ex = this.m.exporter;
     const found = ex.lookup(a.ripid);
-    if (!found) return refusals.RemQueryInterface!(DCOM_E.RPC_E_INVALID_OBJECT, a);
+    if (!found) return remUnknownRefusals.RemQueryInterface!(DCOM_E.RPC_E_INVALID_OBJECT, a);
     const results = a.iids.map((iid) => {
       if (!supports(found.object, iid)) return { hResult: DCOM_E.E_NOINTERFACE, std: EMPTY_STD };
       const std = ex.marshal(found.entry.oid, iid, a.cRefs);
@@ -46,7 +46,7 @@ export class RemUnknown implements ObjectMethods<typeof IRemUnknown2.methods> {
 
   RemQueryInterface2(a: Args<'RemQueryInterface2'>, call: OrpcCall) {
     const found = this.m.exporter.lookup(a.ripid);
-    if (!found) return refusals.RemQueryInterface2!(DCOM_E.RPC_E_INVALID_OBJECT, a);
+    if (!found) return remUnknownRefusals.RemQueryInterface2!(DCOM_E.RPC_E_INVALID_OBJECT, a);
     const phr: number[] = [];
     const ppMIF = a.iids.map((iid) => {
       const objref = supports(found.object, iid) ? this.m.objref(found.entry.oid, iid, 1, call) : undefined;
@@ -62,7 +62,7 @@ export class RemUnknown implements ObjectMethods<typeof IRemUnknown2.methods> {
  * or per reference, each carrying the failure, because clients and dissectors read these
  * arrays whatever the overall HRESULT says (their size_is is the request's count).
  */
-export const refusals: Refusals<typeof IRemUnknown2.methods> = {
+export const remUnknownRefusals: Refusals<typeof IRemUnknown2.methods> = {
   RemQueryInterface: (hr, a) => ({ ppQIResults: a.iids.map(() => ({ hResult: hr, std: EMPTY_STD })), hr }),
   RemAddRef: (hr, a) => ({ pResults: a.InterfaceRefs.map(() => hr), hr }),
   RemQueryInterface2: (hr, a) => ({ phr: a.iids.map(() => hr), ppMIF: a.iids.map(() => null), hr }),
