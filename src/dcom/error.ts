@@ -4,7 +4,9 @@
  * bytes cost the caller is its decision; for an interface pointer Windows answers
  * RPC_E_INVALID_OBJREF (MS-DCOM 3.2.4.1.2), which the error carries for convenience.
  */
-export const RPC_E_INVALID_OBJREF = 0x8001011d;
+import { RPC_E_INVALID_OBJREF } from '../status/codes.js';
+
+export { RPC_E_INVALID_OBJREF };
 
 export class DcomFormatError extends Error {
   readonly hresult = RPC_E_INVALID_OBJREF;

@@ -1,24 +1,28 @@
 import { randomBytes } from 'node:crypto';
 import { randomGuid } from '../dcerpc/association.js';
 import type { Guid } from '../ndr/guid.js';
+import * as S from '../status/codes.js';
 import type { STDOBJREF_T } from './orpc.js';
 
-/** HRESULTs and statuses of the object exporter (MS-DCOM 3.1.1.5, 3.1.2.5; MS-ERREF). */
+/**
+ * The HRESULTs and statuses of the object exporter (MS-DCOM 3.1.1.5, 3.1.2.5), gathered for
+ * its callers; the numbers and names are declared once, in src/status.
+ */
 export const DCOM_E = {
-  E_NOINTERFACE: 0x80004002,
-  E_ACCESSDENIED: 0x80070005,
-  E_OUTOFMEMORY: 0x8007000e,
-  E_INVALIDARG: 0x80070057,
-  RPC_E_DISCONNECTED: 0x80010108,
-  RPC_E_INVALID_HEADER: 0x80010111,
-  RPC_E_VERSION_MISMATCH: 0x80010110,
-  RPC_E_INVALID_OBJECT: 0x80010114,
-  RPC_E_INVALID_OBJREF: 0x8001011d,
-  CO_E_OBJNOTREG: 0x800401fb,
-  REGDB_E_CLASSNOTREG: 0x80040154,
-  OR_INVALID_OXID: 0x776,
-  OR_INVALID_OID: 0x777,
-  OR_INVALID_SET: 0x778,
+  E_NOINTERFACE: S.E_NOINTERFACE,
+  E_ACCESSDENIED: S.E_ACCESSDENIED,
+  E_OUTOFMEMORY: S.E_OUTOFMEMORY,
+  E_INVALIDARG: S.E_INVALIDARG,
+  RPC_E_DISCONNECTED: S.RPC_E_DISCONNECTED,
+  RPC_E_INVALID_HEADER: S.RPC_E_INVALID_HEADER,
+  RPC_E_VERSION_MISMATCH: S.RPC_E_VERSION_MISMATCH,
+  RPC_E_INVALID_OBJECT: S.RPC_E_INVALID_OBJECT,
+  RPC_E_INVALID_OBJREF: S.RPC_E_INVALID_OBJREF,
+  CO_E_OBJNOTREG: S.CO_E_OBJNOTREG,
+  REGDB_E_CLASSNOTREG: S.REGDB_E_CLASSNOTREG,
+  OR_INVALID_OXID: S.OR_INVALID_OXID,
+  OR_INVALID_OID: S.OR_INVALID_OID,
+  OR_INVALID_SET: S.OR_INVALID_SET,
 } as const;
 
 export const IID_IUnknown = '00000000-0000-0000-c000-000000000046';

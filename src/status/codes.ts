@@ -68,6 +68,10 @@ export const ERROR_ACCESS_DENIED = 0x00000005;
 /** rpcnterr.h's name for ERROR_ACCESS_DENIED, as an RPC status. */
 export const RPC_S_ACCESS_DENIED = 0x00000005;
 export const RPC_S_OK = 0x00000000;
+/** The OXID resolver's statuses (MS-DCOM 3.1.2.5.1; MS-ERREF 2.2). */
+export const OR_INVALID_OXID = 0x00000776;
+export const OR_INVALID_OID = 0x00000777;
+export const OR_INVALID_SET = 0x00000778;
 export const ERROR_INSUFFICIENT_BUFFER = 0x0000007a;
 export const RPC_S_INVALID_BINDING = 0x000006a6;
 export const RPC_S_PROTSEQ_NOT_FOUND = 0x000006d0;

@@ -27,14 +27,22 @@ export const IID_IVssDifferentialSoftwareSnapshotMgmt: Guid = '214a0f28-b737-402
 export const IID_IVssEnumObject: Guid = 'ae1c7110-2f60-11d3-8a39-00c04f72d8e3';
 export const IID_IVssEnumMgmtObject: Guid = '01954e6b-9254-4e6e-808c-c9e05d007696';
 
-/** The shadow copy provider's UUID (the Microsoft Software Shadow Copy provider). */
-export const VSS_SYSTEM_PROVIDER_ID: Guid = 'b5946137-7b9f-4925-af80-51abd60b20d5';
+/** The shadow copy provider's UUID (the Microsoft Software Shadow Copy provider), as the store declares it. */
+export { VSS_SYSTEM_PROVIDER_ID } from '../../store/vss.js';
 
 // ---------------------------------------------------------------------------------------
 // Return values (the error tables of MS-SCMP 3.1; values as MS-ERREF prints them)
 
+// S_FALSE: Next returned fewer objects than asked; Skip skipped more than remained.
+// E_OUTOFMEMORY is an implementation-specific failure (not in MS-SCMP's tables).
 export {
+  S_OK,
+  S_FALSE,
+  E_NOTIMPL,
+  E_ACCESSDENIED,
+  E_OUTOFMEMORY,
   E_INVALIDARG,
+  VSS_E_PROVIDER_VETO,
   VSS_E_PROVIDER_NOT_REGISTERED,
   VSS_E_OBJECT_NOT_FOUND,
   VSS_E_VOLUME_NOT_SUPPORTED,
@@ -42,15 +50,7 @@ export {
   VSS_E_VOLUME_IN_USE,
   VSS_E_MAXIMUM_DIFFAREA_ASSOCIATIONS_REACHED,
   VSS_E_INSUFFICIENT_STORAGE,
-} from '../../store/hresults.js';
-export const S_OK = 0x00000000;
-/** Next: fewer objects returned than asked; Skip: more skipped than remained. */
-export const S_FALSE = 0x00000001;
-export const E_NOTIMPL = 0x80004001;
-export const E_ACCESSDENIED = 0x80070005;
-/** An implementation-specific failure (not in MS-SCMP's tables). */
-export const E_OUTOFMEMORY = 0x8007000e;
-export const VSS_E_PROVIDER_VETO = 0x80042306;
+} from '../../status/codes.js';
 
 // ---------------------------------------------------------------------------------------
 // Data types (MS-SCMP 2.2.1)
