@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { DEFAULT_LISTEN, EndpointListenError, startScmp, type ScmpServer } from '../app.js';
+import { DEFAULT_LISTEN, EndpointListenError, startScmp, type ScmpOptions, type ScmpServer } from '../app.js';
 import { ListenError } from '../dcerpc/server.js';
 import { createLogger, type Logger } from '../log.js';
 import { USAGE, UsageError, parseArgs, type ScmpdArgs } from './args.js';
@@ -120,10 +120,11 @@ function listenFailure(e: ListenError, args: ScmpdArgs): StartError {
   return new StartError([`${e.message}${e.code === 'EADDRINUSE' ? ` (choose another with ${flag})` : ''}`], 1);
 }
 
-async function main(): Promise<number> {
+/** The command line, or the exit code when there is nothing to start (a usage error, --help). */
+function argsOrExitCode(argv: string[]): ScmpdArgs | number {
   let args: ScmpdArgs;
   try {
-    args = parseArgs(process.argv.slice(2));
+    args = parseArgs(argv);
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`scmpd: ${e.message}\n\n${USAGE}`);
@@ -135,48 +136,54 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const log = createLogger(args.logLevel);
-  // The host model and the state directory are read and checked completely before anything
-  // listens: a malformed file never starts a half-configured server.
+  return args;
+}
+
+/** The host model (the file's or the default) and the emulated host over the state directory. */
+function openHost(args: ScmpdArgs): { model: HostModel; fileAccounts: Account[]; emulated: EmulatedHost } {
   const { model, accounts: fileAccounts } = args.hostModel !== undefined ? readHostModel(args.hostModel) : { model: defaultHostModel(), accounts: [] };
-  let emulated: EmulatedHost;
   try {
-    emulated = new EmulatedHost(model, { stateDir: args.stateDir });
+    return { model, fileAccounts, emulated: new EmulatedHost(model, { stateDir: args.stateDir }) };
   } catch (e) {
     if (e instanceof StateDirError || e instanceof TypeError || e instanceof StoreError || (e as NodeJS.ErrnoException).code) {
       throw new StartError(prefixed(`state directory ${args.stateDir}: `, (e as Error).message), 2);
     }
     throw e;
   }
-  reportStartingPoint(log, { hostModel: args.hostModel, stateDir: args.stateDir, model, emulated });
-  const token = args.adminListen !== undefined ? adminToken(args, log) : undefined;
-  const accounts = accountsOf(args, fileAccounts, log);
-  const common = { port: args.port, objectPort: args.objectPort, log, accounts, minAuthLevel: args.minAuthLevel, allowNtlmV1: args.allowNtlmV1, emulated };
-  let server: ScmpServer;
+}
+
+/** The MS-SCMP server on the addresses asked for; a failure to listen names the flag to change. */
+async function listenScmp(args: ScmpdArgs, common: Omit<ScmpOptions, 'listen'>, log: Logger): Promise<ScmpServer> {
   try {
     try {
-      server = await startScmp({ ...common, listen: args.listen });
+      return await startScmp({ ...common, listen: args.listen });
     } catch (e) {
       // A host without IPv6 still serves IPv4 when no address was asked for explicitly.
       if (!args.listen && e instanceof ListenError && (e.code === 'EAFNOSUPPORT' || e.code === 'EADDRNOTAVAIL')) {
         log.warn('IPv6 unavailable; listening on IPv4 only');
-        server = await startScmp({ ...common, listen: DEFAULT_LISTEN.filter((a) => !a.includes(':')) });
-      } else throw e;
+        return await startScmp({ ...common, listen: DEFAULT_LISTEN.filter((a) => !a.includes(':')) });
+      }
+      throw e;
     }
   } catch (e) {
     if (e instanceof ListenError) throw listenFailure(e, args);
     throw e;
   }
-  let admin: AdminServer | undefined;
-  if (args.adminListen !== undefined) {
-    try {
-      admin = await startAdminServer({ host: emulated, token: token!, listen: args.adminListen, port: args.adminPort, log });
-    } catch (e) {
-      await server.close();
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new StartError([`admin API on ${args.adminListen}:${args.adminPort}: ${(e as Error).message}${code === 'EADDRINUSE' ? ' (choose another with --admin-port, or --no-admin)' : ''}`], 1);
-    }
+}
+
+/** The admin API; when it cannot listen, the MS-SCMP server already listening is closed first. */
+async function listenAdmin(args: ScmpdArgs, listen: string, emulated: EmulatedHost, token: string, server: ScmpServer, log: Logger): Promise<AdminServer> {
+  try {
+    return await startAdminServer({ host: emulated, token, listen, port: args.adminPort, log });
+  } catch (e) {
+    await server.close();
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new StartError([`admin API on ${listen}:${args.adminPort}: ${(e as Error).message}${code === 'EADDRINUSE' ? ' (choose another with --admin-port, or --no-admin)' : ''}`], 1);
   }
+}
+
+/** SIGINT and SIGTERM close both servers once, then exit: 0, or 1 when closing failed. */
+function stopOnSignals(server: ScmpServer, admin: AdminServer | undefined, log: Logger): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -195,10 +202,32 @@ async function main(): Promise<number> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
-  // Only now announce readiness: the line is written synchronously to a pipe, and whoever
-  // reads it may signal us at once.
+}
+
+/**
+ * The ready line, written last: it goes synchronously to a pipe, and whoever reads it may
+ * signal us at once, so the signal handlers must already be installed.
+ */
+function announceReady(server: ScmpServer, admin: AdminServer | undefined): void {
   const where = server.rpc.endpoints.flatMap((ep) => ep.bound.map((b) => `${b} (${ep.name})`));
   process.stdout.write(`scmpd ready: listening on ${where.join(', ')}${admin ? `; admin API ${admin.url}` : ''}\n`);
+}
+
+/** Starts scmpd; the exit code when it stops at once, -1 while it serves (signals stop it). */
+async function main(): Promise<number> {
+  const args = argsOrExitCode(process.argv.slice(2));
+  if (typeof args === 'number') return args;
+  const log = createLogger(args.logLevel);
+  // The host model and the state directory are read and checked completely before anything
+  // listens: a malformed file never starts a half-configured server.
+  const { model, fileAccounts, emulated } = openHost(args);
+  reportStartingPoint(log, { hostModel: args.hostModel, stateDir: args.stateDir, model, emulated });
+  const token = args.adminListen !== undefined ? adminToken(args, log) : undefined;
+  const accounts = accountsOf(args, fileAccounts, log);
+  const server = await listenScmp(args, { port: args.port, objectPort: args.objectPort, log, accounts, minAuthLevel: args.minAuthLevel, allowNtlmV1: args.allowNtlmV1, emulated }, log);
+  const admin = args.adminListen !== undefined ? await listenAdmin(args, args.adminListen, emulated, token!, server, log) : undefined;
+  stopOnSignals(server, admin, log);
+  announceReady(server, admin);
   return -1;
 }
 
