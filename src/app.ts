@@ -128,6 +128,59 @@ function composeDcom(exporter: ObjectExporter, hostName: string, policy: Authori
   return { main, objects: objects.served(), bindings };
 }
 
+/** The host's authentication: NTLM for its local accounts, also inside SPNEGO. */
+function securityOf(host: HostNames, opts: ScmpOptions, log: Logger): RpcSecurity {
+  const security = new RpcSecurity(
+    { host, accounts: new Accounts(host, opts.accounts ?? []), allowNtlmV1: opts.allowNtlmV1 ?? false, allowAnonymous: true, spnego: true },
+    log,
+  );
+  installSpnego(security);
+  return security;
+}
+
+/**
+ * The endpoint map lists the RPC interfaces; DCOM's exporter is found through the OXID
+ * resolver instead, as on Windows, so its endpoint is not in it.
+ */
+function endpointEntries(rpc: RpcServer): EndpointEntry[] {
+  return rpc.endpoints.filter((ep) => ep.name !== OBJECT_EXPORTER).flatMap((ep) =>
+    ep.registry.list().map((s) => ({
+      iface: { uuid: s.decl.uuid, major: s.decl.major, minor: s.decl.minor },
+      port: ep.port,
+      annotation: s.annotation,
+    })),
+  );
+}
+
+/** What each endpoint serves: the management interface on both; the rest by `dcom`, and the endpoint mapper on the main one. */
+function registriesOf(rpc: RpcServer, dcom: Dcom): { main: InterfaceRegistry; objects: InterfaceRegistry } {
+  const mgmt = serveMgmt({ stats: rpc.stats, principalName: () => undefined });
+  const main = new InterfaceRegistry().add(serveEpm(() => endpointEntries(rpc))).add(mgmt);
+  for (const s of dcom.main) main.add(s);
+  const objects = new InterfaceRegistry().add(mgmt);
+  for (const s of dcom.objects) objects.add(s);
+  return { main, objects };
+}
+
+/** Both endpoints on the same addresses; a failure names its endpoint, and the second one's closes the first. */
+async function listenEndpoints(rpc: RpcServer, registries: { main: InterfaceRegistry; objects: InterfaceRegistry }, opts: ScmpOptions): Promise<{ main: Endpoint; objects: Endpoint }> {
+  const addresses = opts.listen ?? DEFAULT_LISTEN;
+  let main: Endpoint;
+  try {
+    main = await rpc.listen('epmap', registries.main, addresses, opts.port ?? DEFAULT_PORT);
+  } catch (e) {
+    throw e instanceof ListenError ? new EndpointListenError(e, 'epmap') : e;
+  }
+  let objects: Endpoint;
+  try {
+    objects = await rpc.listen(OBJECT_EXPORTER, registries.objects, addresses, opts.objectPort ?? 0);
+  } catch (e) {
+    await rpc.close();
+    throw e instanceof ListenError ? new EndpointListenError(e, OBJECT_EXPORTER) : e;
+  }
+  return { main, objects };
+}
+
 /**
  * Composes the layers into one host's server: the RPC runtime, and on its main endpoint
  * the endpoint mapper and the management interface (the latter on every endpoint).
@@ -136,24 +189,9 @@ export async function startScmp(opts: ScmpOptions = {}): Promise<ScmpServer> {
   const log = opts.log ?? createLogger('info');
   const emulated = opts.emulated ?? new EmulatedHost(opts.store ?? defaultHostModel());
   const host = opts.host ?? hostNamesOf(emulated.store.model().host);
-  const security = new RpcSecurity(
-    { host, accounts: new Accounts(host, opts.accounts ?? []), allowNtlmV1: opts.allowNtlmV1 ?? false, allowAnonymous: true, spnego: true },
-    log,
-  );
-  installSpnego(security);
+  const security = securityOf(host, opts, log);
   const policy = hardenedPolicy(opts.minAuthLevel ?? AUTH_LEVEL.pkt_integrity);
   const rpc = new RpcServer({ settings: opts.rpc, log, security, authorize: policy.authorize });
-  const mgmt = serveMgmt({ stats: rpc.stats, principalName: () => undefined });
-  // The endpoint map lists the RPC interfaces; DCOM's exporter is found through the OXID
-  // resolver instead, as on Windows, so its endpoint is not in it.
-  const entries = (): EndpointEntry[] =>
-    rpc.endpoints.filter((ep) => ep.name !== OBJECT_EXPORTER).flatMap((ep) =>
-      ep.registry.list().map((s) => ({
-        iface: { uuid: s.decl.uuid, major: s.decl.major, minor: s.decl.minor },
-        port: ep.port,
-        annotation: s.annotation,
-      })),
-    );
   const exporter = new ObjectExporter({ ...DEFAULT_EXPORTER_SETTINGS, ...opts.exporter });
   const dcom = composeDcom(exporter, host.netbiosName, policy, {
     // Read at every call: a simulated reboot gives the host a new store.
@@ -161,24 +199,7 @@ export async function startScmp(opts: ScmpOptions = {}): Promise<ScmpServer> {
       return emulated.store;
     },
   });
-  const mainRegistry = new InterfaceRegistry().add(serveEpm(entries)).add(mgmt);
-  for (const s of dcom.main) mainRegistry.add(s);
-  const objectRegistry = new InterfaceRegistry().add(mgmt);
-  for (const s of dcom.objects) objectRegistry.add(s);
-  const addresses = opts.listen ?? DEFAULT_LISTEN;
-  let main: Endpoint;
-  try {
-    main = await rpc.listen('epmap', mainRegistry, addresses, opts.port ?? DEFAULT_PORT);
-  } catch (e) {
-    throw e instanceof ListenError ? new EndpointListenError(e, 'epmap') : e;
-  }
-  let objects: Endpoint;
-  try {
-    objects = await rpc.listen(OBJECT_EXPORTER, objectRegistry, addresses, opts.objectPort ?? 0);
-  } catch (e) {
-    await rpc.close();
-    throw e instanceof ListenError ? new EndpointListenError(e, OBJECT_EXPORTER) : e;
-  }
+  const { main, objects } = await listenEndpoints(rpc, registriesOf(rpc, dcom), opts);
   dcom.bindings.objectPort = objects.port;
   exporter.start();
   return {
