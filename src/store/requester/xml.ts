@@ -68,105 +68,161 @@ function decodeEntities(s: string, at: number): string {
 /** Parses one document with a single root element; anything else is an XmlError. */
 export function parseXml(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS): XmlElement {
   if (text.length > limits.maxLength) throw new XmlError(`document longer than ${limits.maxLength} characters`, limits.maxLength);
-  let i = 0;
-  let elements = 0;
-  const n = text.length;
-  const skipSpace = () => {
-    while (i < n && /\s/.test(text[i]!)) i++;
-  };
-  const expect = (s: string) => {
-    if (!text.startsWith(s, i)) throw new XmlError(`expected ${JSON.stringify(s)}`, i);
-    i += s.length;
-  };
-  const name = (): string => {
-    NAME.lastIndex = i;
-    const m = NAME.exec(text);
-    if (!m) throw new XmlError('expected a name', i);
-    i += m[0].length;
-    return m[0];
-  };
-  /** Comments, processing instructions and the declaration: skipped. */
-  const skipMisc = () => {
-    for (;;) {
-      skipSpace();
-      if (text.startsWith('<!--', i)) {
-        const end = text.indexOf('-->', i + 4);
-        if (end < 0) throw new XmlError('unterminated comment', i);
-        i = end + 3;
-      } else if (text.startsWith('<?', i)) {
-        const end = text.indexOf('?>', i + 2);
-        if (end < 0) throw new XmlError('unterminated processing instruction', i);
-        i = end + 2;
-      } else return;
-    }
-  };
-  const element = (depth: number): XmlElement => {
-    if (depth > limits.maxDepth) throw new XmlError(`elements nested deeper than ${limits.maxDepth}`, i);
-    if (++elements > limits.maxElements) throw new XmlError(`more than ${limits.maxElements} elements`, i);
-    expect('<');
-    const tag = name();
+  return new XmlCursor(text, limits).document();
+}
+
+/** A position in one document, read forward one construct at a time; every error names where it is. */
+class XmlCursor {
+  private i = 0;
+  private elements = 0;
+
+  constructor(
+    private readonly text: string,
+    private readonly limits: XmlLimits,
+  ) {}
+
+  /** An optional byte order mark, what may stand around the root element, and the root element. */
+  document(): XmlElement {
+    if (this.text.charCodeAt(0) === 0xfeff) this.i = 1;
+    this.skipMisc();
+    if (this.at('<!')) throw new XmlError('document type declarations are not accepted', this.i);
+    const root = this.element(1);
+    this.skipMisc();
+    if (this.i !== this.text.length) throw new XmlError('content after the root element', this.i);
+    return root;
+  }
+
+  /** An element, from its `<` to the end of its closing tag (or of `/>`), counted against the limits. */
+  private element(depth: number): XmlElement {
+    if (depth > this.limits.maxDepth) throw new XmlError(`elements nested deeper than ${this.limits.maxDepth}`, this.i);
+    if (++this.elements > this.limits.maxElements) throw new XmlError(`more than ${this.limits.maxElements} elements`, this.i);
+    this.expect('<');
+    const tag = this.name();
     const attrs: Record<string, string> = Object.create(null);
+    if (this.attributes(attrs)) return { name: tag, attrs, children: [] };
+    return { name: tag, attrs, children: this.content(tag, depth) };
+  }
+
+  /** The attributes of a start tag, through its end; true when the tag closes itself (`/>`). */
+  private attributes(attrs: Record<string, string>): boolean {
     for (;;) {
-      const before = i;
-      skipSpace();
-      if (text.startsWith('/>', i)) {
-        i += 2;
-        return { name: tag, attrs, children: [] };
+      const before = this.i;
+      this.skipSpace();
+      if (this.at('/>')) {
+        this.i += 2;
+        return true;
       }
-      if (text[i] === '>') {
-        i++;
-        break;
+      if (this.text[this.i] === '>') {
+        this.i++;
+        return false;
       }
-      if (i === before) throw new XmlError('expected a space before an attribute', i);
-      const key = name();
-      skipSpace();
-      expect('=');
-      skipSpace();
-      const q = text[i];
-      if (q !== '"' && q !== "'") throw new XmlError('expected a quoted attribute value', i);
-      const end = text.indexOf(q, i + 1);
-      if (end < 0) throw new XmlError('unterminated attribute value', i);
-      const raw = text.slice(i + 1, end);
-      if (raw.includes('<')) throw new XmlError('< in an attribute value', i);
-      if (key in attrs) throw new XmlError(`attribute ${key} given twice`, i);
-      attrs[key] = decodeEntities(raw, i);
-      i = end + 1;
+      if (this.i === before) throw new XmlError('expected a space before an attribute', this.i);
+      this.attribute(attrs);
     }
+  }
+
+  /** One `name = "value"`, its value's entities decoded; a name given twice is an error. */
+  private attribute(attrs: Record<string, string>): void {
+    const key = this.name();
+    this.skipSpace();
+    this.expect('=');
+    this.skipSpace();
+    const q = this.text[this.i];
+    if (q !== '"' && q !== "'") throw new XmlError('expected a quoted attribute value', this.i);
+    const end = this.text.indexOf(q, this.i + 1);
+    if (end < 0) throw new XmlError('unterminated attribute value', this.i);
+    const raw = this.text.slice(this.i + 1, end);
+    if (raw.includes('<')) throw new XmlError('< in an attribute value', this.i);
+    if (key in attrs) throw new XmlError(`attribute ${key} given twice`, this.i);
+    attrs[key] = decodeEntities(raw, this.i);
+    this.i = end + 1;
+  }
+
+  /** What lies between a start tag and its closing tag: child elements; text, comments and CDATA skipped. */
+  private content(tag: string, depth: number): XmlElement[] {
     const children: XmlElement[] = [];
     for (;;) {
-      const lt = text.indexOf('<', i);
-      if (lt < 0) throw new XmlError(`element ${tag} is not closed`, i);
-      decodeEntities(text.slice(i, lt), i);
-      i = lt;
-      if (text.startsWith('</', i)) {
-        i += 2;
-        const closing = name();
-        if (closing !== tag) throw new XmlError(`</${closing}> closes <${tag}>`, i);
-        skipSpace();
-        expect('>');
-        return { name: tag, attrs, children };
+      this.skipText(tag);
+      if (this.at('</')) {
+        this.closingTag(tag);
+        return children;
       }
-      if (text.startsWith('<!--', i)) {
-        const end = text.indexOf('-->', i + 4);
-        if (end < 0) throw new XmlError('unterminated comment', i);
-        i = end + 3;
+      if (this.at('<!--')) {
+        this.skipComment();
         continue;
       }
-      if (text.startsWith('<![CDATA[', i)) {
-        const end = text.indexOf(']]>', i);
-        if (end < 0) throw new XmlError('unterminated CDATA section', i);
-        i = end + 3;
+      if (this.at('<![CDATA[')) {
+        this.skipCdata();
         continue;
       }
-      if (text.startsWith('<?', i) || text.startsWith('<!', i)) throw new XmlError('a declaration inside an element', i);
-      children.push(element(depth + 1));
+      if (this.at('<?') || this.at('<!')) throw new XmlError('a declaration inside an element', this.i);
+      children.push(this.element(depth + 1));
     }
-  };
-  if (text.charCodeAt(0) === 0xfeff) i = 1;
-  skipMisc();
-  if (text.startsWith('<!', i)) throw new XmlError('document type declarations are not accepted', i);
-  const root = element(1);
-  skipMisc();
-  if (i !== n) throw new XmlError('content after the root element', i);
-  return root;
+  }
+
+  /** Text up to the next `<`: ignored, but its entities must be well formed. */
+  private skipText(tag: string): void {
+    const lt = this.text.indexOf('<', this.i);
+    if (lt < 0) throw new XmlError(`element ${tag} is not closed`, this.i);
+    decodeEntities(this.text.slice(this.i, lt), this.i);
+    this.i = lt;
+  }
+
+  /** `</tag>`, which must close the element open. */
+  private closingTag(tag: string): void {
+    this.i += 2;
+    const closing = this.name();
+    if (closing !== tag) throw new XmlError(`</${closing}> closes <${tag}>`, this.i);
+    this.skipSpace();
+    this.expect('>');
+  }
+
+  /** Comments, processing instructions and the declaration: skipped. */
+  private skipMisc(): void {
+    for (;;) {
+      this.skipSpace();
+      if (this.at('<!--')) this.skipComment();
+      else if (this.at('<?')) this.skipProcessingInstruction();
+      else return;
+    }
+  }
+
+  private skipComment(): void {
+    const end = this.text.indexOf('-->', this.i + 4);
+    if (end < 0) throw new XmlError('unterminated comment', this.i);
+    this.i = end + 3;
+  }
+
+  private skipProcessingInstruction(): void {
+    const end = this.text.indexOf('?>', this.i + 2);
+    if (end < 0) throw new XmlError('unterminated processing instruction', this.i);
+    this.i = end + 2;
+  }
+
+  private skipCdata(): void {
+    const end = this.text.indexOf(']]>', this.i);
+    if (end < 0) throw new XmlError('unterminated CDATA section', this.i);
+    this.i = end + 3;
+  }
+
+  private name(): string {
+    NAME.lastIndex = this.i;
+    const m = NAME.exec(this.text);
+    if (!m) throw new XmlError('expected a name', this.i);
+    this.i += m[0].length;
+    return m[0];
+  }
+
+  private expect(s: string): void {
+    if (!this.at(s)) throw new XmlError(`expected ${JSON.stringify(s)}`, this.i);
+    this.i += s.length;
+  }
+
+  private skipSpace(): void {
+    while (this.i < this.text.length && /\s/.test(this.text[this.i]!)) this.i++;
+  }
+
+  private at(s: string): boolean {
+    return this.text.startsWith(s, this.i);
+  }
 }
