@@ -1,9 +1,9 @@
 import { allocatedFor } from './diff-area-space.js';
 import { dateFromFiletime, filetimeFromDate } from './filetime.js';
-import { displayNameOf, type DiffArea, type FileSystem, type HostModel, type Provider, type Snapshot, type Volume } from './model.js';
+import { displayNameOf, type DiffArea, type FileSystem, type Host, type HostModel, type Provider, type Snapshot, type Volume } from './model.js';
 import { DEFAULT_STORE_SETTINGS, type StoreSettings } from './settings.js';
 import { SYSTEM_PROVIDER } from './default-host.js';
-import { GUID_NULL as NO_GUID, SYSTEM_PROVIDER_CONTEXTS, VSS_SS_CREATED } from './vss.js';
+import { GUID_NULL as NO_GUID, SYSTEM_PROVIDER_CONTEXTS, VSS_SS_CREATED, type Guid } from './vss.js';
 import { array, bool, bytes, FieldError, FieldProblems, guid as guidField, integer as int, object, string, unknownKeys, type FieldProblem, type Json } from './json-fields.js';
 import { fullPathOf, WRITER_EVENTS, WRITER_FAILURES, type ComponentType, type Writer, type WriterAction, type WriterComponent, type WriterEvent } from './writers.js';
 
@@ -57,6 +57,24 @@ function record(p: FieldProblems, v: Json, field: string): Record<string, Json> 
   return p.take<Record<string, Json> | undefined>(() => object(v, field), undefined);
 }
 
+/** An array field's elements through `parse`, each named `field[i]`; what `parse` leaves out (undefined) is dropped. */
+function list<T>(p: FieldProblems, v: Json, field: string, parse: (x: Json, f: string) => T | undefined): T[] {
+  return items(p, v, field).flatMap((x, i) => {
+    const t = parse(x, `${field}[${i}]`);
+    return t === undefined ? [] : [t];
+  });
+}
+
+/** The same for an array field that may be absent (then empty). */
+function optionalList<T>(p: FieldProblems, v: Json, field: string, parse: (x: Json, f: string) => T | undefined): T[] {
+  return v === undefined ? [] : list(p, v, field, parse);
+}
+
+/** A GUID field, or GUID_NULL when it is bad (recorded). */
+function guidOf(p: FieldProblems, v: Json, field: string): Guid {
+  return p.take(() => guidField(v, field), NO_GUID);
+}
+
 const FILE_SYSTEMS: FileSystem[] = ['NTFS', 'ReFS', 'FAT32'];
 
 /** Parses and checks a host model file; throws HostModelError naming every bad field. */
@@ -70,81 +88,46 @@ export function parseHostModel(text: string, settings: StoreSettings = DEFAULT_S
   return hostModelFromJson(root, settings);
 }
 
-/** The same checks on a value already parsed (the state file embeds a host model). */
+/**
+ * The same checks on a value already parsed (the state file embeds a host model). Each part
+ * is read in the file's order, so the problems are listed in it; what a part refers to
+ * (volumes, providers, the host's name) is read before it.
+ */
 export function hostModelFromJson(root: Json, settings: StoreSettings = DEFAULT_STORE_SETTINGS): HostModelFile {
   const p = new FieldProblems();
   const r = p.take<Record<string, Json> | undefined>(() => object(root, '(file)'), undefined);
   if (!r) throw HostModelError.of(p.list);
   keysOnly(p, r, '(root)', ['host', 'volumes', 'providers', 'snapshots', 'diffAreas', 'writers', 'accounts']);
-  const h = record(p, r.host, 'host');
+  const host = parseHost(p, r.host);
+  const { volumes, volumeRef } = parseVolumes(p, r.volumes);
+  const providers = r.providers === undefined ? [{ ...SYSTEM_PROVIDER }] : list(p, r.providers, 'providers', (x, f) => parseProvider(p, x, f));
+  const snapshots = optionalList(p, r.snapshots, 'snapshots', (x, f) => parseSnapshot(p, x, f, { host, providers, volumeRef }));
+  const diffAreas = optionalList(p, r.diffAreas, 'diffAreas', (x, f) => parseDiffArea(p, x, f, { volumeRef, snapshots, settings }));
+  const writers = parseWriters(p, r.writers);
+  const accounts = optionalList(p, r.accounts, 'accounts', (x, f) => parseAccount(p, x, f));
+  if (p.list.length > 0) throw HostModelError.of(p.list);
+  return { model: { host, volumes, providers, snapshots, diffAreas, writers }, accounts };
+}
+
+function parseHost(p: FieldProblems, v: Json): Host {
+  const h = record(p, v, 'host');
   if (h) keysOnly(p, h, 'host', ['fqdn', 'netbiosName']);
-  const host = {
+  return {
     fqdn: h ? p.take(() => str(h.fqdn, 'host.fqdn'), 'unknown') : 'unknown',
     netbiosName: h ? p.take(() => str(h.netbiosName, 'host.netbiosName', /^[A-Za-z0-9-]{1,15}$/, 'a NetBIOS name of 1 to 15 characters'), 'UNKNOWN') : 'UNKNOWN',
   };
+}
 
-  const volumes: Volume[] = [];
+/** Reads a field that names a volume by mount name: the volume's own spelling, or undefined (recorded unless the volume was left out). */
+type VolumeRef = (v: Json, field: string) => string | undefined;
+
+/** The volumes, and how the fields that name one are read. */
+function parseVolumes(p: FieldProblems, given: Json): { volumes: Volume[]; volumeRef: VolumeRef } {
   /** Names of volumes left out for a bad mount name: what refers to them is not a second problem. */
   const leftOut = new Set<string>();
-  items(p, r.volumes, 'volumes').forEach((x, i) => {
-    const f = `volumes[${i}]`;
-    const v = record(p, x, f);
-    if (!v) return;
-    keysOnly(p, v, f, ['mountName', 'mountPoints', 'fileSystem', 'totalBytes', 'freeBytes', 'snapshotContexts', 'canHoldDiffArea']);
-    const mountName = p.take<string | undefined>(() => str(v.mountName, `${f}.mountName`, /^\\\\\?\\Volume\{[0-9a-f-]{36}\}\\$/i, 'a volume mount name like \\\\?\\Volume{GUID}\\'), undefined);
-    const mountPoints = v.mountPoints === undefined ? [] : items(p, v.mountPoints, `${f}.mountPoints`).map((m, j) => p.take(() => str(m, `${f}.mountPoints[${j}]`, /^[a-z]:\\(?:[^\\]+\\)*$/i, 'a mount point like D:\\ or C:\\mnt\\data\\'), ''));
-    const fileSystem = p.take((): FileSystem => {
-      const fs = str(v.fileSystem, `${f}.fileSystem`) as FileSystem;
-      if (!FILE_SYSTEMS.includes(fs)) throw new HostModelError(`${f}.fileSystem`, `expected one of ${FILE_SYSTEMS.join(', ')}`);
-      return fs;
-    }, 'NTFS');
-    const totalBytes = p.take<bigint | undefined>(() => bytes(v.totalBytes, `${f}.totalBytes`), undefined);
-    const freeBytes = p.take<bigint | undefined>(() => bytes(v.freeBytes, `${f}.freeBytes`), undefined);
-    if (totalBytes !== undefined && freeBytes !== undefined && freeBytes > totalBytes) p.add(`${f}.freeBytes`, 'exceeds totalBytes');
-    const snapshotContexts =
-      v.snapshotContexts === undefined
-        ? fileSystem === 'FAT32'
-          ? []
-          : [...SYSTEM_PROVIDER_CONTEXTS]
-        : items(p, v.snapshotContexts, `${f}.snapshotContexts`).map((c, j) =>
-            p.take(() => {
-              const n = int(c, `${f}.snapshotContexts[${j}]`, 0);
-              if (!SYSTEM_PROVIDER_CONTEXTS.includes(n)) throw new HostModelError(`${f}.snapshotContexts[${j}]`, `${n} is not a shadow copy context`);
-              return n;
-            }, 0),
-          );
-    const canHoldDiffArea = v.canHoldDiffArea === undefined ? fileSystem === 'NTFS' : v.canHoldDiffArea === true;
-    // A volume whose mount name is bad is left out: what names it is reported on its own.
-    if (mountName === undefined) {
-      if (typeof v.mountName === 'string') leftOut.add(v.mountName.toLowerCase());
-      return;
-    }
-    volumes.push({ mountName, mountPoints, displayName: displayNameOf(mountName, mountPoints), fileSystem, totalBytes: totalBytes ?? 0n, freeBytes: freeBytes ?? 0n, snapshotContexts, canHoldDiffArea });
-  });
-
-  const guid = (v: Json, field: string) => p.take(() => guidField(v, field), NO_GUID);
-  const providers: Provider[] =
-    r.providers === undefined
-      ? [{ ...SYSTEM_PROVIDER }]
-      : items(p, r.providers, 'providers').flatMap((x, i) => {
-          const f = `providers[${i}]`;
-          const o = record(p, x, f);
-          if (!o) return [];
-          keysOnly(p, o, f, ['id', 'name', 'version', 'versionId', 'type', 'clsid']);
-          return [
-            {
-              id: guid(o.id, `${f}.id`),
-              name: p.take(() => str(o.name, `${f}.name`), ''),
-              version: p.take(() => str(o.version, `${f}.version`), ''),
-              versionId: guid(o.versionId, `${f}.versionId`),
-              type: p.take(() => int(o.type, `${f}.type`, 0), 0),
-              clsid: guid(o.clsid, `${f}.clsid`),
-            },
-          ];
-        });
-
+  const volumes = list(p, given, 'volumes', (x, f) => parseVolume(p, x, f, leftOut));
   const byName = new Map(volumes.map((v) => [v.mountName.toLowerCase(), v]));
-  const volumeRef = (v: Json, field: string): string | undefined =>
+  const volumeRef: VolumeRef = (v, field) =>
     p.take<string | undefined>(() => {
       const name = str(v, field);
       const found = byName.get(name.toLowerCase());
@@ -152,85 +135,133 @@ export function hostModelFromJson(root: Json, settings: StoreSettings = DEFAULT_
       if (!found) throw new HostModelError(field, `no volume with mount name ${name}`);
       return found.mountName;
     }, undefined);
+  return { volumes, volumeRef };
+}
 
-  const snapshots: Snapshot[] = (r.snapshots === undefined ? [] : items(p, r.snapshots, 'snapshots')).flatMap((x, i) => {
-    const f = `snapshots[${i}]`;
-    const s = record(p, x, f);
-    if (!s) return [];
-    keysOnly(p, s, f, ['id', 'setId', 'countInSet', 'volume', 'deviceNumber', 'created', 'context', 'sizeBytes', 'providerId', 'originatingMachine', 'creationTime']);
-    const date = p.take<Date | undefined>(() => {
-      const d = new Date(str(s.created, `${f}.created`));
-      if (Number.isNaN(d.getTime())) throw new HostModelError(`${f}.created`, 'expected an ISO 8601 time');
-      return d;
-    }, undefined);
-    const created = date === undefined ? 0n : filetimeFromDate(date);
-    const originalVolume = volumeRef(s.volume, `${f}.volume`);
-    const snapshot: Snapshot = {
-      id: guid(s.id, `${f}.id`),
-      setId: guid(s.setId, `${f}.setId`),
-      countInSet: s.countInSet === undefined ? 1 : p.take(() => int(s.countInSet, `${f}.countInSet`, 1), 1),
-      originalVolume: originalVolume ?? '',
-      deviceObject: `\\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy${p.take(() => int(s.deviceNumber, `${f}.deviceNumber`, 1), 1)}`,
-      originatingMachine: s.originatingMachine === undefined ? host.fqdn : p.take(() => str(s.originatingMachine, `${f}.originatingMachine`), host.fqdn),
-      serviceMachine: host.fqdn,
-      // `created` holds milliseconds; a FILETIME finer than that travels in `creationTime`.
-      creationTime: s.creationTime === undefined || date === undefined ? created : p.take(() => filetimeField(s.creationTime, `${f}.creationTime`, created), created),
-      attributes: p.take(() => int(s.context, `${f}.context`, 0), 0),
-      providerId: s.providerId === undefined ? (providers[0]?.id ?? NO_GUID) : guid(s.providerId, `${f}.providerId`),
-      state: VSS_SS_CREATED,
-      sizeBytes: p.take(() => bytes(s.sizeBytes, `${f}.sizeBytes`), 0n),
-    };
-    return originalVolume === undefined ? [] : [snapshot];
-  });
+/** One volume; undefined when it is not an object or its mount name is bad (then the name, if any, joins `leftOut`). */
+function parseVolume(p: FieldProblems, x: Json, f: string, leftOut: Set<string>): Volume | undefined {
+  const v = record(p, x, f);
+  if (!v) return undefined;
+  keysOnly(p, v, f, ['mountName', 'mountPoints', 'fileSystem', 'totalBytes', 'freeBytes', 'snapshotContexts', 'canHoldDiffArea']);
+  const mountName = p.take<string | undefined>(() => str(v.mountName, `${f}.mountName`, /^\\\\\?\\Volume\{[0-9a-f-]{36}\}\\$/i, 'a volume mount name like \\\\?\\Volume{GUID}\\'), undefined);
+  const mountPoints = v.mountPoints === undefined ? [] : items(p, v.mountPoints, `${f}.mountPoints`).map((m, j) => p.take(() => str(m, `${f}.mountPoints[${j}]`, /^[a-z]:\\(?:[^\\]+\\)*$/i, 'a mount point like D:\\ or C:\\mnt\\data\\'), ''));
+  const fileSystem = p.take((): FileSystem => {
+    const fs = str(v.fileSystem, `${f}.fileSystem`) as FileSystem;
+    if (!FILE_SYSTEMS.includes(fs)) throw new HostModelError(`${f}.fileSystem`, `expected one of ${FILE_SYSTEMS.join(', ')}`);
+    return fs;
+  }, 'NTFS');
+  const totalBytes = p.take<bigint | undefined>(() => bytes(v.totalBytes, `${f}.totalBytes`), undefined);
+  const freeBytes = p.take<bigint | undefined>(() => bytes(v.freeBytes, `${f}.freeBytes`), undefined);
+  if (totalBytes !== undefined && freeBytes !== undefined && freeBytes > totalBytes) p.add(`${f}.freeBytes`, 'exceeds totalBytes');
+  const snapshotContexts = parseSnapshotContexts(p, v.snapshotContexts, `${f}.snapshotContexts`, fileSystem);
+  const canHoldDiffArea = v.canHoldDiffArea === undefined ? fileSystem === 'NTFS' : v.canHoldDiffArea === true;
+  // A volume whose mount name is bad is left out: what names it is reported on its own.
+  if (mountName === undefined) {
+    if (typeof v.mountName === 'string') leftOut.add(v.mountName.toLowerCase());
+    return undefined;
+  }
+  return { mountName, mountPoints, displayName: displayNameOf(mountName, mountPoints), fileSystem, totalBytes: totalBytes ?? 0n, freeBytes: freeBytes ?? 0n, snapshotContexts, canHoldDiffArea };
+}
 
-  const diffAreas: DiffArea[] = (r.diffAreas === undefined ? [] : items(p, r.diffAreas, 'diffAreas')).flatMap((x, i) => {
-    const f = `diffAreas[${i}]`;
-    const d = record(p, x, f);
-    if (!d) return [];
-    keysOnly(p, d, f, ['volume', 'diffAreaVolume', 'maximumBytes']);
-    const volume = volumeRef(d.volume, `${f}.volume`);
-    const diffAreaVolume = volumeRef(d.diffAreaVolume, `${f}.diffAreaVolume`);
-    const maximumBytes = p.take(() => bytes(d.maximumBytes, `${f}.maximumBytes`, { noLimit: true }), -1n);
-    if (volume === undefined || diffAreaVolume === undefined) return [];
-    const copies = snapshots.filter((s) => s.originalVolume === volume);
-    const usedBytes = copies.reduce((a, s) => a + s.sizeBytes, 0n);
-    return [{ volume, diffAreaVolume, maximumBytes, usedBytes, allocatedBytes: allocatedFor(usedBytes, copies.length, maximumBytes, settings) }];
-  });
+/** The shadow copy contexts a volume takes; by default the system provider's, none on FAT32. */
+function parseSnapshotContexts(p: FieldProblems, v: Json, field: string, fileSystem: FileSystem): number[] {
+  if (v === undefined) return fileSystem === 'FAT32' ? [] : [...SYSTEM_PROVIDER_CONTEXTS];
+  return items(p, v, field).map((c, j) =>
+    p.take(() => {
+      const n = int(c, `${field}[${j}]`, 0);
+      if (!SYSTEM_PROVIDER_CONTEXTS.includes(n)) throw new HostModelError(`${field}[${j}]`, `${n} is not a shadow copy context`);
+      return n;
+    }, 0),
+  );
+}
 
-  const writers = (r.writers === undefined ? [] : items(p, r.writers, 'writers')).flatMap((x, i) => {
-    const w = parseWriter(p, x, `writers[${i}]`);
-    return w ? [w] : [];
-  });
+function parseProvider(p: FieldProblems, x: Json, f: string): Provider | undefined {
+  const o = record(p, x, f);
+  if (!o) return undefined;
+  keysOnly(p, o, f, ['id', 'name', 'version', 'versionId', 'type', 'clsid']);
+  return {
+    id: guidOf(p, o.id, `${f}.id`),
+    name: p.take(() => str(o.name, `${f}.name`), ''),
+    version: p.take(() => str(o.version, `${f}.version`), ''),
+    versionId: guidOf(p, o.versionId, `${f}.versionId`),
+    type: p.take(() => int(o.type, `${f}.type`, 0), 0),
+    clsid: guidOf(p, o.clsid, `${f}.clsid`),
+  };
+}
+
+/** One shadow copy; undefined when it is not an object or its volume is not one of the model's. */
+function parseSnapshot(p: FieldProblems, x: Json, f: string, ctx: { host: Host; providers: Provider[]; volumeRef: VolumeRef }): Snapshot | undefined {
+  const s = record(p, x, f);
+  if (!s) return undefined;
+  keysOnly(p, s, f, ['id', 'setId', 'countInSet', 'volume', 'deviceNumber', 'created', 'context', 'sizeBytes', 'providerId', 'originatingMachine', 'creationTime']);
+  const date = p.take<Date | undefined>(() => {
+    const d = new Date(str(s.created, `${f}.created`));
+    if (Number.isNaN(d.getTime())) throw new HostModelError(`${f}.created`, 'expected an ISO 8601 time');
+    return d;
+  }, undefined);
+  const created = date === undefined ? 0n : filetimeFromDate(date);
+  const originalVolume = ctx.volumeRef(s.volume, `${f}.volume`);
+  const { fqdn } = ctx.host;
+  const snapshot: Snapshot = {
+    id: guidOf(p, s.id, `${f}.id`),
+    setId: guidOf(p, s.setId, `${f}.setId`),
+    countInSet: s.countInSet === undefined ? 1 : p.take(() => int(s.countInSet, `${f}.countInSet`, 1), 1),
+    originalVolume: originalVolume ?? '',
+    deviceObject: `\\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy${p.take(() => int(s.deviceNumber, `${f}.deviceNumber`, 1), 1)}`,
+    originatingMachine: s.originatingMachine === undefined ? fqdn : p.take(() => str(s.originatingMachine, `${f}.originatingMachine`), fqdn),
+    serviceMachine: fqdn,
+    // `created` holds milliseconds; a FILETIME finer than that travels in `creationTime`.
+    creationTime: s.creationTime === undefined || date === undefined ? created : p.take(() => filetimeField(s.creationTime, `${f}.creationTime`, created), created),
+    attributes: p.take(() => int(s.context, `${f}.context`, 0), 0),
+    providerId: s.providerId === undefined ? (ctx.providers[0]?.id ?? NO_GUID) : guidOf(p, s.providerId, `${f}.providerId`),
+    state: VSS_SS_CREATED,
+    sizeBytes: p.take(() => bytes(s.sizeBytes, `${f}.sizeBytes`), 0n),
+  };
+  return originalVolume === undefined ? undefined : snapshot;
+}
+
+/** One storage association, its usage computed from the shadow copies of its volume. */
+function parseDiffArea(p: FieldProblems, x: Json, f: string, ctx: { volumeRef: VolumeRef; snapshots: Snapshot[]; settings: StoreSettings }): DiffArea | undefined {
+  const d = record(p, x, f);
+  if (!d) return undefined;
+  keysOnly(p, d, f, ['volume', 'diffAreaVolume', 'maximumBytes']);
+  const volume = ctx.volumeRef(d.volume, `${f}.volume`);
+  const diffAreaVolume = ctx.volumeRef(d.diffAreaVolume, `${f}.diffAreaVolume`);
+  const maximumBytes = p.take(() => bytes(d.maximumBytes, `${f}.maximumBytes`, { noLimit: true }), -1n);
+  if (volume === undefined || diffAreaVolume === undefined) return undefined;
+  const copies = ctx.snapshots.filter((s) => s.originalVolume === volume);
+  const usedBytes = copies.reduce((a, s) => a + s.sizeBytes, 0n);
+  return { volume, diffAreaVolume, maximumBytes, usedBytes, allocatedBytes: allocatedFor(usedBytes, copies.length, maximumBytes, ctx.settings) };
+}
+
+/** The writers; two may not share an instance id (GUID_NULL aside). */
+function parseWriters(p: FieldProblems, v: Json): Writer[] {
+  const writers = optionalList(p, v, 'writers', (x, f) => parseWriter(p, x, f));
   const instances = new Set<string>();
   writers.forEach((w, i) => {
     if (instances.has(w.instanceId) && w.instanceId !== NO_GUID) p.add(`writers[${i}].instanceId`, `${w.instanceId} is another writer's instance too`);
     instances.add(w.instanceId);
   });
+  return writers;
+}
 
-  const accounts: AccountEntry[] = (r.accounts === undefined ? [] : items(p, r.accounts, 'accounts')).flatMap((x, i): AccountEntry[] => {
-    const f = `accounts[${i}]`;
-    const a = record(p, x, f);
-    if (!a) return [];
-    keysOnly(p, a, f, ['name', 'password', 'ntHash', 'role']);
-    // Roles in any case ("Admin"), as --account takes them.
-    const role = p.take((): AccountEntry['role'] => {
-      const given = a.role === undefined ? 'user' : typeof a.role === 'string' ? a.role.toLowerCase() : a.role;
-      if (given !== 'admin' && given !== 'user') throw new HostModelError(`${f}.role`, 'expected "admin" or "user"');
-      return given;
-    }, 'user');
-    if ((a.password === undefined) === (a.ntHash === undefined)) p.add(f, 'give exactly one of password and ntHash');
-    return [
-      {
-        name: p.take(() => str(a.name, `${f}.name`), ''),
-        ...(a.password !== undefined ? { password: typeof a.password === 'string' ? a.password : p.take(() => str(a.password, `${f}.password`), '') } : {}),
-        ...(a.ntHash !== undefined ? { ntHash: p.take(() => str(a.ntHash, `${f}.ntHash`, /^[0-9a-f]{32}$/i, '32 hex digits'), '') } : {}),
-        role,
-      },
-    ];
-  });
-
-  if (p.list.length > 0) throw HostModelError.of(p.list);
-  return { model: { host, volumes, providers, snapshots, diffAreas, writers }, accounts };
+function parseAccount(p: FieldProblems, x: Json, f: string): AccountEntry | undefined {
+  const a = record(p, x, f);
+  if (!a) return undefined;
+  keysOnly(p, a, f, ['name', 'password', 'ntHash', 'role']);
+  // Roles in any case ("Admin"), as --account takes them.
+  const role = p.take((): AccountEntry['role'] => {
+    const given = a.role === undefined ? 'user' : typeof a.role === 'string' ? a.role.toLowerCase() : a.role;
+    if (given !== 'admin' && given !== 'user') throw new HostModelError(`${f}.role`, 'expected "admin" or "user"');
+    return given;
+  }, 'user');
+  if ((a.password === undefined) === (a.ntHash === undefined)) p.add(f, 'give exactly one of password and ntHash');
+  return {
+    name: p.take(() => str(a.name, `${f}.name`), ''),
+    ...(a.password !== undefined ? { password: typeof a.password === 'string' ? a.password : p.take(() => str(a.password, `${f}.password`), '') } : {}),
+    ...(a.ntHash !== undefined ? { ntHash: p.take(() => str(a.ntHash, `${f}.ntHash`, /^[0-9a-f]{32}$/i, '32 hex digits'), '') } : {}),
+    role,
+  };
 }
 
 /** A FILETIME as a decimal string, which must fall in the millisecond `created` names. */
