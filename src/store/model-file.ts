@@ -276,77 +276,80 @@ function parseWriter(p: FieldProblems, x: Json, f: string): Writer | undefined {
   const w = record(p, x, f);
   if (!w) return undefined;
   keysOnly(p, w, f, ['id', 'instanceId', 'name', 'components', 'script']);
+  /** The full paths (lower case) of its components so far: two may not share one. */
   const paths = new Set<string>();
-  const components = items(p, w.components, `${f}.components`).flatMap((y, j): WriterComponent[] => {
-    const cf = `${f}.components[${j}]`;
-    const c = record(p, y, cf);
-    if (!c) return [];
-    keysOnly(p, c, cf, ['logicalPath', 'name', 'type', 'caption', 'selectable', 'selectableForRestore', 'files']);
-    const logicalPath = c.logicalPath === undefined || c.logicalPath === '' ? '' : p.take(() => str(c.logicalPath, `${cf}.logicalPath`, /^[^\\](?:.*[^\\])?$/, 'a logical path without a leading or trailing backslash'), '');
-    const name = p.take<string | undefined>(() => str(c.name, `${cf}.name`, /^[^\\]+$/, 'a name without a backslash'), undefined);
-    const type = p.take((): ComponentType => {
-      const t = str(c.type, `${cf}.type`) as ComponentType;
-      if (t !== 'database' && t !== 'filegroup') throw new HostModelError(`${cf}.type`, 'expected "database" or "filegroup"');
-      return t;
-    }, 'filegroup');
-    if (name !== undefined) {
-      const key = fullPathOf({ logicalPath, name }).toLowerCase();
-      if (paths.has(key)) p.add(cf, `another component of this writer is ${fullPathOf({ logicalPath, name })} too`);
-      paths.add(key);
-    }
-    const files = (c.files === undefined ? [] : items(p, c.files, `${cf}.files`)).flatMap((z, k) => {
-      const ff = `${cf}.files[${k}]`;
-      const fs = record(p, z, ff);
-      if (!fs) return [];
-      keysOnly(p, fs, ff, ['path', 'filespec', 'recursive']);
-      return [{ path: p.take(() => str(fs.path, `${ff}.path`), ''), filespec: p.take(() => str(fs.filespec, `${ff}.filespec`), ''), recursive: p.take(() => bool(fs.recursive, `${ff}.recursive`, false), false) }];
-    });
-    return [
-      {
-        logicalPath,
-        name: name ?? '',
-        type,
-        caption: c.caption === undefined ? (name ?? '') : p.take(() => str(c.caption, `${cf}.caption`), ''),
-        selectable: p.take(() => bool(c.selectable, `${cf}.selectable`, false), false),
-        selectableForRestore: p.take(() => bool(c.selectableForRestore, `${cf}.selectableForRestore`, false), false),
-        files,
-      },
-    ];
-  });
-  const script = (w.script === undefined ? [] : items(p, w.script, `${f}.script`)).flatMap((y, j): WriterAction[] => {
-    const sf = `${f}.script[${j}]`;
-    const a = record(p, y, sf);
-    if (!a) return [];
-    keysOnly(p, a, sf, ['on', 'veto', 'setBackupStamp', 'setFailureMessage']);
-    const on = p.take((): WriterEvent => {
-      const e = str(a.on, `${sf}.on`) as WriterEvent;
-      if (!WRITER_EVENTS.includes(e)) throw new HostModelError(`${sf}.on`, `expected one of ${WRITER_EVENTS.join(', ')}`);
-      return e;
-    }, 'Identify');
-    const actions = ['veto', 'setBackupStamp', 'setFailureMessage'].filter((k) => a[k] !== undefined);
-    if (actions.length !== 1) {
-      p.add(sf, 'give exactly one of veto, setBackupStamp and setFailureMessage');
-      return [];
-    }
-    if (a.veto !== undefined) {
-      const hr = p.take<number | undefined>(() => {
-        const name = str(a.veto, `${sf}.veto`);
-        const found = WRITER_FAILURES[name];
-        if (found === undefined) throw new HostModelError(`${sf}.veto`, `expected one of ${Object.keys(WRITER_FAILURES).join(', ')}`);
-        return found;
-      }, undefined);
-      return hr === undefined ? [] : [{ on, veto: hr }];
-    }
-    if (a.setBackupStamp !== undefined) return [{ on, setBackupStamp: p.take(() => str(a.setBackupStamp, `${sf}.setBackupStamp`), '') }];
-    return [{ on, setFailureMessage: p.take(() => str(a.setFailureMessage, `${sf}.setFailureMessage`), '') }];
-  });
+  const components = list(p, w.components, `${f}.components`, (y, cf) => parseComponent(p, y, cf, paths));
+  const script = optionalList(p, w.script, `${f}.script`, (y, sf) => parseAction(p, y, sf));
   return {
-    id: p.take(() => guidField(w.id, `${f}.id`), NO_GUID),
-    instanceId: p.take(() => guidField(w.instanceId, `${f}.instanceId`), NO_GUID),
+    id: guidOf(p, w.id, `${f}.id`),
+    instanceId: guidOf(p, w.instanceId, `${f}.instanceId`),
     name: p.take(() => str(w.name, `${f}.name`), ''),
     components,
     script,
   };
+}
+
+function parseComponent(p: FieldProblems, y: Json, cf: string, paths: Set<string>): WriterComponent | undefined {
+  const c = record(p, y, cf);
+  if (!c) return undefined;
+  keysOnly(p, c, cf, ['logicalPath', 'name', 'type', 'caption', 'selectable', 'selectableForRestore', 'files']);
+  const logicalPath = c.logicalPath === undefined || c.logicalPath === '' ? '' : p.take(() => str(c.logicalPath, `${cf}.logicalPath`, /^[^\\](?:.*[^\\])?$/, 'a logical path without a leading or trailing backslash'), '');
+  const name = p.take<string | undefined>(() => str(c.name, `${cf}.name`, /^[^\\]+$/, 'a name without a backslash'), undefined);
+  const type = p.take((): ComponentType => {
+    const t = str(c.type, `${cf}.type`) as ComponentType;
+    if (t !== 'database' && t !== 'filegroup') throw new HostModelError(`${cf}.type`, 'expected "database" or "filegroup"');
+    return t;
+  }, 'filegroup');
+  if (name !== undefined) {
+    const key = fullPathOf({ logicalPath, name }).toLowerCase();
+    if (paths.has(key)) p.add(cf, `another component of this writer is ${fullPathOf({ logicalPath, name })} too`);
+    paths.add(key);
+  }
+  const files = optionalList(p, c.files, `${cf}.files`, (z, ff) => parseFileSpec(p, z, ff));
+  return {
+    logicalPath,
+    name: name ?? '',
+    type,
+    caption: c.caption === undefined ? (name ?? '') : p.take(() => str(c.caption, `${cf}.caption`), ''),
+    selectable: p.take(() => bool(c.selectable, `${cf}.selectable`, false), false),
+    selectableForRestore: p.take(() => bool(c.selectableForRestore, `${cf}.selectableForRestore`, false), false),
+    files,
+  };
+}
+
+function parseFileSpec(p: FieldProblems, z: Json, ff: string): WriterComponent['files'][number] | undefined {
+  const fs = record(p, z, ff);
+  if (!fs) return undefined;
+  keysOnly(p, fs, ff, ['path', 'filespec', 'recursive']);
+  return { path: p.take(() => str(fs.path, `${ff}.path`), ''), filespec: p.take(() => str(fs.filespec, `${ff}.filespec`), ''), recursive: p.take(() => bool(fs.recursive, `${ff}.recursive`, false), false) };
+}
+
+/** One scripted answer: on an event, exactly one of a veto, a backup stamp and a failure message. */
+function parseAction(p: FieldProblems, y: Json, sf: string): WriterAction | undefined {
+  const a = record(p, y, sf);
+  if (!a) return undefined;
+  keysOnly(p, a, sf, ['on', 'veto', 'setBackupStamp', 'setFailureMessage']);
+  const on = p.take((): WriterEvent => {
+    const e = str(a.on, `${sf}.on`) as WriterEvent;
+    if (!WRITER_EVENTS.includes(e)) throw new HostModelError(`${sf}.on`, `expected one of ${WRITER_EVENTS.join(', ')}`);
+    return e;
+  }, 'Identify');
+  const actions = ['veto', 'setBackupStamp', 'setFailureMessage'].filter((k) => a[k] !== undefined);
+  if (actions.length !== 1) {
+    p.add(sf, 'give exactly one of veto, setBackupStamp and setFailureMessage');
+    return undefined;
+  }
+  if (a.veto !== undefined) {
+    const hr = p.take<number | undefined>(() => {
+      const name = str(a.veto, `${sf}.veto`);
+      const found = WRITER_FAILURES[name];
+      if (found === undefined) throw new HostModelError(`${sf}.veto`, `expected one of ${Object.keys(WRITER_FAILURES).join(', ')}`);
+      return found;
+    }, undefined);
+    return hr === undefined ? undefined : { on, veto: hr };
+  }
+  if (a.setBackupStamp !== undefined) return { on, setBackupStamp: p.take(() => str(a.setBackupStamp, `${sf}.setBackupStamp`), '') };
+  return { on, setFailureMessage: p.take(() => str(a.setFailureMessage, `${sf}.setFailureMessage`), '') };
 }
 
 function serializeWriter(w: Writer): Json {
