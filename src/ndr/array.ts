@@ -69,6 +69,35 @@ export function fixedArray<T>(elem: NdrType<T>, n: number): NdrType<T[]> {
   };
 }
 
+/**
+ * `T a[n]` where n is a sibling field read earlier: the elements only, with no max_count on
+ * the wire. NDR proper never sends an array so, but the PDUs of C706 chapter 12 do
+ * (p_cont_elem[n_context_elem]); Samba's dcerpc.idl declares them the same way. `sizeIs`
+ * sees the scope the enclosing layout passes. Reading checks the count against the bytes
+ * left before anything is allocated; writing checks it when the scope knows it.
+ */
+export function inlineArray<T>(elem: NdrType<T>, sizeIs: CountExpr): NdrType<T[]> {
+  return {
+    name: `${elem.name}[n]`,
+    align: elem.align,
+    minSize: 0,
+    conformant: false,
+    deferred: elem.deferred,
+    writeScalars(w, v, scope) {
+      const want = sizeIs(scope);
+      if (want !== undefined && want !== v.length) throw new TypeError(`${elem.name}[${want}] given ${v.length} elements`);
+      writeItems(w, elem, v, scope);
+    },
+    writeBuffers: (w, v, scope) => writeItemBuffers(w, elem, v, scope),
+    readScalars(r, scope) {
+      const n = sizeIs(scope);
+      if (n === undefined) throw new NdrError(`${elem.name}[n]: the count is not in scope`);
+      return readItems(r, elem, n, scope);
+    },
+    readBuffers: (r, v, scope) => readItemBuffers(r, elem, v, scope),
+  };
+}
+
 /** `[size_is(...)] T a[]`: max_count, then the elements. */
 export function conformantArray<T>(elem: NdrType<T>, opts: ArrayOpts = {}): NdrType<T[]> {
   const maxOf = (v: readonly T[], scope: Scope) => {

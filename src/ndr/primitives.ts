@@ -71,7 +71,13 @@ export const GUID: NdrType<Guid> = {
   writeScalars(w, v) {
     w.align(4);
     w.zeros(16);
-    writeGuid(w.buf, w.offset - 16, v);
+    const at = w.offset - 16;
+    writeGuid(w.buf, at, v);
+    // Data1, Data2 and Data3 follow the stream's byte order; Data4 is eight plain octets.
+    if (!w.littleEndian) {
+      w.buf.subarray(at, at + 4).swap32();
+      w.buf.subarray(at + 4, at + 8).swap16();
+    }
   },
   writeBuffers() {},
   readScalars(r) {

@@ -11,7 +11,7 @@ export const DEFAULT_NDR_READER_LIMITS: NdrReaderLimits = { maxDepth: 64 };
 /**
  * A cursor over one NDR stream. Integers honour the sender's data representation
  * (little- or big-endian); offsets and alignment are relative to the start of `buf`,
- * which is the start of the stub (or of a type-serialization body).
+ * which is the start of the stub (or of a type-serialization body, or of a PDU).
  */
 export class NdrReader {
   offset = 0;
@@ -21,7 +21,11 @@ export class NdrReader {
 
   constructor(
     readonly buf: Buffer,
-    readonly littleEndian = true,
+    /**
+     * The integer byte order. Writable because a PDU names its own order in its header's
+     * data representation, after the first four octets: reading that field sets it.
+     */
+    public littleEndian = true,
     readonly limits: NdrReaderLimits = DEFAULT_NDR_READER_LIMITS,
   ) {}
 
@@ -73,12 +77,15 @@ export class NdrReader {
     return this.buf.readInt8(this.offset++);
   }
 
+  // u16 and u32 assemble their octets themselves: need() has checked the bounds, and
+  // Buffer's readUInt*() would check them again on every field of every PDU.
   u16(): number {
     this.align(2);
     this.need(2);
-    const v = this.littleEndian ? this.buf.readUInt16LE(this.offset) : this.buf.readUInt16BE(this.offset);
-    this.offset += 2;
-    return v;
+    const b = this.buf;
+    const o = this.offset;
+    this.offset = o + 2;
+    return this.littleEndian ? b[o]! | (b[o + 1]! << 8) : (b[o]! << 8) | b[o + 1]!;
   }
 
   i16(): number {
@@ -92,9 +99,12 @@ export class NdrReader {
   u32(): number {
     this.align(4);
     this.need(4);
-    const v = this.littleEndian ? this.buf.readUInt32LE(this.offset) : this.buf.readUInt32BE(this.offset);
-    this.offset += 4;
-    return v;
+    const b = this.buf;
+    const o = this.offset;
+    this.offset = o + 4;
+    return this.littleEndian
+      ? (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16)) + b[o + 3]! * 0x1000000
+      : b[o]! * 0x1000000 + ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!);
   }
 
   i32(): number {

@@ -1,14 +1,18 @@
 /**
- * Accumulates one NDR stream. Output is always little-endian with ASCII characters and IEEE
- * floats (data representation 0x10 0x00 0x00 0x00), as Windows sends. Alignment is relative
- * to the start of the stream; padding bytes are zero.
+ * Accumulates one NDR stream. Stubs are always little-endian with ASCII characters and IEEE
+ * floats (data representation 0x10 0x00 0x00 0x00), as Windows sends; a writer made with
+ * `littleEndian` false writes big-endian integers (a client testing a server's big-endian
+ * path). Alignment is relative to the start of the stream; padding bytes are zero.
  */
 export class NdrWriter {
   buf: Buffer;
   offset = 0;
   private nextRef = 0x00020000;
 
-  constructor(initialSize = 256) {
+  constructor(
+    initialSize = 256,
+    public littleEndian = true,
+  ) {
     this.buf = Buffer.allocUnsafe(initialSize);
   }
 
@@ -39,7 +43,9 @@ export class NdrWriter {
 
   zeros(n: number): void {
     this.reserve(n);
-    this.buf.fill(0, this.offset, this.offset + n);
+    // Padding is a few octets: a loop is cheaper than fill's call into C++.
+    if (n <= 16) for (let i = 0; i < n; i++) this.buf[this.offset + i] = 0;
+    else this.buf.fill(0, this.offset, this.offset + n);
     this.offset += n;
   }
 
@@ -52,11 +58,21 @@ export class NdrWriter {
     this.u8(v);
   }
 
+  // u16 and u32 store their octets themselves (a Uint8Array store keeps the low 8 bits):
+  // Buffer's writeUInt*() would check range and bounds again on every field of every PDU.
   u16(v: number): void {
     this.align(2);
     this.reserve(2);
-    this.buf.writeUInt16LE(v & 0xffff, this.offset);
-    this.offset += 2;
+    const b = this.buf;
+    const o = this.offset;
+    this.offset = o + 2;
+    if (this.littleEndian) {
+      b[o] = v;
+      b[o + 1] = v >>> 8;
+    } else {
+      b[o] = v >>> 8;
+      b[o + 1] = v;
+    }
   }
 
   i16(v: number): void {
@@ -66,8 +82,20 @@ export class NdrWriter {
   u32(v: number): void {
     this.align(4);
     this.reserve(4);
-    this.buf.writeUInt32LE(v >>> 0, this.offset);
-    this.offset += 4;
+    const b = this.buf;
+    const o = this.offset;
+    this.offset = o + 4;
+    if (this.littleEndian) {
+      b[o] = v;
+      b[o + 1] = v >>> 8;
+      b[o + 2] = v >>> 16;
+      b[o + 3] = v >>> 24;
+    } else {
+      b[o] = v >>> 24;
+      b[o + 1] = v >>> 16;
+      b[o + 2] = v >>> 8;
+      b[o + 3] = v;
+    }
   }
 
   i32(v: number): void {
@@ -77,7 +105,8 @@ export class NdrWriter {
   u64(v: bigint): void {
     this.align(8);
     this.reserve(8);
-    this.buf.writeBigUInt64LE(BigInt.asUintN(64, v), this.offset);
+    if (this.littleEndian) this.buf.writeBigUInt64LE(BigInt.asUintN(64, v), this.offset);
+    else this.buf.writeBigUInt64BE(BigInt.asUintN(64, v), this.offset);
     this.offset += 8;
   }
 
@@ -88,14 +117,16 @@ export class NdrWriter {
   f32(v: number): void {
     this.align(4);
     this.reserve(4);
-    this.buf.writeFloatLE(v, this.offset);
+    if (this.littleEndian) this.buf.writeFloatLE(v, this.offset);
+    else this.buf.writeFloatBE(v, this.offset);
     this.offset += 4;
   }
 
   f64(v: number): void {
     this.align(8);
     this.reserve(8);
-    this.buf.writeDoubleLE(v, this.offset);
+    if (this.littleEndian) this.buf.writeDoubleLE(v, this.offset);
+    else this.buf.writeDoubleBE(v, this.offset);
     this.offset += 8;
   }
 
@@ -107,11 +138,13 @@ export class NdrWriter {
 
   /** Overwrites a u32 already written (for lengths known only afterwards). */
   patchU32(at: number, v: number): void {
-    this.buf.writeUInt32LE(v >>> 0, at);
+    if (this.littleEndian) this.buf.writeUInt32LE(v >>> 0, at);
+    else this.buf.writeUInt32BE(v >>> 0, at);
   }
 
   /** The bytes written so far (a view; copy it if the writer is reused). */
   finish(): Buffer {
-    return this.buf.subarray(0, this.offset);
+    // A writer sized exactly hands over its buffer as it is (one Buffer object fewer).
+    return this.offset === this.buf.length ? this.buf : this.buf.subarray(0, this.offset);
   }
 }

@@ -1,5 +1,6 @@
-import { COMMON_HEADER_SIZE, DREP_LITTLE_ENDIAN } from '../constants.js';
+import { COMMON_HEADER_SIZE } from '../constants.js';
 import { PduError } from './error.js';
+import { readHeader } from './parser.js';
 
 /**
  * A frag_length the stream cannot be cut by. It carries the fragments completed before the
@@ -41,10 +42,7 @@ export class PduFramer {
     const out: Buffer[] = [];
     for (;;) {
       if (this.held < COMMON_HEADER_SIZE) break;
-      const head = this.peek(COMMON_HEADER_SIZE);
-      const le = (head[4]! & 0xf0) === DREP_LITTLE_ENDIAN;
-      const len = le ? head.readUInt16LE(8) : head.readUInt16BE(8);
-      const callId = le ? head.readUInt32LE(12) : head.readUInt32BE(12);
+      const { fragLength: len, callId } = readHeader(this.peek(COMMON_HEADER_SIZE));
       if (len < COMMON_HEADER_SIZE) throw new FramingError(`frag_length ${len} is shorter than the header`, out, callId);
       if (len > this.maxFragment) throw new FramingError(`frag_length ${len} exceeds the limit of ${this.maxFragment}`, out, callId);
       if (this.held < len) break;
