@@ -21,12 +21,14 @@ export interface OutAuth {
 }
 
 /**
- * Writes one PDU by the layouts of layouts.ts: the body, then the auth padding and the
- * verifier, then — once frag_length is known — the common header in front. Little-endian
- * unless `bigEndian`.
+ * Writes one PDU of any PTYPE by the layouts of layouts.ts: the body, then the auth padding
+ * and the verifier, then — once frag_length is known — the common header in front.
+ * Little-endian unless `bigEndian` (for tests of a peer's big-endian path). The encode*
+ * functions below are this with each PDU's defaults.
  */
-function writePdu<P extends Pdu>(ptype: number, flags: number, callId: number, body: Body<P>, auth?: OutAuth, bigEndian = false): Buffer {
-  const kind = PDU_KINDS[ptype]!;
+export function encodePdu<P extends Pdu>(ptype: number, flags: number, callId: number, body: Body<P>, auth?: OutAuth, bigEndian = false): Buffer {
+  const kind = PDU_KINDS[ptype];
+  if (kind === undefined) throw new RangeError(`PDU type ${ptype} is not a connection-oriented PDU`);
   const stub = (body as { stub?: Buffer }).stub;
   const authLength = auth ? auth.authValue.length : 0;
   // Exact for the PDUs sent most (a response, a fault, a request without object); the
@@ -81,7 +83,7 @@ export interface BindFields {
 
 export function encodeBind(type: 'bind' | 'alter_context', f: BindFields, auth?: OutAuth): Buffer {
   const flags = f.flags ?? PFC.FIRST_FRAG | PFC.LAST_FRAG;
-  return writePdu<BindPdu>(type === 'bind' ? PTYPE.bind : PTYPE.alter_context, flags, f.callId, f, auth);
+  return encodePdu<BindPdu>(type === 'bind' ? PTYPE.bind : PTYPE.alter_context, flags, f.callId, f, auth);
 }
 
 export interface BindAckFields {
@@ -96,11 +98,11 @@ export interface BindAckFields {
 
 export function encodeBindAck(type: 'bind_ack' | 'alter_context_resp', f: BindAckFields, auth?: OutAuth): Buffer {
   const flags = f.flags ?? PFC.FIRST_FRAG | PFC.LAST_FRAG;
-  return writePdu<BindAckPdu>(type === 'bind_ack' ? PTYPE.bind_ack : PTYPE.alter_context_resp, flags, f.callId, f, auth);
+  return encodePdu<BindAckPdu>(type === 'bind_ack' ? PTYPE.bind_ack : PTYPE.alter_context_resp, flags, f.callId, f, auth);
 }
 
 export function encodeBindNak(callId: number, reason: number, versions: Array<{ major: number; minor: number }> = [{ major: 5, minor: 0 }]): Buffer {
-  return writePdu<BindNakPdu>(PTYPE.bind_nak, PFC.FIRST_FRAG | PFC.LAST_FRAG, callId, { reason, versions });
+  return encodePdu<BindNakPdu>(PTYPE.bind_nak, PFC.FIRST_FRAG | PFC.LAST_FRAG, callId, { reason, versions });
 }
 
 export interface RequestFields {
@@ -118,7 +120,7 @@ export interface RequestFields {
 export function encodeRequest(f: RequestFields, auth?: OutAuth): Buffer {
   // PFC_OBJECT_UUID says whether the object field is there: it follows the object given.
   const flags = f.object ? f.flags | PFC.OBJECT_UUID : f.flags & ~PFC.OBJECT_UUID;
-  return writePdu<RequestPdu>(PTYPE.request, flags, f.callId, f, auth, f.bigEndian);
+  return encodePdu<RequestPdu>(PTYPE.request, flags, f.callId, f, auth, f.bigEndian);
 }
 
 export interface ResponseFields {
@@ -132,7 +134,7 @@ export interface ResponseFields {
 
 export function encodeResponse(f: ResponseFields, auth?: OutAuth): Buffer {
   const body = { allocHint: f.allocHint, contextId: f.contextId, cancelCount: f.cancelCount ?? 0, stub: f.stub };
-  return writePdu<ResponsePdu>(PTYPE.response, f.flags, f.callId, body, auth);
+  return encodePdu<ResponsePdu>(PTYPE.response, f.flags, f.callId, body, auth);
 }
 
 export interface FaultFields {
@@ -150,15 +152,15 @@ const FAULT_ALLOC_HINT = COMMON_HEADER_SIZE + FAULT_BODY.minSize;
 export function encodeFault(f: FaultFields, auth?: OutAuth): Buffer {
   const flags = f.flags ?? PFC.FIRST_FRAG | PFC.LAST_FRAG;
   const body = { allocHint: FAULT_ALLOC_HINT, contextId: f.contextId, cancelCount: f.cancelCount ?? 0, faultFlags: 0, status: f.status >>> 0, stub: NO_STUB };
-  return writePdu<FaultPdu>(PTYPE.fault, flags, f.callId, body, auth);
+  return encodePdu<FaultPdu>(PTYPE.fault, flags, f.callId, body, auth);
 }
 
 export function encodeAuth3(callId: number, auth: OutAuth): Buffer {
   // The sec_trailer of rpc_auth_3 follows its four pad octets at once (MS-RPCE 2.2.2.10).
-  return writePdu(PTYPE.rpc_auth_3, PFC.FIRST_FRAG | PFC.LAST_FRAG, callId, {}, { ...auth, padTo: 4 });
+  return encodePdu(PTYPE.rpc_auth_3, PFC.FIRST_FRAG | PFC.LAST_FRAG, callId, {}, { ...auth, padTo: 4 });
 }
 
 export function encodeBodiless(type: 'shutdown' | 'co_cancel' | 'orphaned', callId: number, flags = PFC.FIRST_FRAG | PFC.LAST_FRAG): Buffer {
   const ptype = type === 'shutdown' ? PTYPE.shutdown : type === 'co_cancel' ? PTYPE.co_cancel : PTYPE.orphaned;
-  return writePdu(ptype, flags, callId, {});
+  return encodePdu(ptype, flags, callId, {});
 }
