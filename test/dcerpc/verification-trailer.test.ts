@@ -118,6 +118,23 @@ describe('codec', () => {
     expect(findVerificationTrailer(far)).toBeUndefined();
   });
 
+  test("a big-endian PCONTEXT: if_version is one u32 (major in the low half), as Samba's ndr_syntax_id reads it", () => {
+    const sig = '8ae3137102f43671';
+    // e1af8308-5d1f-11c9-91a4-08002b14a0fa version 3.1, NDR20 2.0, all big-endian.
+    const vt = findVerificationTrailer(
+      hex(`${sig} 4002 0028 e1af8308 5d1f 11c9 91a408002b14a0fa 00010003 8a885d04 1ceb 11c9 9fe808002b104860 00000002`),
+      false,
+    )!;
+    expect(vt.commands).toEqual([
+      {
+        command: SEC_VT_COMMAND.PCONTEXT,
+        mustProcess: false,
+        interfaceId: { ...EPM, minor: 1 },
+        transferSyntax: NDR20,
+      },
+    ]);
+  });
+
   test('a big-endian call carries a big-endian trailer; drep octets stand as sent', () => {
     const sig = '8ae3137102f43671';
     const vt = findVerificationTrailer(hex(`${sig} 4003 0010 00000000 00000000 00000007 0001 0003`), false)!;

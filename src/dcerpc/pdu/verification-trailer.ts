@@ -66,8 +66,10 @@ export interface VerificationTrailer {
 const u16 = (b: Buffer, at: number, le: boolean) => (le ? b.readUInt16LE(at) : b.readUInt16BE(at));
 const u32 = (b: Buffer, at: number, le: boolean) => (le ? b.readUInt32LE(at) : b.readUInt32BE(at));
 
+/** RPC_SYNTAX_IDENTIFIER: the UUID, then if_version as one u32 (major low, minor high), as in p_syntax_id_t. */
 function readSyntax(b: Buffer, at: number, le: boolean): SyntaxId {
-  return { uuid: readGuid(b, at, le), major: u16(b, at + 16, le), minor: u16(b, at + 18, le) };
+  const version = u32(b, at + 16, le);
+  return { uuid: readGuid(b, at, le), major: version & 0xffff, minor: version >>> 16 };
 }
 
 function writeSyntax(b: Buffer, at: number, s: SyntaxId): void {
