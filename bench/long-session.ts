@@ -29,46 +29,51 @@ export async function longSession(switches = 5000) {
     return process.memoryUsage().heapUsed;
   };
   const server = await startScmp({ listen: ['127.0.0.1'], port: 0, log: silentLogger, accounts: [parseAccountSpec(`${CREDS.user}:${CREDS.password}:admin`)] });
-  try {
-    const limit = Math.max(DEFAULT_RPC_SETTINGS.maxContextsPerConnection, DEFAULT_RPC_SETTINGS.maxAuthContextsPerConnection);
-    // Context ids cycle over a range wider than the limits, so the client's own table (which
-    // remembers each id) stops growing too, and what grows is the server's, if anything.
-    const idRange = 2 * limit;
-    const base = heap();
+  const limit = Math.max(DEFAULT_RPC_SETTINGS.maxContextsPerConnection, DEFAULT_RPC_SETTINGS.maxAuthContextsPerConnection);
+  // Context ids cycle over a range wider than the limits, so the client's own table (which
+  // remembers each id) stops growing too, and what grows is the server's, if anything.
+  const idRange = 2 * limit;
+  const ifaces = [mgmt, epm];
+
+  /**
+   * One connection making `n` switches; returns what it held when it ended (the heap freed
+   * by closing it, both ends), what it held, and how fast it switched.
+   */
+  const connection = async (n: number) => {
     const c = await RpcClient.connect('127.0.0.1', server.main.port);
     await c.bindInterface(mgmt, { auth: { ctx: new NtlmRpcClientContext(CREDS), level: AUTH_LEVEL.pkt_privacy, contextId: 1 } });
-    const ifaces = [mgmt, epm];
-    let i = 0;
-    const run = async (n: number) => {
-      for (const end = i + n; i < end; ) {
-        i++;
-        const id = i % idRange;
-        // Even ids are always the management interface, odd ones the endpoint mapper: an id
-        // that comes round again names the interface it had.
-        const iface = ifaces[id % 2]!;
-        await c.alterContext([{ contextId: id, abstractSyntax: syntaxOf(iface) }], {
-          auth: { ctx: new NtlmRpcClientContext(CREDS), level: AUTH_LEVEL.pkt_privacy, contextId: 2 + i },
-        });
-        if (iface === mgmt) await c.call(id, mgmt.methods.is_server_listening, {});
-      }
-    };
-    await run(idRange);
-    const atLimit = heap();
     const started = performance.now();
-    await run(switches);
+    for (let i = 1; i <= n; i++) {
+      const id = i % idRange;
+      // Even ids are always the management interface, odd ones the endpoint mapper: an id
+      // that comes round again names the interface it had.
+      const iface = ifaces[id % 2]!;
+      await c.alterContext([{ contextId: id, abstractSyntax: syntaxOf(iface) }], {
+        auth: { ctx: new NtlmRpcClientContext(CREDS), level: AUTH_LEVEL.pkt_privacy, contextId: 2 + i },
+      });
+      if (iface === mgmt) await c.call(id, mgmt.methods.is_server_listening, {});
+    }
     const seconds = (performance.now() - started) / 1000;
-    const after = heap();
     const [state] = server.rpc.connectionStates();
+    const open = heap();
     await c.close();
+    while (server.rpc.connectionStates().length > 0) await new Promise((r) => setTimeout(r, 5));
+    return { held: open - heap(), state: state!, perSecond: Math.round(n / seconds) };
+  };
+
+  try {
+    await connection(idRange); // warm-up: code compiled, caches filled
+    const atLimits = await connection(idRange);
+    const longer = await connection(idRange + switches);
     return {
       what: 'one connection, NTLM at privacy; each switch: alter_context with a new presentation context and a new NTLM context, then a call on half of them',
-      switches: switches + idRange,
-      switchesPerSecond: Math.round(switches / seconds),
-      held: { presentationContexts: state!.presentationContexts, securityContexts: state!.securityContexts },
+      switches: idRange + switches,
+      switchesPerSecond: longer.perSecond,
+      held: { presentationContexts: longer.state.presentationContexts, securityContexts: longer.state.securityContexts },
       limits: { presentationContexts: DEFAULT_RPC_SETTINGS.maxContextsPerConnection, securityContexts: DEFAULT_RPC_SETTINGS.maxAuthContextsPerConnection },
-      bytesPerConnectionAtLimits: atLimit - base,
-      bytesAddedPerFurtherSwitch: Math.round((after - atLimit) / switches),
-      peer: { what: 'bytes the connection held once its limits were reached, after the further switches', bytes: after - base },
+      bytesPerConnection: longer.held,
+      peer: { what: `the same, for a connection that made only ${idRange} switches (its limits just reached)`, bytesPerConnection: atLimits.held },
+      ratioToPeer: Number((longer.held / atLimits.held).toFixed(2)),
     };
   } finally {
     await server.close();
