@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { decodeActivationPropertiesOut, encodeActivationPropertiesIn } from '../dcom/activation/blob.js';
+import { fromNdrValue, type DualStringArray } from '../dcom/bindings.js';
 import { decodeObjref } from '../dcom/objref.js';
 import { COM_VERSION } from '../dcom/orpc.js';
 import type { Guid } from '../ndr/guid.js';
@@ -23,24 +24,43 @@ export interface Activated {
   cPublicRefs: number;
   oxid: bigint;
   ipidRemUnknown: string;
+  /** The object exporter's string and security bindings (ScmReplyInfoData's pdsaOxidBindings); empty on failure. */
+  bindings: DualStringArray;
 }
 
+export interface ActivateOptions {
+  serverName?: string;
+  /** How long the TCP connect may take (RpcClient's default otherwise). */
+  connectTimeoutMs?: number;
+}
+
+const NO_BINDINGS = (): DualStringArray => ({ stringBindings: [], securityBindings: [] });
+
 /** Activates `clsid` for `iid` on `host:port`; each call its own authenticated connection. */
-export async function activate(host: string, port: number, auth: ClientAuth, clsid: Guid, iid: Guid, serverName = ''): Promise<Activated> {
-  const c = await RpcClient.connect(host, port);
+export async function activate(host: string, port: number, auth: ClientAuth, clsid: Guid, iid: Guid, serverName: string | ActivateOptions = ''): Promise<Activated> {
+  const o: ActivateOptions = typeof serverName === 'string' ? { serverName } : serverName;
+  const c = await RpcClient.connect(host, port, o.connectTimeoutMs);
   try {
     await c.bindInterface(IRemoteSCMActivator, { auth });
-    const abData = encodeActivationPropertiesIn({ clsid, iids: [iid], serverName });
+    const abData = encodeActivationPropertiesIn({ clsid, iids: [iid], serverName: o.serverName ?? '' });
     const r = await c.call(0, IRemoteSCMActivator.methods.RemoteCreateInstance, {
       ORPCthis: newOrpcThis(1),
       pUnkOuter: null,
       pActProperties: { ulCntData: abData.length, abData },
     });
-    if (r.hr !== 0 || !r.ppActProperties) return { hr: r.hr, oid: 0n, ipid: '', cPublicRefs: 0, oxid: 0n, ipidRemUnknown: '' };
+    if (r.hr !== 0 || !r.ppActProperties) return { hr: r.hr, oid: 0n, ipid: '', cPublicRefs: 0, oxid: 0n, ipidRemUnknown: '', bindings: NO_BINDINGS() };
     const out = decodeActivationPropertiesOut(r.ppActProperties.abData);
     const objref = decodeObjref(out.propsOut.interfaces[0]!);
     if (objref.kind !== 'standard') throw new Error('expected a standard OBJREF');
-    return { hr: 0, oid: objref.std.oid, ipid: objref.std.ipid, cPublicRefs: objref.std.cPublicRefs, oxid: out.scmReply.oxid, ipidRemUnknown: out.scmReply.ipidRemUnknown };
+    return {
+      hr: 0,
+      oid: objref.std.oid,
+      ipid: objref.std.ipid,
+      cPublicRefs: objref.std.cPublicRefs,
+      oxid: out.scmReply.oxid,
+      ipidRemUnknown: out.scmReply.ipidRemUnknown,
+      bindings: fromNdrValue(out.scmReply.bindings),
+    };
   } finally {
     await c.close();
   }

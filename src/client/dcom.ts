@@ -43,6 +43,8 @@ export interface ChannelOptions {
   auth: ClientAuth;
   /** IRemUnknown's IPID for this object exporter (the activation reply's ipidRemUnknown). */
   ipidRemUnknown: Guid;
+  /** How long the TCP connect may take (RpcClient's default otherwise). */
+  connectTimeoutMs?: number;
 }
 
 /** One connection to an object exporter, carrying the calls of every proxy made on it. */
@@ -59,7 +61,7 @@ export class DcomChannel {
 
   /** Connects and authenticates (IRemUnknown is the first presentation context). */
   static async open(o: ChannelOptions): Promise<DcomChannel> {
-    const rpc = await RpcClient.connect(o.host, o.port);
+    const rpc = await RpcClient.connect(o.host, o.port, o.connectTimeoutMs);
     const ch = new DcomChannel(rpc, o.ipidRemUnknown);
     try {
       await rpc.bind([{ contextId: 0, abstractSyntax: syntaxOf(IRemUnknown) }], { auth: o.auth });
