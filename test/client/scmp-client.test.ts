@@ -48,3 +48,98 @@ describe.each([
     }
   });
 });
+
+const D = '\\\\?\\Volume{620cbbfe-af50-4c96-ba03-a9068d1e118b}\\';
+const E = '\\\\?\\Volume{111f7d3f-813b-4f4a-9765-6492e873f6c0}\\';
+const ARCHIVE = '\\\\?\\Volume{1b6a94c1-7405-4c1b-a379-f89d026372e4}\\';
+
+test('every MS-SCMP method, typed: snapshots, storage volumes, associations added and resized', async () => {
+  const c = await ScmpClient.connect(opts()); // SPNEGO at privacy, as Windows
+  try {
+    const snaps = await c.querySnapshotsByVolume(D).toArray();
+    const expected = server.store.snapshotsByVolume(D, VSS_SYSTEM_PROVIDER_ID);
+    expect(snaps.map((s) => s.id)).toEqual(expected.map((s) => s.id));
+    const [first] = snaps;
+    expect(first).toMatchObject({ originalVolumeName: D, providerId: VSS_SYSTEM_PROVIDER_ID, creationTimestamp: expected[0]!.creationTime });
+    expect(first!.created.getTime()).toBe(Number((expected[0]!.creationTime - 116444736000000000n) / 10000n));
+    expect(first!.deviceObject).toMatch(/^\\\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy\d+$/);
+
+    const diff = await c.getProviderMgmtInterface();
+    expect(await c.getProviderMgmtInterface()).toBe(diff);
+
+    const storage = await c.queryVolumesSupportedForDiffAreas(E).toArray();
+    expect(storage.map((v) => v.name)).toEqual(server.store.volumesSupportedForDiffAreas(E).map((v) => v.mountName));
+    for (const v of storage) expect(typeof v.freeSpace === 'bigint' && typeof v.totalSpace === 'bigint' && v.totalSpace > 0n).toBe(true);
+
+    expect(await c.queryDiffAreasForVolume(D).toArray()).toEqual([
+      { volumeName: D, diffAreaVolumeName: ARCHIVE, maximumSize: 214748364800n, allocatedSize: 5268045824n, usedSize: 5256511488n },
+    ]);
+    expect((await c.queryDiffAreasOnVolume(ARCHIVE).toArray()).map((a) => a.volumeName)).toEqual([D]);
+
+    await c.addDiffArea(E, D, 1n << 30n);
+    expect(server.store.diffAreasForVolume(E)).toMatchObject([{ volume: E, diffAreaVolume: D, maximumBytes: 1n << 30n }]);
+    await c.changeDiffAreaMaximumSize(E, D, -1n);
+    expect((await c.queryDiffAreasForVolume(E).toArray()).map((a) => a.maximumSize)).toEqual([-1n]);
+    const dup = await c.addDiffArea(E, D, 1n << 30n).catch((e) => e);
+    expect(dup).toBeInstanceOf(HResultError);
+    expect(dup.message).toMatch(/VSS_E_OBJECT_ALREADY_EXISTS/);
+    await c.changeDiffAreaMaximumSize(E, D, 0n); // VSS_ASSOC_REMOVE
+    expect(server.store.diffAreasForVolume(E)).toEqual([]);
+  } finally {
+    await c.close();
+  }
+});
+
+test('a failing method is an HResultError with the HRESULT name and value; the client goes on', async () => {
+  const c = await ScmpClient.connect(opts());
+  try {
+    const e = await c.changeDiffAreaMaximumSize(E, ARCHIVE, 1n << 30n).catch((x) => x); // no such association
+    expect(e).toBeInstanceOf(HResultError);
+    expect(e.hr).toBe(0x80042308);
+    expect(e.message).toMatch(/VSS_E_OBJECT_NOT_FOUND/);
+    // An enumeration's failure surfaces from the iteration.
+    const p = await c.querySnapshotsByVolume(D, '01234567-89ab-cdef-0123-456789abcdef').toArray().catch((x) => x);
+    expect(p).toBeInstanceOf(HResultError);
+    expect(p.hr).toBe(0x80042304);
+    expect(p.message).toMatch(/VSS_E_PROVIDER_NOT_REGISTERED/);
+    expect((await c.queryVolumesSupportedForSnapshots().toArray()).length).toBeGreaterThan(0);
+  } finally {
+    await c.close();
+  }
+});
+
+test('an enumerator is released when the iteration breaks; close gives back every reference', async () => {
+  const before = server.exporter.objectCount;
+  const c = await ScmpClient.connect(opts({ batchSize: 1 }));
+  expect(server.exporter.objectCount).toBe(before + 1);
+  for await (const v of c.queryVolumesSupportedForSnapshots()) {
+    expect(v.name).toMatch(/^\\\\\?\\Volume\{/);
+    expect(server.exporter.objectCount).toBe(before + 2); // the enumerator, while iterating
+    break;
+  }
+  expect(server.exporter.objectCount).toBe(before + 1);
+  await c.getProviderMgmtInterface();
+  expect(server.exporter.objectCount).toBe(before + 2);
+  await c.close();
+  await c.close();
+  expect(server.exporter.objectCount).toBe(before);
+});
+
+test.each(['spnego', 'ntlm'] as const)('%s with the NT hash instead of the password', async (authType) => {
+  const c = await ScmpClient.connect(opts({ authType, password: undefined, ntHash: NTOWFv1(ADMIN.password).toString('hex') }));
+  expect((await c.queryVolumesSupportedForSnapshots().toArray()).length).toBeGreaterThan(0);
+  await c.close();
+});
+
+test.each(['spnego', 'ntlm'] as const)('%s with a wrong password is an AuthenticationError', async (authType) => {
+  const e = await ScmpClient.connect(opts({ authType, password: 'not-it' })).catch((x) => x);
+  expect(e).toBeInstanceOf(AuthenticationError);
+  expect(e.message).toMatch(/credentials were refused/);
+});
+
+test('a user who is not an administrator is refused activation with E_ACCESSDENIED', async () => {
+  const e = await ScmpClient.connect(opts(USER)).catch((x) => x);
+  expect(e).toBeInstanceOf(HResultError);
+  expect(e.hr).toBe(0x80070005);
+  expect(e.message).toMatch(/E_ACCESSDENIED/);
+});
