@@ -6,8 +6,11 @@
 import type { EmulatedHost } from '../store/emulated-host.js';
 import { documentFromXml } from '../store/requester/document-xml.js';
 import type { RequesterSession } from '../store/requester/session.js';
-import { canonicalGuid } from '../store/vss.js';
-import { Fields } from './fields.js';
+import { refuse } from '../store/errors.js';
+import type { DiffArea, Volume } from '../store/model.js';
+import { canonicalGuid, VSS_VOLSNAP_ATTR_CLIENT_ACCESSIBLE } from '../store/vss.js';
+import { VSS_E_OBJECT_NOT_FOUND } from '../status/index.js';
+import { BadRequest, Fields } from './fields.js';
 import { diffAreaView, documentView, hostView, sessionSummary, sessionView, snapshotView } from './views.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -38,6 +41,41 @@ function savedOrGiven(b: Fields, host: EmulatedHost, required: boolean): string 
   b.only('xml', 'document');
   if (b.has('document')) return host.document(b.string('document'));
   return required || b.has('xml') ? b.string('xml', { max: Number.MAX_SAFE_INTEGER }) : undefined;
+}
+
+/** A volume named in a query or body, in any form the store resolves; unknown: VSS_E_OBJECT_NOT_FOUND (404). */
+function knownVolume(h: EmulatedHost, name: string): Volume {
+  return h.store.resolveVolume(name) ?? refuse(VSS_E_OBJECT_NOT_FOUND, `${JSON.stringify(name)} is not a volume of this host`);
+}
+
+/** The shadow copy storage associations of a volume (on one storage volume, when named). */
+function associationsOf(h: EmulatedHost, volume: string, on: string | undefined): DiffArea[] {
+  const v = knownVolume(h, volume).mountName;
+  const storage = on === undefined ? undefined : knownVolume(h, on).mountName;
+  return h.store.diffAreas().filter((d) => d.volume === v && (storage === undefined || d.diffAreaVolume === storage));
+}
+
+/**
+ * maxSize: bytes, -1 or UNBOUNDED (Fields.bytes), or a percentage of the storage volume
+ * (`20%`, vssadmin's /MaxSize=20%), resolved here where the volume's size is known.
+ */
+function maxSizeOf(h: EmulatedHost, b: Fields): bigint {
+  const raw = b.raw('maxSize');
+  const m = typeof raw === 'string' ? /^(\d{1,3})%$/.exec(raw) : null;
+  if (!m) return b.bytes('maxSize', true);
+  const percent = BigInt(m[1]!);
+  if (percent < 1n || percent > 100n) throw new BadRequest('maxSize', 'maxSize: a percentage of the storage volume is from 1% to 100%');
+  return (knownVolume(h, b.string('on')).totalBytes * percent) / 100n;
+}
+
+/**
+ * vssadmin's `delete shadows /all` without /for: every client-accessible shadow copy of the
+ * host, all or none (one change); none at all is VSS_E_OBJECT_NOT_FOUND, as with /for.
+ */
+function deleteAllClientAccessible(h: EmulatedHost) {
+  const volumes = [...new Set(h.store.snapshots().filter((s) => (s.attributes & VSS_VOLSNAP_ATTR_CLIENT_ACCESSIBLE) !== 0).map((s) => s.originalVolume))];
+  if (volumes.length === 0) refuse(VSS_E_OBJECT_NOT_FOUND, 'this host has no client-accessible shadow copy');
+  return h.store.atomically(() => volumes.flatMap((v) => h.deleteShadows(v, { all: true })));
 }
 
 /** One step of a requester session: the IVssBackupComponents call it stands for. */
@@ -112,9 +150,8 @@ export const ROUTES: Route[] = [
   // vssadmin list / create / delete shadows
   route('GET', '/api/shadows', (h, _p, _b, q) => {
     const v = q.get('for');
-    const all = h.store.snapshots();
-    const mount = v === null ? undefined : h.store.resolveVolume(v)?.mountName;
-    return all.filter((s) => v === null || s.originalVolume === mount).map(snapshotView);
+    const mount = v === null ? undefined : knownVolume(h, v).mountName;
+    return h.store.snapshots().filter((s) => mount === undefined || s.originalVolume === mount).map(snapshotView);
   }),
   route('POST', '/api/shadows', (h, _p, b) => {
     b.only('for', 'context');
@@ -123,22 +160,39 @@ export const ROUTES: Route[] = [
   route('POST', '/api/shadows/delete', (h, _p, b) => {
     b.only('for', 'all', 'oldest', 'shadow');
     const which = b.has('shadow') ? { shadow: b.guid('shadow') } : b.bool('oldest', false) ? ({ oldest: true } as const) : ({ all: true } as const);
-    return { deleted: h.deleteShadows(b.optString('for'), which).map(snapshotView) };
+    const volume = b.optString('for');
+    if (volume === undefined && 'all' in which) return { deleted: deleteAllClientAccessible(h).map(snapshotView) };
+    return { deleted: h.deleteShadows(volume, which).map(snapshotView) };
   }),
 
   // vssadmin add / resize / delete shadowstorage (IVssDifferentialSoftwareSnapshotMgmt's rules)
-  route('GET', '/api/shadowstorage', (h) => h.store.diffAreas().map(diffAreaView)),
+  route('GET', '/api/shadowstorage', (h, _p, _b, q) => {
+    const v = q.get('for');
+    const on = q.get('on');
+    const mount = v === null ? undefined : knownVolume(h, v).mountName;
+    const onMount = on === null ? undefined : knownVolume(h, on).mountName;
+    return h.store
+      .diffAreas()
+      .filter((d) => (mount === undefined || d.volume === mount) && (onMount === undefined || d.diffAreaVolume === onMount))
+      .map(diffAreaView);
+  }),
   route('POST', '/api/shadowstorage', (h, _p, b) => {
     b.only('for', 'on', 'maxSize');
-    return diffAreaView(h.store.addDiffArea(b.string('for'), b.string('on'), b.bytes('maxSize', true)));
+    return diffAreaView(h.store.addDiffArea(b.string('for'), b.string('on'), maxSizeOf(h, b)));
   }),
   route('POST', '/api/shadowstorage/resize', (h, _p, b) => {
     b.only('for', 'on', 'maxSize');
-    return { deleted: h.store.changeDiffAreaMaximumSize(b.string('for'), b.string('on'), b.bytes('maxSize', true)).map(snapshotView) };
+    const maxSize = maxSizeOf(h, b);
+    const deleted = h.store.changeDiffAreaMaximumSize(b.string('for'), b.string('on'), maxSize).map(snapshotView);
+    return { deleted, associations: associationsOf(h, b.string('for'), b.string('on')).map(diffAreaView) };
   }),
+  // vssadmin's /On is optional: without it, every association of the volume goes.
   route('POST', '/api/shadowstorage/delete', (h, _p, b) => {
     b.only('for', 'on');
-    return { deleted: h.store.changeDiffAreaMaximumSize(b.string('for'), b.string('on'), 0n).map(snapshotView) };
+    const doomed = associationsOf(h, b.string('for'), b.optString('on'));
+    if (doomed.length === 0) refuse(VSS_E_OBJECT_NOT_FOUND, `${b.string('for')} has no shadow copy storage${b.has('on') ? ` on ${b.string('on')}` : ''}`);
+    const deleted = h.store.atomically(() => doomed.flatMap((d) => h.store.changeDiffAreaMaximumSize(d.volume, d.diffAreaVolume, 0n)));
+    return { associations: doomed.map(diffAreaView), deleted: deleted.map(snapshotView) };
   }),
 
   // Requester sessions, step by step

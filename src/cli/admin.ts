@@ -1,24 +1,55 @@
 /**
- * `scmp admin …`: the admin HTTP API from a shell. Every command is one request; the
- * answer is printed as JSON (create/delete shadows also as vssadmin prints them).
+ * `scmp admin …`: the admin API of a running scmpd from a shell. Listings print in
+ * vssadmin's layout (src/cli/vssadmin-format.ts), or as JSON with --json; changes say what
+ * happened, as vssadmin does. Global options may stand anywhere on the line. Exit codes
+ * (src/cli/exit-codes.ts) tell usage errors, refusals, bad tokens, unknown objects and an
+ * unreachable server apart.
  */
 import { readFileSync } from 'node:fs';
 import { AdminClient, type AdminAnswer, type AdminError } from '../admin/client.js';
+import { dateFromFiletime } from '../store/filetime.js';
+import { EXIT } from './exit-codes.js';
+import { parseSize, SizeError } from './sizes.js';
+import {
+  formatProviders,
+  formatShadows,
+  formatShadowStorage,
+  formatVolumes,
+  formatWriters,
+  providersJson,
+  shadowsJson,
+  shadowStorageJson,
+  toJson,
+  volumesJson,
+  writersJson,
+  type ProviderRecord,
+  type ShadowRecord,
+  type StorageRecord,
+  type VolumeRecord,
+  type WriterRecord,
+} from './vssadmin-format.js';
 
-export const ADMIN_USAGE = `Usage: scmp admin [--url URL] [--token TOKEN | --token-file FILE] [--json] COMMAND
+export const ADMIN_USAGE = `Usage: scmp admin COMMAND [OPTIONS] [--url URL] [--token TOKEN | --token-file FILE] [--json]
 
 The admin API of a running scmpd (default URL http://127.0.0.1:8135, or $SCMP_ADMIN_URL;
 the token from --token, --token-file, $SCMP_ADMIN_TOKEN, or $SCMP_ADMIN_TOKEN_FILE).
+--url, --token, --token-file and --json may stand anywhere on the line. Listings print as
+vssadmin prints them; --json prints them for machines (byte counts as JSON numbers).
 
 Commands (vssadmin's /for=X form is accepted for --for X, and so on):
-  host                                    the whole host: volumes, writers, shadow copies, …
+  list volumes                            volumes that take shadow copies
+  list providers
+  list writers
   list shadows [--for VOLUME]
+  list shadowstorage [--for VOLUME] [--on VOLUME]
   create shadow --for VOLUME [--context N]
-  delete shadows [--for VOLUME] [--all | --oldest | --shadow ID]
-  list shadowstorage
-  add shadowstorage --for VOLUME --on VOLUME --maxsize BYTES|UNBOUNDED
-  resize shadowstorage --for VOLUME --on VOLUME --maxsize BYTES|UNBOUNDED
-  delete shadowstorage --for VOLUME --on VOLUME
+  delete shadows --all [--for VOLUME]     without --for: every client-accessible copy
+  delete shadows --for VOLUME --oldest
+  delete shadows --shadow ID
+  add shadowstorage --for VOLUME --on VOLUME --maxsize SIZE
+  resize shadowstorage --for VOLUME --on VOLUME --maxsize SIZE
+  delete shadowstorage --for VOLUME [--on VOLUME]
+  host                                    the whole host as JSON
   session open | list | show ID | release ID
   session step ID STEP [JSON]             STEP: initialize-for-backup, set-context,
                                           set-backup-state, gather-writer-metadata,
@@ -27,23 +58,92 @@ Commands (vssadmin's /for=X form is accepted for --for X, and so on):
                                           do-snapshot-set, backup-complete, abort-backup, …
   document list | get NAME | put NAME FILE | delete NAME
   reboot                                  a simulated reboot
+
+SIZE: bytes, or a number with KB, MB, GB, TB, PB or EB (1024-based, any case, 1.5GB too),
+a percentage of the storage volume (20%), or UNBOUNDED.
+
+Exit codes:
+  0  done
+  1  the host refused (the HRESULT it would return is printed)
+  2  usage error (unknown command or option, bad size, missing value)
+  3  the admin token was not accepted
+  5  not found (no such volume, shadow copy, storage association, session, …)
+  6  the admin API could not be reached
 `;
 
 export class CliUsageError extends Error {}
+
+/** What a listing prints: vssadmin's text, or the JSON for --json. */
+export interface Rendered {
+  text: string;
+  json: unknown;
+}
 
 export interface AdminRequest {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   body?: unknown;
-  /** How to print a successful answer beside the JSON. */
-  render?: (answer: unknown) => string;
+  /** Whether the command needs the whole host (GET /api/host) to print its answer. */
+  needsHost?: boolean;
+  /** How to print a successful answer; without it, the answer is printed as JSON. */
+  render?: (answer: any, host: HostAnswer | undefined) => Rendered;
 }
+
+/** GET /api/host as the admin API sends it (src/admin/views.ts). */
+export interface HostAnswer {
+  volumes: Array<{ mountName: string; mountPoints: string[]; totalBytes: string; snapshotContexts: number[] }>;
+  providers: ProviderRecord[];
+  writers: WriterRecord[];
+  diffAreas: StorageView[];
+  snapshots: SnapshotView[];
+}
+interface SnapshotView {
+  id: string;
+  setId: string;
+  countInSet: number;
+  volume: string;
+  deviceObject: string;
+  originatingMachine: string;
+  serviceMachine: string;
+  creationTime: string;
+  attributes: number;
+  providerId: string;
+}
+interface StorageView {
+  volume: string;
+  diffAreaVolume: string;
+  maximumBytes: string;
+  usedBytes: string;
+  allocatedBytes: string;
+}
+
+const volumeRecords = (h: HostAnswer): VolumeRecord[] => h.volumes.map((v) => ({ mountName: v.mountName, mountPoints: v.mountPoints, totalBytes: BigInt(v.totalBytes) }));
+const shadowRecord = (s: SnapshotView): ShadowRecord => ({
+  id: s.id,
+  setId: s.setId,
+  countInSet: s.countInSet,
+  creationTime: dateFromFiletime(BigInt(s.creationTime)),
+  originalVolume: s.volume,
+  deviceObject: s.deviceObject,
+  originatingMachine: s.originatingMachine,
+  serviceMachine: s.serviceMachine,
+  providerId: s.providerId,
+  attributes: s.attributes,
+});
+const storageRecord = (d: StorageView): StorageRecord => ({
+  volume: d.volume,
+  diffAreaVolume: d.diffAreaVolume,
+  usedBytes: BigInt(d.usedBytes),
+  allocatedBytes: BigInt(d.allocatedBytes),
+  maximumBytes: BigInt(d.maximumBytes),
+});
 
 interface Global {
   url: string;
   token: string | undefined;
   tokenFile: string | undefined;
   json: boolean;
+  help: boolean;
   rest: string[];
 }
 
@@ -56,6 +156,7 @@ function options(argv: string[], flags: string[], switches: string[] = []): Map<
     if (!m) throw new CliUsageError(`unexpected argument ${a}`);
     const name = m[1]!.toLowerCase();
     if (switches.includes(name)) {
+      if (m[2] !== undefined) throw new CliUsageError(`--${name} takes no value`);
       out.set(name, 'true');
       continue;
     }
@@ -73,16 +174,74 @@ function need(o: Map<string, string>, name: string): string {
   return v;
 }
 
-const maxSize = (v: string) => (/^unbounded$/i.test(v) ? '-1' : v);
+/** /MaxSize as the admin API takes it: bytes, -1 (UNBOUNDED), or `N%` resolved by the server. */
+function maxSize(v: string): string {
+  try {
+    const spec = parseSize(v);
+    return spec.kind === 'unbounded' ? '-1' : spec.kind === 'percent' ? `${spec.percent}%` : spec.bytes.toString();
+  } catch (e) {
+    if (e instanceof SizeError) throw new CliUsageError(`--maxsize: ${e.message}`);
+    throw e;
+  }
+}
+
+const query = (o: Map<string, string>, names: string[]) => {
+  const q = new URLSearchParams();
+  for (const n of names) if (o.has(n)) q.set(n, o.get(n)!);
+  const s = q.toString();
+  return s === '' ? '' : `?${s}`;
+};
+
+const plural = (n: number, one: string, many: string) => (n === 1 ? one : many);
 
 /** The request a command line stands for (without sending it): tests call this directly. */
 export function requestFor(words: string[]): AdminRequest {
   const [a, b, ...rest] = words;
   const key = `${a ?? ''} ${b ?? ''}`.trim();
   switch (key) {
+    case 'list volumes':
+    case 'list providers':
+    case 'list writers': {
+      options(rest, []);
+      return {
+        method: 'GET',
+        path: '/api/host',
+        render: (h: HostAnswer) => {
+          if (b === 'volumes') {
+            // vssadmin lists the volumes eligible for shadow copies.
+            const eligible = volumeRecords(h).filter((_v, i) => h.volumes[i]!.snapshotContexts.length > 0);
+            return { text: formatVolumes(eligible), json: volumesJson(eligible) };
+          }
+          if (b === 'providers') return { text: formatProviders(h.providers), json: providersJson(h.providers) };
+          return { text: formatWriters(h.writers), json: writersJson(h.writers) };
+        },
+      };
+    }
     case 'list shadows': {
       const o = options(rest, ['for']);
-      return { method: 'GET', path: `/api/shadows${o.has('for') ? `?for=${encodeURIComponent(o.get('for')!)}` : ''}` };
+      return {
+        method: 'GET',
+        path: `/api/shadows${query(o, ['for'])}`,
+        needsHost: true,
+        render: (copies: SnapshotView[], h) => {
+          const records = copies.map(shadowRecord);
+          const volumes = volumeRecords(h!);
+          return { text: formatShadows(records, volumes, h!.providers), json: shadowsJson(records, volumes, h!.providers) };
+        },
+      };
+    }
+    case 'list shadowstorage': {
+      const o = options(rest, ['for', 'on']);
+      return {
+        method: 'GET',
+        path: `/api/shadowstorage${query(o, ['for', 'on'])}`,
+        needsHost: true,
+        render: (areas: StorageView[], h) => {
+          const records = areas.map(storageRecord);
+          const volumes = volumeRecords(h!);
+          return { text: formatShadowStorage(records, volumes), json: shadowStorageJson(records, volumes) };
+        },
+      };
     }
     case 'create shadow': {
       const o = options(rest, ['for', 'context', 'autoretry']);
@@ -91,31 +250,59 @@ export function requestFor(words: string[]): AdminRequest {
         method: 'POST',
         path: '/api/shadows',
         body: { for: volume, ...(o.has('context') ? { context: Number(o.get('context')) } : {}) },
-        render: (s) => {
-          const x = s as { id: string; deviceObject: string };
-          return `Successfully created shadow copy for '${volume.endsWith('\\') ? volume : `${volume}\\`}'\n    Shadow Copy ID: {${x.id}}\n    Shadow Copy Volume Name: ${x.deviceObject}\n`;
-        },
+        render: (x: { id: string; deviceObject: string }) => ({
+          text: `Successfully created shadow copy for '${volume.endsWith('\\') ? volume : `${volume}\\`}'\n    Shadow Copy ID: {${x.id}}\n    Shadow Copy Volume Name: ${x.deviceObject}\n`,
+          json: x,
+        }),
       };
     }
     case 'delete shadows': {
       const o = options(rest, ['for', 'shadow'], ['all', 'oldest', 'quiet']);
+      const chosen = ['all', 'oldest', 'shadow'].filter((n) => o.has(n));
+      if (chosen.length > 1) throw new CliUsageError(`give one of --all, --oldest, --shadow (not ${chosen.map((n) => `--${n}`).join(' and ')})`);
+      if (chosen.length === 0) throw new CliUsageError('give one of --all, --oldest (with --for), --shadow ID');
+      if (o.has('oldest') && !o.has('for')) throw new CliUsageError('--oldest needs --for VOLUME');
       const body: Record<string, unknown> = {};
       if (o.has('for')) body.for = o.get('for');
       if (o.has('shadow')) body.shadow = o.get('shadow');
       else if (o.has('oldest')) body.oldest = true;
       else body.all = true;
-      return { method: 'POST', path: '/api/shadows/delete', body, render: (r) => `Successfully deleted ${(r as { deleted: unknown[] }).deleted.length} shadow copies.\n` };
+      return {
+        method: 'POST',
+        path: '/api/shadows/delete',
+        body,
+        render: (r: { deleted: unknown[] }) => ({ text: `Successfully deleted ${r.deleted.length} shadow copies.\n`, json: r }),
+      };
     }
-    case 'list shadowstorage':
-      return { method: 'GET', path: '/api/shadowstorage' };
     case 'add shadowstorage':
     case 'resize shadowstorage': {
       const o = options(rest, ['for', 'on', 'maxsize']);
-      return { method: 'POST', path: a === 'add' ? '/api/shadowstorage' : '/api/shadowstorage/resize', body: { for: need(o, 'for'), on: need(o, 'on'), maxSize: maxSize(need(o, 'maxsize')) } };
+      const add = a === 'add';
+      return {
+        method: 'POST',
+        path: add ? '/api/shadowstorage' : '/api/shadowstorage/resize',
+        body: { for: need(o, 'for'), on: need(o, 'on'), maxSize: maxSize(need(o, 'maxsize')) },
+        render: (r: { deleted?: unknown[] }) => {
+          const gone = r.deleted?.length ?? 0;
+          const more = gone > 0 ? `${gone} ${plural(gone, 'shadow copy was', 'shadow copies were')} deleted to fit the new maximum size.\n` : '';
+          return { text: `Successfully ${add ? 'added' : 'resized'} the shadow copy storage association\n${more}`, json: r };
+        },
+      };
     }
     case 'delete shadowstorage': {
-      const o = options(rest, ['for', 'on']);
-      return { method: 'POST', path: '/api/shadowstorage/delete', body: { for: need(o, 'for'), on: need(o, 'on') } };
+      const o = options(rest, ['for', 'on'], ['quiet']);
+      return {
+        method: 'POST',
+        path: '/api/shadowstorage/delete',
+        body: { for: need(o, 'for'), ...(o.has('on') ? { on: o.get('on') } : {}) },
+        render: (r: { associations: unknown[]; deleted: unknown[] }) => {
+          const n = r.associations.length;
+          const head = n === 1 ? 'Successfully deleted the shadow copy storage association\n' : `Successfully deleted the ${n} shadow copy storage associations\n`;
+          const gone = r.deleted.length;
+          const more = gone > 0 ? `${gone} ${plural(gone, 'shadow copy', 'shadow copies')} stored there ${plural(gone, 'was', 'were')} deleted with it.\n` : '';
+          return { text: head + more, json: r };
+        },
+      };
     }
   }
   switch (a) {
@@ -156,43 +343,72 @@ export function requestFor(words: string[]): AdminRequest {
   throw new CliUsageError(`unknown command: ${words.join(' ') || '(none)'}`);
 }
 
+/** Takes the global options out wherever they stand (`--` ends them); the rest is the command. */
 function globals(argv: string[], env: NodeJS.ProcessEnv): Global {
-  const g: Global = { url: env.SCMP_ADMIN_URL ?? 'http://127.0.0.1:8135', token: env.SCMP_ADMIN_TOKEN, tokenFile: env.SCMP_ADMIN_TOKEN_FILE, json: false, rest: [] };
-  let i = 0;
-  for (; i < argv.length; i++) {
+  const g: Global = { url: env.SCMP_ADMIN_URL ?? 'http://127.0.0.1:8135', token: env.SCMP_ADMIN_TOKEN, tokenFile: env.SCMP_ADMIN_TOKEN_FILE, json: false, help: false, rest: [] };
+  for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
+    if (a === '--') {
+      g.rest.push(...argv.slice(i + 1));
+      break;
+    }
     const m = /^--(url|token|token-file)(?:=(.*))?$/.exec(a);
     if (a === '--json') g.json = true;
+    else if (a === '--help' || a === '-h') g.help = true;
     else if (m) {
       const v = m[2] ?? argv[++i];
       if (v === undefined) throw new CliUsageError(`--${m[1]} needs a value`);
       if (m[1] === 'url') g.url = v;
       else if (m[1] === 'token') g.token = v;
       else g.tokenFile = v;
-    } else break;
+    } else g.rest.push(a);
   }
-  g.rest = argv.slice(i);
   return g;
 }
 
+/** The admin API's refusal as one line, and the exit code its status stands for. */
+function refusal(answer: AdminAnswer): { line: string; code: number } {
+  const e = typeof answer.body === 'object' && answer.body !== null ? (answer.body as { error?: AdminError }).error : undefined;
+  const message = e?.message ?? String(answer.body);
+  const hresult = e?.hresult ? ` [${e.hresultName ? `${e.hresultName} ` : ''}${e.hresult}]` : '';
+  switch (answer.status) {
+    case 401:
+      return { line: `the admin token was not accepted (${answer.status}): ${message}`, code: EXIT.AUTHENTICATION };
+    case 403:
+      return { line: `access denied (${answer.status}): ${message}`, code: EXIT.ACCESS_DENIED };
+    case 404:
+      return { line: `not found: ${message}${hresult}`, code: EXIT.NOT_FOUND };
+    case 400:
+      return { line: `the server did not take the request: ${e?.field ? `${e.field}: ` : ''}${message}`, code: EXIT.USAGE };
+    default:
+      return { line: `refused (${answer.status}): ${message}${hresult}`, code: EXIT.REFUSED };
+  }
+}
+
+class Unreachable extends Error {}
+
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, out = process.stdout, err = process.stderr): Promise<number> {
-  if (argv[0] === '-h' || argv[0] === '--help' || argv.length === 0 || (argv[0] === 'admin' && (argv[1] === '-h' || argv[1] === '--help'))) {
+  if (argv.length === 0 || ((argv[0] === '-h' || argv[0] === '--help') && argv.length === 1)) {
     (argv.length === 0 ? err : out).write(ADMIN_USAGE);
-    return argv.length === 0 ? 2 : 0;
+    return argv.length === 0 ? EXIT.USAGE : EXIT.OK;
   }
   if (argv[0] !== 'admin') {
     err.write(`scmp: unknown command ${argv[0]}\n\n${ADMIN_USAGE}`);
-    return 2;
+    return EXIT.USAGE;
   }
   let g: Global;
   let req: AdminRequest;
   try {
     g = globals(argv.slice(1), env);
+    if (g.help) {
+      out.write(ADMIN_USAGE);
+      return EXIT.OK;
+    }
     req = requestFor(g.rest);
   } catch (e) {
     if (e instanceof CliUsageError || (e as NodeJS.ErrnoException).code) {
       err.write(`scmp admin: ${(e as Error).message} (scmp admin --help lists the commands)\n`);
-      return 2;
+      return EXIT.USAGE;
     }
     throw e;
   }
@@ -202,22 +418,42 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
       token = readFileSync(g.tokenFile, 'utf8').trim();
     } catch (e) {
       err.write(`scmp admin: --token-file ${g.tokenFile}: ${(e as Error).message}\n`);
-      return 2;
+      return EXIT.USAGE;
     }
   }
-  let answer: AdminAnswer;
+  const client = new AdminClient(g.url, token || undefined);
+  const send = async (method: string, path: string, body?: unknown) => {
+    try {
+      return await client.request(method, path, body);
+    } catch (e) {
+      throw new Unreachable(`cannot reach the admin API at ${g.url}: ${((e as Error).cause as Error | undefined)?.message ?? (e as Error).message}`);
+    }
+  };
   try {
-    answer = await new AdminClient(g.url, token || undefined).request(req.method, req.path, req.body);
+    const host = req.needsHost ? await send('GET', '/api/host') : undefined;
+    if (host && host.status !== 200) {
+      const r = refusal(host);
+      err.write(`scmp admin: ${r.line}\n`);
+      return r.code;
+    }
+    const answer = await send(req.method, req.path, req.body);
+    if (answer.status !== 200) {
+      const r = refusal(answer);
+      err.write(`scmp admin: ${r.line}\n`);
+      return r.code;
+    }
+    if (!req.render) {
+      out.write(`${JSON.stringify(answer.body, null, 2)}\n`);
+      return EXIT.OK;
+    }
+    const shown = req.render(answer.body, host?.body as HostAnswer | undefined);
+    out.write(g.json ? toJson(shown.json) : shown.text);
+    return EXIT.OK;
   } catch (e) {
-    err.write(`scmp admin: cannot reach ${g.url}: ${((e as Error).cause as Error | undefined)?.message ?? (e as Error).message}\n`);
-    return 1;
+    if (e instanceof Unreachable) {
+      err.write(`scmp admin: ${e.message}\n`);
+      return EXIT.CONNECTION;
+    }
+    throw e;
   }
-  if (answer.status !== 200) {
-    const e = (answer.body as { error?: AdminError }).error;
-    err.write(`scmp admin: ${answer.status} ${e?.hresult ? `${e.hresult} ${e.hresultName ? `${e.hresultName} ` : ''}` : ''}${e?.message ?? String(answer.body)}\n`);
-    return 1;
-  }
-  out.write(req.render && !g.json ? req.render(answer.body) : `${JSON.stringify(answer.body, null, 2)}\n`);
-  return 0;
 }
-

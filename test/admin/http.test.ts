@@ -265,12 +265,18 @@ describe('scmp admin', () => {
     expect(requestFor(['create', 'shadow', '/for=C:'])).toMatchObject({ method: 'POST', path: '/api/shadows', body: { for: 'C:' } });
     expect(requestFor(['delete', 'shadows', '--for', 'D:', '--oldest'])).toMatchObject({ path: '/api/shadows/delete', body: { for: 'D:', oldest: true } });
     expect(requestFor(['add', 'shadowstorage', '/for=C:', '/on=D:', '/maxsize=UNBOUNDED'])).toMatchObject({ body: { for: 'C:', on: 'D:', maxSize: '-1' } });
+    expect(requestFor(['add', 'shadowstorage', '/for=C:', '/on=D:', '/maxsize=1.5GB'])).toMatchObject({ body: { maxSize: String(1.5 * 1024 ** 3) } });
+    expect(requestFor(['resize', 'shadowstorage', '/for=C:', '/on=D:', '/maxsize=20%'])).toMatchObject({ body: { maxSize: '20%' } });
+    expect(requestFor(['delete', 'shadows', '/all'])).toMatchObject({ body: { all: true } });
+    expect(() => requestFor(['add', 'shadowstorage', '/for=C:', '/on=D:', '/maxsize=lots'])).toThrow(/--maxsize: "lots" is not a size/);
+    expect(() => requestFor(['delete', 'shadows', '/oldest'])).toThrow(/--oldest needs --for/);
+    expect(() => requestFor(['delete', 'shadows', '/all', '/oldest', '/for=D:'])).toThrow(/give one of/);
     expect(requestFor(['session', 'step', 'abc', 'set-context', '{"context":16}'])).toMatchObject({ method: 'POST', path: '/api/sessions/abc/set-context', body: { context: 16 } });
     expect(() => requestFor(['create', 'shadow'])).toThrow(/--for is required/);
     expect(() => requestFor(['frob'])).toThrow(/unknown command/);
   });
 
-  test('runs against a server: prints what vssadmin prints, exits 1 with the HRESULT on a refusal, 2 on a usage error', async () => {
+  test('runs against a server: prints what vssadmin prints, exits 1 with the HRESULT on a refusal, 3 for a bad token, 2 on a usage error', async () => {
     const out: string[] = [];
     const err: string[] = [];
     const w = (a: string[]) => ({ write: (s: string) => (a.push(s), true) }) as unknown as NodeJS.WriteStream;
@@ -282,8 +288,8 @@ describe('scmp admin', () => {
     expect(await scmpMain(['admin', 'delete', 'shadows', `/shadow=${m![1]}`, '/quiet'], env, w(out), w(err))).toBe(0);
     expect(out.join('')).toBe('Successfully deleted 1 shadow copies.\n');
     expect(await scmpMain(['admin', 'create', 'shadow', '--for', 'F:'], env, w(out), w(err))).toBe(1);
-    expect(err.join('')).toMatch(/409 0x8004230c VSS_E_VOLUME_NOT_SUPPORTED /);
-    expect(await scmpMain(['admin', 'host'], { ...env, SCMP_ADMIN_TOKEN: 'nope-nope-nope-nope' }, w(out), w(err))).toBe(1);
+    expect(err.join('')).toMatch(/refused \(409\): .*\[VSS_E_VOLUME_NOT_SUPPORTED 0x8004230c\]/);
+    expect(await scmpMain(['admin', 'host'], { ...env, SCMP_ADMIN_TOKEN: 'nope-nope-nope-nope' }, w(out), w(err))).toBe(3);
     expect(err.join('')).toMatch(/401/);
     expect(await scmpMain(['admin', 'create'], env, w(out), w(err))).toBe(2);
     out.length = 0;
