@@ -87,6 +87,7 @@ export function formatStorageSize(bytes: bigint, volumeTotalBytes: bigint | unde
   const unbounded = bytes < 0n;
   const text = unbounded ? 'UNBOUNDED' : formatBytes(bytes);
   if (volumeTotalBytes === undefined || volumeTotalBytes <= 0n) return text;
-  const percent = unbounded ? 100n : (bytes * 100n) / volumeTotalBytes;
+  // Rounded to the nearest whole percent, so a maximum set as 20% reads back as 20%.
+  const percent = unbounded ? 100n : (bytes * 100n + volumeTotalBytes / 2n) / volumeTotalBytes;
   return `${text} (${percent}%)`;
 }

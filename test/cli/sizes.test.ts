@@ -89,7 +89,9 @@ describe('formatBytes: as vssadmin prints sizes', () => {
   test('with the share of the storage volume; -1 is UNBOUNDED (100%)', () => {
     expect(formatStorageSize(0n, 100n * GiB)).toBe('0 bytes (0%)');
     expect(formatStorageSize(20n * GiB, 100n * GiB)).toBe('20 GB (20%)');
-    expect(formatStorageSize(200n * GiB, 1024n * GiB)).toBe('200 GB (19%)');
+    expect(formatStorageSize(200n * GiB, 1024n * GiB)).toBe('200 GB (20%)'); // 19.53%: rounded
+    expect(formatStorageSize(GiB, 1000n * GiB)).toBe('1 GB (0%)');
+    expect(formatStorageSize((1000n * GiB * 20n) / 100n, 1000n * GiB + 1n)).toBe('200 GB (20%)');
     expect(formatStorageSize(-1n, 100n * GiB)).toBe('UNBOUNDED (100%)');
     expect(formatStorageSize(-1n, undefined)).toBe('UNBOUNDED');
     expect(formatStorageSize(400n * MiB, undefined)).toBe('400 MB');
