@@ -45,6 +45,8 @@ export interface ActivateOptions {
   serverName?: string;
   /** How long the TCP connect may take (RpcClient's default otherwise). */
   connectTimeoutMs?: number;
+  /** Aborting it closes the connection (a caller's timeout). */
+  signal?: AbortSignal;
 }
 
 const NO_BINDINGS = (): DualStringArray => ({ stringBindings: [], securityBindings: [] });
@@ -53,6 +55,7 @@ const NO_BINDINGS = (): DualStringArray => ({ stringBindings: [], securityBindin
 export async function activate(host: string, port: number, auth: ClientAuth, clsid: Guid, iid: Guid, serverName: string | ActivateOptions = ''): Promise<Activated> {
   const o: ActivateOptions = typeof serverName === 'string' ? { serverName } : serverName;
   const c = await ActivationClient.connect(host, port, o.connectTimeoutMs);
+  o.signal?.addEventListener('abort', () => c.socket.destroy(), { once: true });
   try {
     await c.bindInterface(IRemoteSCMActivator, { auth }).catch((e: unknown) => {
       throw c.fault ?? e;

@@ -45,6 +45,8 @@ export interface ChannelOptions {
   ipidRemUnknown: Guid;
   /** How long the TCP connect may take (RpcClient's default otherwise). */
   connectTimeoutMs?: number;
+  /** Aborting it closes the connection (a caller's timeout). */
+  signal?: AbortSignal;
 }
 
 /** One connection to an object exporter, carrying the calls of every proxy made on it. */
@@ -63,6 +65,7 @@ export class DcomChannel {
   static async open(o: ChannelOptions): Promise<DcomChannel> {
     const rpc = await RpcClient.connect(o.host, o.port, o.connectTimeoutMs);
     const ch = new DcomChannel(rpc, o.ipidRemUnknown);
+    o.signal?.addEventListener('abort', () => rpc.socket.destroy(), { once: true });
     try {
       await rpc.bind([{ contextId: 0, abstractSyntax: syntaxOf(IRemUnknown) }], { auth: o.auth });
     } catch (e) {

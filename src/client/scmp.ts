@@ -132,12 +132,17 @@ export class ScmpClient {
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 0xffff) throw new RangeError('batchSize must be 1..65535');
 
     let a: Activated;
+    const stopActivation = new AbortController();
     try {
       a = await within(
-        activate(o.host, port, auth(), CLSID_ShadowCopyProvider, IID_IVssSnapshotMgmt, { serverName: o.host, connectTimeoutMs: timeoutMs }),
+        activate(o.host, port, auth(), CLSID_ShadowCopyProvider, IID_IVssSnapshotMgmt, {
+          serverName: o.host,
+          connectTimeoutMs: timeoutMs,
+          signal: stopActivation.signal,
+        }),
         timeoutMs,
         `activation on ${o.host}:${port}`,
-        () => {},
+        () => stopActivation.abort(),
       );
     } catch (e) {
       if (isUnreachable(e)) throw new ConnectionError(`cannot reach ${o.host}:${port}: ${(e as Error).message}`, [{ target: `${o.host}:${port}`, error: e }]);
@@ -150,12 +155,13 @@ export class ScmpClient {
     const attempts: { target: string; error: unknown }[] = [];
     for (const at of candidates) {
       let ch: DcomChannel;
+      const stopOpen = new AbortController();
       try {
         ch = await within(
-          DcomChannel.open({ host: at.host, port: at.port, auth: auth(), ipidRemUnknown: a.ipidRemUnknown, connectTimeoutMs: timeoutMs }),
+          DcomChannel.open({ host: at.host, port: at.port, auth: auth(), ipidRemUnknown: a.ipidRemUnknown, connectTimeoutMs: timeoutMs, signal: stopOpen.signal }),
           timeoutMs,
           `connecting to the object exporter at ${at.binding}`,
-          () => {},
+          () => stopOpen.abort(),
         );
       } catch (e) {
         // An address this client cannot reach: the next binding, as a Windows client does.

@@ -5,8 +5,11 @@
  * address dialled: the client skips the first), every MS-SCMP method with typed results,
  * enumerators as async iterables released when done, typed failures, references given back.
  */
+import { once } from 'node:events';
+import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { AuthenticationError, ConnectionError } from '../../src/client/errors.js';
+import { AuthenticationError, ConnectionError, TimeoutError } from '../../src/client/errors.js';
+import type { ExporterAddress } from '../../src/client/exporter-bindings.js';
 import { HResultError } from '../../src/client/dcom.js';
 import { ScmpClient, type ScmpConnectOptions } from '../../src/client/scmp.js';
 import { NTOWFv1 } from '../../src/security/ntlm/crypto.js';
@@ -142,4 +145,67 @@ test('a user who is not an administrator is refused activation with E_ACCESSDENI
   expect(e).toBeInstanceOf(HResultError);
   expect(e.hr).toBe(0x80070005);
   expect(e.message).toMatch(/E_ACCESSDENIED/);
+});
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as net.AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+test('the exporter is reached from the reply: its bindings in order, unreachable ones skipped', async () => {
+  const dead = await closedPort();
+  let offered: ExporterAddress[] = [];
+  const c = await ScmpClient.connect(
+    opts({
+      // The reply as a multi-homed host would send it: an address this client cannot reach first.
+      exporterAddresses: (fromReply) => {
+        offered = fromReply;
+        return [{ host: '127.0.0.1', port: dead, binding: `127.0.0.1[${dead}]` }, ...fromReply];
+      },
+    }),
+  );
+  try {
+    // What the server listed: its NetBIOS name (unresolvable here), then the address dialled.
+    expect(offered.map((a) => a.binding)).toEqual([`FILESRV01[${server.objects.port}]`, `127.0.0.1[${server.objects.port}]`]);
+    expect(c.exporter).toEqual({ host: '127.0.0.1', port: server.objects.port, binding: `127.0.0.1[${server.objects.port}]` });
+    expect((await c.queryVolumesSupportedForSnapshots().toArray()).length).toBeGreaterThan(0);
+  } finally {
+    await c.close();
+  }
+});
+
+test('no reachable binding, or no host at all, is a ConnectionError naming what was tried', async () => {
+  const dead = await closedPort();
+  const before = server.exporter.objectCount;
+  const e = await ScmpClient.connect(opts({ exporterAddresses: () => [{ host: '127.0.0.1', port: dead, binding: `127.0.0.1[${dead}]` }] })).catch((x) => x);
+  expect(e).toBeInstanceOf(ConnectionError);
+  expect(e.attempts.map((a: { target: string }) => a.target)).toEqual([`127.0.0.1[${dead}]`]);
+  expect(e.message).toContain(`127.0.0.1[${dead}]`);
+  // The activated object is not leaked: the client never held a channel to release it on, so
+  // it is the server's garbage collection that reclaims it (not pinged).
+  expect(server.exporter.objectCount).toBe(before + 1);
+
+  const h = await ScmpClient.connect(opts({ port: dead })).catch((x) => x);
+  expect(h).toBeInstanceOf(ConnectionError);
+  expect(h.message).toContain(`127.0.0.1:${dead}`);
+});
+
+test('a host that accepts the connection but never answers is a TimeoutError', async () => {
+  const sockets: net.Socket[] = [];
+  const silent = net.createServer((s) => sockets.push(s));
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  try {
+    const e = await ScmpClient.connect(opts({ port: (silent.address() as net.AddressInfo).port, timeoutMs: 200 })).catch((x) => x);
+    expect(e).toBeInstanceOf(TimeoutError);
+    expect(e.message).toMatch(/activation/);
+    // The client closed the connection it gave up on (else this waits until the test times out).
+    if (!sockets[0]!.closed) await once(sockets[0]!, 'close');
+  } finally {
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => silent.close(r));
+  }
 });
