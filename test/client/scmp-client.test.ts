@@ -196,7 +196,7 @@ test('no reachable binding, or no host at all, is a ConnectionError naming what 
 
 test('a host that accepts the connection but never answers is a TimeoutError', async () => {
   const sockets: net.Socket[] = [];
-  const silent = net.createServer((s) => sockets.push(s));
+  const silent = net.createServer((s) => sockets.push(s.resume())); // flowing, so that the client's close is seen
   await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
   try {
     const e = await ScmpClient.connect(opts({ port: (silent.address() as net.AddressInfo).port, timeoutMs: 200 })).catch((x) => x);
