@@ -209,3 +209,41 @@ test('a host that accepts the connection but never answers is a TimeoutError', a
     await new Promise((r) => silent.close(r));
   }
 });
+
+describe('pinging', () => {
+  let short: Awaited<ReturnType<typeof testServer>>;
+  beforeAll(async () => {
+    // Objects nobody pings for 2 × 100 ms are reclaimed.
+    short = await testServer({ accounts: [parseAccountSpec(`${ADMIN.user}:${ADMIN.password}:admin`)], exporter: { pingPeriodMs: 100, missedPings: 2 } });
+  });
+  afterAll(() => short?.close());
+  const at = (pingPeriodMs: number) => ({ host: short.host, port: short.port, ...ADMIN, pingPeriodMs });
+  /** Waits until the server has had more than three of its ping periods to collect. */
+  const outlive = async () => {
+    for (let i = 0; i < 4; i++) await new Promise((r) => setTimeout(r, 100));
+  };
+
+  test('a client connected longer than three ping periods keeps its objects', async () => {
+    const c = await ScmpClient.connect(at(40));
+    try {
+      await c.getProviderMgmtInterface(); // a second object, added to the ping set later
+      await outlive();
+      expect((await c.queryVolumesSupportedForSnapshots().toArray()).length).toBeGreaterThan(0);
+      expect((await c.queryDiffAreasForVolume(D).toArray()).length).toBe(1);
+    } finally {
+      await c.close();
+    }
+    expect(short.exporter.objectCount).toBe(0);
+  });
+
+  test('without pinging, the same wait loses them (what the pings prevent)', async () => {
+    const c = await ScmpClient.connect(at(0));
+    try {
+      await outlive();
+      const e = await c.queryVolumesSupportedForSnapshots().toArray().catch((x) => x);
+      expect(e.status ?? e.hr).toBe(0x80010108); // RPC_E_DISCONNECTED: the object was reclaimed
+    } finally {
+      await c.close();
+    }
+  });
+});
