@@ -11,20 +11,7 @@ import { COM_VERSION } from '../dcom/orpc.js';
 import type { Guid } from '../ndr/guid.js';
 import { IRemUnknown } from '../interfaces/remunknown/idl.js';
 import { IRemoteSCMActivator } from '../interfaces/scm/idl.js';
-import type { Pdu } from '../dcerpc/pdu/types.js';
-import { RpcClient, RpcFaultError, type ClientAuth } from './rpc-client.js';
-
-/**
- * A client that keeps the fault answering no call: a server refuses the credentials of an
- * alter_context leg (SPNEGO's AUTHENTICATE) with a fault, then closes (MS-RPCE 3.3.3.2.2);
- * the bind then fails as "connection closed", and this fault says why.
- */
-class ActivationClient extends RpcClient {
-  fault: RpcFaultError | undefined;
-  protected override unmatched(pdu: Pdu): void {
-    if (pdu.type === 'fault') this.fault = new RpcFaultError(pdu.status, pdu.header.flags);
-  }
-}
+import { RpcClient, type ClientAuth } from './rpc-client.js';
 
 /** An ORPCTHIS with a fresh causality id (flags 1 for activation requests, as Windows sends). */
 export const newOrpcThis = (flags = 0) => ({ version: { ...COM_VERSION }, flags, reserved1: 0, cid: randomUUID(), extensions: null });
@@ -54,12 +41,10 @@ const NO_BINDINGS = (): DualStringArray => ({ stringBindings: [], securityBindin
 /** Activates `clsid` for `iid` on `host:port`; each call its own authenticated connection. */
 export async function activate(host: string, port: number, auth: ClientAuth, clsid: Guid, iid: Guid, serverName: string | ActivateOptions = ''): Promise<Activated> {
   const o: ActivateOptions = typeof serverName === 'string' ? { serverName } : serverName;
-  const c = await ActivationClient.connect(host, port, o.connectTimeoutMs);
+  const c = await RpcClient.connect(host, port, o.connectTimeoutMs);
   o.signal?.addEventListener('abort', () => c.socket.destroy(), { once: true });
   try {
-    await c.bindInterface(IRemoteSCMActivator, { auth }).catch((e: unknown) => {
-      throw c.fault ?? e;
-    });
+    await c.bindInterface(IRemoteSCMActivator, { auth });
     const abData = encodeActivationPropertiesIn({ clsid, iids: [iid], serverName: o.serverName ?? '' });
     const r = await c.call(0, IRemoteSCMActivator.methods.RemoteCreateInstance, {
       ORPCthis: newOrpcThis(1),

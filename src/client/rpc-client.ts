@@ -182,6 +182,14 @@ export class RpcClient {
       w.resolve(pdu);
       return;
     }
+    if (pdu.type === 'fault' && this.bindWaiter && !this.pending.has(id)) {
+      // A server refuses a failed alter_context leg with a fault, then closes (MS-RPCE
+      // 3.3.3.2.2): the waiting bind fails with that fault, not as "connection closed".
+      const w = this.bindWaiter;
+      this.bindWaiter = undefined;
+      w.reject(new RpcFaultError(pdu.status, pdu.header.flags));
+      return;
+    }
     const p = this.pending.get(id);
     if (p && pdu.type === 'response') {
       const a = p.auth;
