@@ -9,12 +9,14 @@ export const EXIT = {
   REFUSED: 1,
   /** The command line is wrong: unknown command or option, a bad size, a missing value. */
   USAGE: 2,
-  /** The credentials were not accepted (a wrong or missing admin token, a failed logon). */
+  /** The admin API did not accept the admin token (wrong or missing). */
   AUTHENTICATION: 3,
-  /** Logged on, but not allowed. */
+  /** Logged on, but not allowed (not an administrator of the host). */
   ACCESS_DENIED: 4,
   /** A volume, shadow copy, association or other object named does not exist. */
   NOT_FOUND: 5,
   /** The host could not be reached (refused, unreachable, timed out). */
   CONNECTION: 6,
+  /** The host refused the logon (wrong password, unknown user): network verbs. */
+  LOGON: 7,
 } as const;

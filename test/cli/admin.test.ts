@@ -96,7 +96,7 @@ describe('listings in vssadmin’s layout (default host, before any change)', ()
 
 describe('exit codes and help', () => {
   test('--help (anywhere) lists the commands and every exit code', async () => {
-    for (const args of [['admin', '--help'], ['admin', 'list', 'shadows', '--help'], ['--help']]) {
+    for (const args of [['admin', '--help'], ['admin', 'list', 'shadows', '--help'], ['help', 'admin']]) {
       const r = await scmp(args);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/list volumes/);
