@@ -198,6 +198,8 @@ async function run(c: ScmpClient, p: Parsed): Promise<Output> {
         bytes = resolveSize(spec, total) as bigint;
       } else bytes = spec.kind === 'unbounded' ? -1n : spec.bytes;
       const add = p.verb === 'add shadowstorage';
+      // A maximum of 0 is MS-SCMP's VSS_ASSOC_REMOVE (3.1.4.4.3): a resize must not delete.
+      if (!add && bytes === VSS_ASSOC_REMOVE) throw new CliUsageError('--maxsize: a maximum of 0 removes the association; use delete shadowstorage to do that');
       if (add) await c.addDiffArea(forV, onV, bytes);
       else await c.changeDiffAreaMaximumSize(forV, onV, bytes);
       return { text: `Successfully ${add ? 'added' : 'resized'} the shadow copy storage association\n`, json: { for: forV, on: onV, maximumBytes: bytes < 0n ? null : bytes } };

@@ -176,7 +176,7 @@ describe('failures: message and exit code', () => {
     expect(none.stderr).toMatch(/no password: give it in the target .*SCMP_PASSWORD.*-hashes/);
   });
 
-  test('usage errors (2): no target, bad size, bad -hashes, unknown option, bad --auth-type', async () => {
+  test('usage errors (2): no target, bad size, bad -hashes, unknown option, bad --auth-type, a resize to 0', async () => {
     const port = String(server.port);
     const runs = await Promise.all([
       scmp(['list', 'shadows']),
@@ -185,6 +185,7 @@ describe('failures: message and exit code', () => {
       scmp(['list', 'volumes', target(), '--frob']),
       scmp(['list', 'volumes', target(), '--auth-type', 'kerberos']),
       scmp(['add', 'shadowstorage', target(), '--for', 'E:']),
+      scmp(['resize', 'shadowstorage', target(), '--for', 'C:', '--on', 'C:', '--maxsize', '0', '--port', port]),
     ]);
     for (const r of runs) expect([r.code, r.stdout]).toEqual([EXIT.USAGE, '']);
     expect(runs[0]!.stderr).toMatch(/needs a TARGET/);
@@ -193,6 +194,8 @@ describe('failures: message and exit code', () => {
     expect(runs[3]!.stderr).toMatch(/unknown option --frob/);
     expect(runs[4]!.stderr).toMatch(/--auth-type is spnego or ntlm/);
     expect(runs[5]!.stderr).toMatch(/needs --on/);
+    // 0 is VSS_ASSOC_REMOVE: a resize must not delete (and nothing was changed).
+    expect(runs[6]!.stderr).toMatch(/a maximum of 0 removes the association/);
   });
 
   test('create shadow and delete shadows say MS-SCMP cannot, and point to scmp admin (2)', async () => {
