@@ -5,7 +5,9 @@
  * The expected values are the default host's (src/store/default-host.ts); the same
  * operations done with our own client are test/interfaces/scmp/methods.test.ts.
  */
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   E_INVALIDARG,
@@ -277,4 +279,42 @@ test('tshark dissects the MS-SCMP session (privacy decrypted): the calls are the
   expect(d.summary.filter((l) => /Alter_context_resp: .*Acceptance/.test(l)).length).toBe(3);
   expect(d.malformed).toBe(0);
   expect(d.errors, d.expert).toBe(0);
+});
+
+describe('the same listings read by impacket and by `scmp … --json`', () => {
+  const SCMP_CLI = fileURLToPath(new URL('../../dist/src/cli/scmp.js', import.meta.url));
+  const scmpJson = async (args: string[]) => {
+    const { stdout } = await promisify(execFile)(process.execPath, [SCMP_CLI, ...args, `alice:${ADMIN_PASSWORD}@${server.host}`, '--port', String(server.port), '--json'], {
+      timeout: 60_000,
+    });
+    return JSON.parse(stdout);
+  };
+  /** A FILETIME (100 ns since 1601) as the ISO time scmp prints. */
+  const isoOf = (filetime: string) => new Date(Number((BigInt(filetime) - 116444736000000000n) / 10000n)).toISOString();
+
+  test("D:\\'s shadow copies: every field impacket decodes has the same value in scmp's listing", async () => {
+    const listed: any[] = await scmpJson(['list', 'shadows', '--for', 'D:']);
+    const seen: any[] = out.snapshots.all.items;
+    expect(listed.map((s) => s.id).sort()).toEqual(seen.map((s) => s.id).sort());
+    for (const s of seen) {
+      const l = listed.find((x) => x.id === s.id)!;
+      expect([l.setId, l.countInSet, l.shadowCopyVolume, l.originalVolume, l.originatingMachine, l.serviceMachine, l.providerId, l.attributeBits], s.id).toEqual([
+        s.setId,
+        s.count,
+        s.device,
+        s.originalVolume,
+        s.originatingMachine,
+        s.serviceMachine,
+        s.providerId,
+        s.attributes,
+      ]);
+      expect(l.creationTime).toBe(isoOf(s.created));
+    }
+  });
+
+  test('the volumes: the same names and display names, in the same order', async () => {
+    const listed: any[] = await scmpJson(['list', 'volumes']);
+    const seen: any[] = out.volumes.all_after_reset.items;
+    expect(listed.map((v) => [v.name, v.path])).toEqual(seen.map((v) => [v.name, v.display]));
+  });
 });
