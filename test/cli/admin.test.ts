@@ -5,49 +5,28 @@
  * /for; an unknown volume is an error; changes say what happened; each failure has its
  * own exit code.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DEFAULT_VOLUMES } from '../../src/store/default-host.js';
-import { spawnScmpd, type RunningScmpd } from '../helpers/scmpd.js';
+import type { RunningScmpd } from '../helpers/scmpd.js';
+import { runScmp, scmpdWithAdminToken, type ScmpdWithToken } from '../helpers/scmp-cli.js';
 
-const SCMP = fileURLToPath(new URL('../../dist/src/cli/scmp.js', import.meta.url));
 const TOKEN = 'cli-test-token-0123456789abcdef';
 const GiB = 1024 ** 3;
 const expected = (name: string) => readFileSync(new URL(`./expected/${name}.txt`, import.meta.url), 'utf8');
 
-let dir: string;
-let tokenFile: string;
+let running: ScmpdWithToken;
 let server: RunningScmpd;
+let tokenFile: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'scmp-admin-'));
-  tokenFile = join(dir, 'token');
-  writeFileSync(tokenFile, `${TOKEN}\n`);
-  server = await spawnScmpd(['--admin-port', '0', '--admin-token-file', tokenFile]);
+  running = await scmpdWithAdminToken(TOKEN);
+  ({ server, tokenFile } = running);
 });
-afterAll(async () => {
-  server?.child.kill('SIGTERM');
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => running?.stop());
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The built scmp with `args`, TZ=UTC, no admin settings from the environment unless given. */
-function scmp(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const child = spawn(process.execPath, [SCMP, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', TZ: 'UTC', ...env } });
-  const r: Run = { code: null, stdout: '', stderr: '' };
-  child.stdout.on('data', (d: Buffer) => (r.stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (r.stderr += d.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ ...r, code })));
-}
+const scmp = runScmp;
 /** scmp admin with the URL and token given after the command, as a user may type them. */
 const admin = (...args: string[]) => scmp(['admin', ...args, '--url', server.adminUrl!, '--token-file', tokenFile]);
 

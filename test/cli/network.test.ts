@@ -4,11 +4,8 @@
  * privacy, with a password and with -hashes; listings equal the expected files (TZ=UTC)
  * and, with --json, what the admin API reports; each failure has its message and exit code.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { EXIT } from '../../src/cli/exit-codes.js';
@@ -16,7 +13,8 @@ import { parseTarget } from '../../src/cli/target.js';
 import { NTOWFv1 } from '../../src/security/ntlm/crypto.js';
 import { DEFAULT_VOLUMES } from '../../src/store/default-host.js';
 import { echoServer } from '../helpers/echo.js';
-import { spawnScmpd, type RunningScmpd } from '../helpers/scmpd.js';
+import type { RunningScmpd } from '../helpers/scmpd.js';
+import { runScmp, scmpdWithAdminToken, type ScmpdWithToken } from '../helpers/scmp-cli.js';
 
 const SCMP = fileURLToPath(new URL('../../dist/src/cli/scmp.js', import.meta.url));
 const TOKEN = 'network-test-token-0123456789abcdef';
@@ -25,35 +23,17 @@ const USER = { user: 'bob', password: 'Builder-2' };
 const HASH = NTOWFv1(ADMIN.password).toString('hex');
 const expected = (name: string) => readFileSync(new URL(`./expected/${name}.txt`, import.meta.url), 'utf8');
 
-let dir: string;
-let tokenFile: string;
+let running: ScmpdWithToken;
 let server: RunningScmpd;
+let tokenFile: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'scmp-network-'));
-  tokenFile = join(dir, 'token');
-  writeFileSync(tokenFile, `${TOKEN}\n`);
-  server = await spawnScmpd(['--admin-port', '0', '--admin-token-file', tokenFile, '--account', `${ADMIN.user}:${ADMIN.password}:admin`, '--account', `${USER.user}:${USER.password}:user`]);
+  running = await scmpdWithAdminToken(TOKEN, ['--account', `${ADMIN.user}:${ADMIN.password}:admin`, '--account', `${USER.user}:${USER.password}:user`]);
+  ({ server, tokenFile } = running);
 });
-afterAll(() => {
-  server?.child.kill('SIGTERM');
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => running?.stop());
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The built scmp with `args`, TZ=UTC, stdin not a terminal, only `env` from the environment. */
-function scmp(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const child = spawn(process.execPath, [SCMP, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', TZ: 'UTC', ...env } });
-  const r: Run = { code: null, stdout: '', stderr: '' };
-  child.stdout.on('data', (d: Buffer) => (r.stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (r.stderr += d.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ ...r, code })));
-}
+const scmp = runScmp;
 const target = (who: { user: string; password?: string } = ADMIN) => `${who.user}${who.password !== undefined ? `:${who.password}` : ''}@127.0.0.1`;
 /** A network verb against the spawned scmpd as the administrator, with extra options. */
 const net_ = (words: string[], ...extra: string[]) => scmp([...words, target(), '--port', String(server.port), ...extra]);
