@@ -3,7 +3,7 @@
  * MS-SCMP (src/client). Listings print in vssadmin's layout through vssadmin-format.ts, as
  * `scmp admin` prints them, or as JSON with --json; failures map to EXIT's codes.
  */
-import { AuthenticationError, BindNakError, ConnectionError, HResultError, RpcFaultError, ScmpClient, TimeoutError, VSS_ASSOC_REMOVE, type DiffArea, type Snapshot, type Volume } from '../client/index.js';
+import { AuthenticationError, BindNakError, ConnectionError, NotDcomHostError, HResultError, RpcFaultError, ScmpClient, TimeoutError, VSS_ASSOC_REMOVE, type DiffArea, type Snapshot, type Volume } from '../client/index.js';
 import { FAULT } from '../dcerpc/constants.js';
 import { VSS_SYSTEM_PROVIDER_ID } from '../interfaces/scmp/types.js';
 import { E_ACCESSDENIED, VSS_E_OBJECT_NOT_FOUND } from '../status/codes.js';
@@ -91,10 +91,6 @@ export function parseNetwork(argv: string[]): Parsed {
   if (verb === 'list shadowstorage' && p.options.has('for') && p.options.has('on')) throw new CliUsageError('list shadowstorage takes --for or --on, not both (as vssadmin)');
   return p;
 }
-
-/** p_reject_reason values: protocol_version_not_supported (C706), authentication_type_not_recognized (MS-RPCE). */
-const BIND_NAK_PROTOCOL_VERSION = 4;
-const BIND_NAK_AUTHENTICATION_TYPE = 8;
 
 /** A failure the user is told about in one line, with its exit code. */
 class Failure extends Error {
@@ -224,11 +220,9 @@ async function run(c: ScmpClient, p: Parsed): Promise<Output> {
 /** What went wrong, in one line, and its exit code. */
 export function describeFailure(e: unknown, where: string): { line: string; code: number } {
   if (e instanceof Failure) return { line: e.message, code: e.code };
-  // A bind_nak for the protocol version or the authentication type is no verdict on the
-  // credentials: the port does not take DCE/RPC with this authentication (C706, MS-RPCE 2.2.2.5).
-  const nak = e instanceof AuthenticationError ? (e.cause as { reason?: number } | undefined) : undefined;
-  if (nak instanceof BindNakError && (nak.reason === BIND_NAK_PROTOCOL_VERSION || nak.reason === BIND_NAK_AUTHENTICATION_TYPE)) {
-    return { line: `${where} does not answer as a DCOM host (MS-SCMP over DCE/RPC): it refused the bind (${nak.message}); try the other --auth-type if it is a Windows host`, code: EXIT.CONNECTION };
+  if (e instanceof NotDcomHostError) {
+    const hint = e.cause instanceof BindNakError ? '; try the other --auth-type if it is a Windows host' : '';
+    return { line: `${where} does not answer as a DCOM host (MS-SCMP over DCE/RPC): ${e.message}${hint}`, code: EXIT.CONNECTION };
   }
   if (e instanceof AuthenticationError) return { line: `logon failure: the user name or password was not accepted (${e.message})`, code: EXIT.LOGON };
   if (e instanceof HResultError) {

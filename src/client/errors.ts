@@ -4,7 +4,7 @@
  * HResultError (dcom.ts); an RPC status is RpcFaultError or BindNakError (rpc-client.ts).
  */
 import { FAULT } from '../dcerpc/constants.js';
-import { BindNakError, RpcFaultError } from './rpc-client.js';
+import { BindNakError, InterfaceRefusedError, RpcFaultError } from './rpc-client.js';
 import { HResultError } from './dcom.js';
 
 /** The host refused the credentials (a bind_nak, or an access-denied fault at the first call). */
@@ -35,9 +35,29 @@ export class TimeoutError extends Error {
   }
 }
 
+/**
+ * The port answered, but not as a DCOM host serving this client: it refused the protocol
+ * version or the authentication type (bind_nak reasons 4 and 8, C706 and MS-RPCE 2.2.2.5),
+ * or it does not offer the activation interface. No verdict on the credentials.
+ */
+export class NotDcomHostError extends Error {
+  constructor(message: string, cause: unknown) {
+    super(message, { cause });
+    this.name = 'NotDcomHostError';
+  }
+}
+
+/** p_reject_reason values that say the port does not take this kind of bind, not these credentials. */
+const BIND_NAK_NOT_THIS_PROTOCOL = new Set([4 /* protocol_version_not_supported */, 8 /* authentication_type_not_recognized */]);
+
+/** A bind_nak that refuses the protocol or the authentication type rather than the caller. */
+export function isProtocolRefusal(e: unknown): e is BindNakError {
+  return e instanceof BindNakError && BIND_NAK_NOT_THIS_PROTOCOL.has(e.reason);
+}
+
 /** A bind_nak, or the fault a server sends for a call whose credentials it refused. */
 export function isAuthenticationFailure(e: unknown): boolean {
-  if (e instanceof BindNakError) return true;
+  if (e instanceof BindNakError) return !isProtocolRefusal(e);
   if (e instanceof RpcFaultError) return e.status === FAULT.access_denied;
   return false;
 }
@@ -50,4 +70,4 @@ export function isUnreachable(e: unknown): boolean {
   return e instanceof Error && /^connect to .* timed out$/.test(e.message);
 }
 
-export { BindNakError, HResultError, RpcFaultError };
+export { BindNakError, HResultError, InterfaceRefusedError, RpcFaultError };

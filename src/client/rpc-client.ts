@@ -25,6 +25,14 @@ export class RpcFaultError extends Error {
 }
 
 /** The server refused the bind outright. */
+/** The server answered the bind but did not accept the interface's presentation context. */
+export class InterfaceRefusedError extends Error {
+  constructor(readonly iface: string, readonly result: number | undefined, readonly reason: number | undefined) {
+    super(`${iface} not accepted: result ${result} reason ${reason}`);
+    this.name = 'InterfaceRefusedError';
+  }
+}
+
 export class BindNakError extends Error {
   constructor(readonly reason: number) {
     super(`bind_nak, reason ${reason}`);
@@ -321,7 +329,7 @@ export class RpcClient {
   /** Binds one interface as context 0 and checks it was accepted. */
   async bindInterface(iface: InterfaceDecl, opts: BindOptions = {}): Promise<void> {
     const [r] = await this.bind([{ contextId: 0, abstractSyntax: syntaxOf(iface) }], opts);
-    if (!r || r.result !== RESULT.acceptance) throw new Error(`${iface.name} not accepted: result ${r?.result} reason ${r?.reason}`);
+    if (!r || r.result !== RESULT.acceptance) throw new InterfaceRefusedError(iface.name, r?.result, r?.reason);
   }
 
   /** Sends a request stub (fragmented to the negotiated size) and resolves with the response stub. */

@@ -18,10 +18,10 @@ import { NtlmRpcClientContext } from '../security/ntlm/rpc.js';
 import { SpnegoRpcClientContext } from '../security/spnego/rpc.js';
 import { activate, type Activated } from './activation.js';
 import { DcomChannel, HResultError, type InterfaceProxy, type MarshalledPointer } from './dcom.js';
-import { AuthenticationError, ConnectionError, TimeoutError, isAuthenticationFailure, isUnreachable } from './errors.js';
+import { AuthenticationError, ConnectionError, NotDcomHostError, TimeoutError, isAuthenticationFailure, isProtocolRefusal, isUnreachable } from './errors.js';
 import { exporterAddresses, type ExporterAddress } from './exporter-bindings.js';
 import { Pinger } from './pinger.js';
-import type { ClientAuth } from './rpc-client.js';
+import { InterfaceRefusedError, type ClientAuth } from './rpc-client.js';
 import { toDiffArea, toDiffVolume, toSnapshot, toVolume, type DiffArea, type DiffVolume, type Snapshot, type Volume } from './scmp-types.js';
 
 export interface ScmpConnectOptions {
@@ -95,8 +95,10 @@ async function within<T>(p: Promise<T>, ms: number, operation: string, abort: ()
   }
 }
 
-/** Bad credentials as an AuthenticationError; anything else unchanged. */
+/** Bad credentials as an AuthenticationError, a port that is no DCOM host as NotDcomHostError; anything else unchanged. */
 function asAuthFailure(e: unknown, where: string): unknown {
+  if (isProtocolRefusal(e)) return new NotDcomHostError(`${where} refused the bind (${e.message})`, e);
+  if (e instanceof InterfaceRefusedError) return new NotDcomHostError(`${where}: ${e.message}`, e);
   if (isAuthenticationFailure(e)) return new AuthenticationError(`${where}: the credentials were refused (${(e as Error).message})`, e);
   if (e instanceof Error && /SPNEGO rejected/.test(e.message)) return new AuthenticationError(`${where}: the credentials were refused (${e.message})`, e);
   return e;

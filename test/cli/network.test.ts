@@ -13,8 +13,9 @@ import { parseTarget } from '../../src/cli/target.js';
 import { NTOWFv1 } from '../../src/security/ntlm/crypto.js';
 import { DEFAULT_VOLUMES } from '../../src/store/default-host.js';
 import { echoServer } from '../helpers/echo.js';
+import { ADMIN as TEST_ADMIN, testSecurity } from '../helpers/security.js';
 import type { RunningScmpd } from '../helpers/scmpd.js';
-import { runScmp, scmpdWithAdminToken, type ScmpdWithToken } from '../helpers/scmp-cli.js';
+import { runScmp, runScmpOnTerminal, scmpdWithAdminToken, type ScmpdWithToken } from '../helpers/scmp-cli.js';
 
 const SCMP = fileURLToPath(new URL('../../dist/src/cli/scmp.js', import.meta.url));
 const TOKEN = 'network-test-token-0123456789abcdef';
@@ -156,6 +157,18 @@ describe('failures: message and exit code', () => {
     expect(none.stderr).toMatch(/no password: give it in the target .*SCMP_PASSWORD.*-hashes/);
   });
 
+  test('no password given on a terminal: scmp asks for it and the terminal does not show it', async () => {
+    const r = await runScmpOnTerminal(['list', 'volumes', `${ADMIN.user}@127.0.0.1`, '--port', String(server.port)], 'Password:', `${ADMIN.password}\r`);
+    expect(r.code).toBe(0);
+    expect(r.screen).toMatch(/^Password:/);
+    expect(r.screen).not.toContain(ADMIN.password);
+    expect(r.screen.replace(/\r\n/g, '\n')).toContain(expected('list-volumes'));
+    // A wrong one typed at the prompt is a logon failure like any other.
+    const wrong = await runScmpOnTerminal(['list', 'volumes', `${ADMIN.user}@127.0.0.1`, '--port', String(server.port)], 'Password:', 'not-it\r');
+    expect(wrong.code).toBe(EXIT.LOGON);
+    expect(wrong.screen).not.toContain('not-it');
+  });
+
   test('usage errors (2): no target, bad size, bad -hashes, unknown option, bad --auth-type, a resize to 0', async () => {
     const port = String(server.port);
     const runs = await Promise.all([
@@ -196,23 +209,29 @@ describe('failures: message and exit code', () => {
     const silent = net.createServer(() => undefined);
     await Promise.all([closer, silent].map((s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', r))));
     const epm = await echoServer();
+    // A plain endpoint mapper that takes NTLM: the bind goes through, the activation interface is refused.
+    const securedEpm = await echoServer({}, { security: testSecurity().sec });
     try {
       const portOf = (s: net.Server) => String((s.address() as net.AddressInfo).port);
-      const [refused, closes, plain, quiet] = await Promise.all([
+      const [refused, closes, plain, securedPlain, quiet] = await Promise.all([
         scmp(['list', 'volumes', target(), '--port', String(closedPort)]),
         scmp(['list', 'volumes', target(), '--port', portOf(closer)]),
         scmp(['list', 'volumes', target(), '--port', String(epm.port), '--timeout', '5']),
+        // The refusal is the answer: it comes long before this 60 s limit (a wait would fail the test).
+        scmp(['list', 'volumes', target(TEST_ADMIN), '--port', String(securedEpm.port), '--timeout', '60']),
         scmp(['list', 'volumes', target(), '--port', portOf(silent), '--timeout', '0.5']),
       ]);
-      for (const r of [refused, closes, plain, quiet]) expect([r.code, r.stderr]).toEqual([EXIT.CONNECTION, expect.any(String)]);
+      for (const r of [refused, closes, plain, securedPlain, quiet]) expect([r.code, r.stderr]).toEqual([EXIT.CONNECTION, expect.any(String)]);
       expect(refused.stderr).toMatch(/^scmp: cannot reach 127\.0\.0\.1:\d+: .*ECONNREFUSED/);
       expect(closes.stderr).toMatch(/does not answer as a DCOM host/);
-      expect(plain.stderr).toMatch(/does not answer as a DCOM host/);
+      expect(plain.stderr).toMatch(/does not answer as a DCOM host .*refused the bind \(bind_nak, reason 8\); try the other --auth-type/);
+      expect(securedPlain.stderr).toMatch(/does not answer as a DCOM host .*IRemoteSCMActivator not accepted/);
       expect(quiet.stderr).toMatch(/did not answer in time: .* within 500 ms \(--timeout sets the limit in seconds\)/);
     } finally {
       closer.close();
       silent.close();
       await epm.close();
+      await securedEpm.close();
     }
   });
 });

@@ -8,7 +8,8 @@
 import { once } from 'node:events';
 import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { AuthenticationError, ConnectionError, TimeoutError } from '../../src/client/errors.js';
+import { AuthenticationError, ConnectionError, NotDcomHostError, TimeoutError } from '../../src/client/errors.js';
+import { BindNakError, InterfaceRefusedError } from '../../src/client/rpc-client.js';
 import type { ExporterAddress } from '../../src/client/exporter-bindings.js';
 import { HResultError } from '../../src/client/dcom.js';
 import { ScmpClient, type ScmpConnectOptions } from '../../src/client/scmp.js';
@@ -16,6 +17,8 @@ import { NTOWFv1 } from '../../src/security/ntlm/crypto.js';
 import { parseAccountSpec } from '../../src/security/accounts.js';
 import { VSS_SYSTEM_PROVIDER_ID } from '../../src/interfaces/scmp/types.js';
 import { testServer } from '../helpers/server.js';
+import { echoServer } from '../helpers/echo.js';
+import { testSecurity } from '../helpers/security.js';
 
 const ADMIN = { user: 'alice', password: 'Wonder-Land-1', domain: 'FILESRV01' };
 const USER = { user: 'bob', password: 'Builder-2', domain: 'FILESRV01' };
@@ -138,6 +141,27 @@ test.each(['spnego', 'ntlm'] as const)('%s with a wrong password is an Authentic
   const e = await ScmpClient.connect(opts({ authType, password: 'not-it' })).catch((x) => x);
   expect(e).toBeInstanceOf(AuthenticationError);
   expect(e.message).toMatch(/credentials were refused/);
+});
+
+test('a plain endpoint mapper is a NotDcomHostError, not a logon failure: without NTLM (bind_nak 8) and with it (activation not served)', async () => {
+  const bare = await echoServer();
+  const { sec } = testSecurity();
+  const secured = await echoServer({}, { security: sec });
+  try {
+    const nak = await ScmpClient.connect(opts({ port: bare.port })).catch((x) => x);
+    expect(nak).toBeInstanceOf(NotDcomHostError);
+    expect(nak.cause).toBeInstanceOf(BindNakError);
+    expect(nak.cause.reason).toBe(8); // authentication_type_not_recognized
+    for (const authType of ['spnego', 'ntlm'] as const) {
+      const refused = await ScmpClient.connect(opts({ port: secured.port, authType })).catch((x) => x);
+      expect(refused).toBeInstanceOf(NotDcomHostError);
+      expect(refused.cause).toBeInstanceOf(InterfaceRefusedError);
+      expect(refused.message).toMatch(/IRemoteSCMActivator not accepted: result 2 reason 1/); // provider rejection, abstract syntax not supported
+    }
+  } finally {
+    await bare.close();
+    await secured.close();
+  }
 });
 
 test('a user who is not an administrator is refused activation with E_ACCESSDENIED', async () => {

@@ -26,6 +26,30 @@ export function runScmp(args: string[], env: Record<string, string> = {}): Promi
   return new Promise((resolve) => child.on('close', (code) => resolve({ ...r, code })));
 }
 
+/**
+ * The built scmp on a pseudo-terminal (util-linux `script`), as a person at a shell runs it:
+ * `typed` is sent once the terminal shows `prompt`. Returns everything the terminal showed
+ * (stdout and stderr together, with what the terminal echoed) and the exit code.
+ */
+export function runScmpOnTerminal(args: string[], prompt: string, typed: string, env: Record<string, string> = {}): Promise<{ code: number | null; screen: string }> {
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, SCMP, ...args].map(quote).join(' ');
+  // -q: no banner; -e: the child's exit code; -c: the command; /dev/null: no typescript file.
+  const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', TZ: 'UTC', TERM: 'dumb', ...env } });
+  let screen = '';
+  let sent = false;
+  const seen = (d: Buffer) => {
+    screen += d.toString();
+    if (!sent && screen.includes(prompt)) {
+      sent = true;
+      child.stdin.write(typed);
+    }
+  };
+  child.stdout.on('data', seen);
+  child.stderr.on('data', seen);
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, screen })));
+}
+
 export interface ScmpdWithToken {
   server: RunningScmpd;
   tokenFile: string;
