@@ -88,8 +88,9 @@ export function connectOptions(t: Target, f: ConnectionFlags): Omit<ScmpConnectO
 /** Reads a line from a terminal without echoing it. */
 export function promptHidden(question: string, input: NodeJS.ReadStream, output: NodeJS.WritableStream): Promise<string> {
   return new Promise((resolve, reject) => {
-    output.write(question);
+    // No echo before the question shows: a fast typist's first keys must not appear either.
     input.setRawMode?.(true);
+    output.write(question);
     input.resume();
     input.setEncoding('utf8');
     let text = '';

@@ -17,7 +17,7 @@ import { filetimeFromDate } from './filetime.js';
 import type { Writer, WriterComponent, WriterFileSet } from './writers.js';
 import { displayNameOf, type DiffArea, type HostModel, type Provider, type Snapshot, type Volume } from './model.js';
 import { DEFAULT_STORE_SETTINGS } from './settings.js';
-import { SYSTEM_PROVIDER_CONTEXTS, VSS_CTX_APP_ROLLBACK, VSS_CTX_CLIENT_ACCESSIBLE, VSS_PROV_SYSTEM, VSS_SS_CREATED, VSS_SYSTEM_PROVIDER_ID } from './vss.js';
+import { SYSTEM_PROVIDER_CONTEXTS, VSS_CTX_APP_ROLLBACK, VSS_CTX_CLIENT_ACCESSIBLE, VSS_PROV_SYSTEM, VSS_SS_CREATED, VSS_SYSTEM_PROVIDER_ID, VSS_VOLSNAP_ATTR_DIFFERENTIAL } from './vss.js';
 
 const MiB = 1024n * 1024n;
 const GiB = 1024n * MiB;
@@ -90,7 +90,7 @@ function snapshot(id: string, setId: string, countInSet: number, originalVolume:
     originatingMachine: DEFAULT_HOST.fqdn,
     serviceMachine: DEFAULT_HOST.fqdn,
     creationTime: filetimeFromDate(new Date(utc)),
-    attributes: context,
+    attributes: context | VSS_VOLSNAP_ATTR_DIFFERENTIAL,
     providerId: VSS_SYSTEM_PROVIDER_ID,
     state: VSS_SS_CREATED,
     sizeBytes,

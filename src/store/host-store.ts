@@ -47,7 +47,7 @@ import { nameKey, volumeKeys } from './names.js';
 import { cloneWriter, type Writer } from './writers.js';
 import { DEFAULT_STORE_SETTINGS, type StoreSettings } from './settings.js';
 import { validateModel, validateSettings } from './validate.js';
-import { GUID_NULL, isQueryContext, TRANSPORT_ATTRIBUTES, VSS_CTX_ALL, VSS_SS_CREATED, VSS_SYSTEM_PROVIDER_ID, VSS_VOLSNAP_ATTR_IMPORTED } from './vss.js';
+import { GUID_NULL, isQueryContext, TRANSPORT_ATTRIBUTES, VSS_CTX_ALL, VSS_SS_CREATED, VSS_PROV_SYSTEM, VSS_SYSTEM_PROVIDER_ID, VSS_VOLSNAP_ATTR_DIFFERENTIAL, VSS_VOLSNAP_ATTR_IMPORTED } from './vss.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -380,7 +380,8 @@ export class HostStore {
       originatingMachine: spec.originatingMachine ?? this.hostInfo.fqdn,
       serviceMachine: this.hostInfo.fqdn,
       creationTime: spec.creationTime ?? this.now(),
-      attributes: spec.context | extra,
+      // The system provider copies on write: its shadow copies are differential.
+      attributes: spec.context | extra | (provider.type === VSS_PROV_SYSTEM ? VSS_VOLSNAP_ATTR_DIFFERENTIAL : 0),
       providerId: provider.id,
       state: VSS_SS_CREATED,
       sizeBytes: spec.sizeBytes,

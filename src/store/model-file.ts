@@ -3,7 +3,7 @@ import { dateFromFiletime, filetimeFromDate } from './filetime.js';
 import { displayNameOf, type DiffArea, type FileSystem, type Host, type HostModel, type Provider, type Snapshot, type Volume } from './model.js';
 import { DEFAULT_STORE_SETTINGS, type StoreSettings } from './settings.js';
 import { SYSTEM_PROVIDER } from './default-host.js';
-import { GUID_NULL as NO_GUID, SYSTEM_PROVIDER_CONTEXTS, VSS_SS_CREATED, type Guid } from './vss.js';
+import { GUID_NULL as NO_GUID, SYSTEM_PROVIDER_CONTEXTS, VSS_PROV_SYSTEM, VSS_SS_CREATED, VSS_VOLSNAP_ATTR_DIFFERENTIAL, type Guid } from './vss.js';
 import { array, bool, bytes, FieldError, FieldProblems, guid as guidField, integer as int, object, string, unknownKeys, type FieldProblem, type Json } from './json-fields.js';
 import { fullPathOf, WRITER_EVENTS, WRITER_FAILURES, type ComponentType, type Writer, type WriterAction, type WriterComponent, type WriterEvent } from './writers.js';
 
@@ -217,6 +217,8 @@ function parseSnapshot(p: FieldProblems, x: Json, f: string, ctx: { host: Host; 
     state: VSS_SS_CREATED,
     sizeBytes: p.take(() => bytes(s.sizeBytes, `${f}.sizeBytes`), 0n),
   };
+  // The file gives the context; the system provider's copies are differential, as it makes them.
+  if (ctx.providers.find((x) => x.id === snapshot.providerId)?.type === VSS_PROV_SYSTEM) (snapshot as { attributes: number }).attributes |= VSS_VOLSNAP_ATTR_DIFFERENTIAL;
   return originalVolume === undefined ? undefined : snapshot;
 }
 
@@ -371,6 +373,8 @@ export function serializeHostModel(m: HostModel): string {
 /** The model as the JSON value of a host model file; without its writers when `writers` is false. */
 export function hostModelToJson(m: HostModel, writers = true): Record<string, Json> {
   const deviceNumber = (d: string) => Number(d.slice(d.lastIndexOf('Copy') + 4));
+  // The file keeps the context: the differential bit follows from the provider when read back.
+  const systemProvided = (s: Snapshot) => m.providers.find((x) => x.id === s.providerId)?.type === VSS_PROV_SYSTEM;
   return {
     host: m.host,
     volumes: m.volumes.map((v) => ({
@@ -390,7 +394,7 @@ export function hostModelToJson(m: HostModel, writers = true): Record<string, Js
       volume: s.originalVolume,
       deviceNumber: deviceNumber(s.deviceObject),
       created: dateFromFiletime(s.creationTime).toISOString(),
-      context: s.attributes,
+      context: systemProvided(s) ? s.attributes & ~VSS_VOLSNAP_ATTR_DIFFERENTIAL : s.attributes,
       sizeBytes: s.sizeBytes.toString(),
       providerId: s.providerId,
       ...(s.originatingMachine !== s.serviceMachine ? { originatingMachine: s.originatingMachine } : {}),

@@ -8,7 +8,7 @@ import { displayNameOf, type HostModel } from './model.js';
 import { MOUNT_NAME_RE, MOUNT_POINT_RE, nameKey } from './names.js';
 import type { StoreSettings } from './settings.js';
 import { fullPathOf, WRITER_FAILURES } from './writers.js';
-import { GUID_NULL, isCanonicalGuid, TRANSPORT_ATTRIBUTES, VSS_VOLSNAP_ATTR_IMPORTED, VSS_CTX_ALL, VSS_SS_CREATED, isQueryContext } from './vss.js';
+import { contextOfAttributes, GUID_NULL, isCanonicalGuid, VSS_VOLSNAP_ATTR_IMPORTED, VSS_CTX_ALL, VSS_SS_CREATED, isQueryContext } from './vss.js';
 
 const DEVICE_RE = /^\\\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy([1-9][0-9]*)$/;
 
@@ -55,7 +55,7 @@ export function validateModel(m: HostModel, s: StoreSettings): void {
     const v = volumes.get(snap.originalVolume);
     check(v !== undefined, `snapshot ${snap.id}: unknown volume ${snap.originalVolume}`);
     const imported = (snap.attributes & VSS_VOLSNAP_ATTR_IMPORTED) !== 0;
-    check(v!.snapshotContexts.includes(snap.attributes & ~TRANSPORT_ATTRIBUTES), `snapshot ${snap.id}: its volume takes no shadow copy with attributes ${snap.attributes}`);
+    check(v!.snapshotContexts.includes(contextOfAttributes(snap.attributes)), `snapshot ${snap.id}: its volume takes no shadow copy with attributes ${snap.attributes}`);
     check(providers.has(snap.providerId), `snapshot ${snap.id}: unknown provider`);
     check(DEVICE_RE.test(snap.deviceObject) && !devices.has(snap.deviceObject), `snapshot ${snap.id}: device object ${snap.deviceObject}`);
     devices.add(snap.deviceObject);

@@ -21,8 +21,19 @@ export const VSS_VOLSNAP_ATTR_NO_WRITERS = 0x00000010;
 export const VSS_VOLSNAP_ATTR_TRANSPORTABLE = 0x00000020;
 /** Set on a shadow copy brought in by ImportSnapshots (vss.h). */
 export const VSS_VOLSNAP_ATTR_IMPORTED = 0x00080000;
-/** The attribute bits a shadow copy may have beyond those of its context. */
+/** The attribute bits a shadow copy may be given beyond those of its context. */
 export const TRANSPORT_ATTRIBUTES = VSS_VOLSNAP_ATTR_TRANSPORTABLE | VSS_VOLSNAP_ATTR_IMPORTED;
+/**
+ * Copy-on-write: the system provider sets it on every shadow copy it makes, whose changed
+ * blocks go to a diff area (vss.h; vssadmin prints "Differential" for each of them).
+ */
+export const VSS_VOLSNAP_ATTR_DIFFERENTIAL = 0x00020000;
+/** A hardware provider's full copy (vss.h). */
+export const VSS_VOLSNAP_ATTR_PLEX = 0x00040000;
+/** The bits that say how a shadow copy was made or moved rather than in which context. */
+export const NON_CONTEXT_ATTRIBUTES = TRANSPORT_ATTRIBUTES | VSS_VOLSNAP_ATTR_DIFFERENTIAL | VSS_VOLSNAP_ATTR_PLEX;
+/** The VSS_CTX_* value a shadow copy was made in, from its attributes. */
+export const contextOfAttributes = (attributes: number): number => attributes & ~NON_CONTEXT_ATTRIBUTES;
 
 /** The bits an lContext may combine (MS-SCMP 3.1.1.4.2). */
 export const VSS_CONTEXT_ATTRIBUTE_MASK =

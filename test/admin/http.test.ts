@@ -220,10 +220,10 @@ describe('admin API: the host, step by step', () => {
 
   test('vssadmin create shadow and delete shadows, and shadow storage, are what the next MS-SCMP call sees', async () => {
     const made = await api('POST', '/api/shadows', { for: 'C:' });
-    expect(made.json).toMatchObject({ attributes: 0x1d, persistent: true, autoRelease: false });
+    expect(made.json).toMatchObject({ attributes: 0x2001d, persistent: true, autoRelease: false });
     expect((await scmpSnapshots('C:\\')).map((s) => s.id)).toContain(made.json.id);
     // vssadmin deletes only client-accessible copies: Monday night's backup copy is "not found".
-    const backupCopy = emulated.store.snapshots().find((x) => x.attributes === 0x09)!;
+    const backupCopy = emulated.store.snapshots().find((x) => x.attributes === 0x20009)!;
     expect((await api('POST', '/api/shadows/delete', { shadow: backupCopy.id })).status).toBe(404);
     const before = emulated.store.snapshotsByVolume('C:', VSS_SYSTEM_PROVIDER_ID).length;
     const oldest = await api('POST', '/api/shadows/delete', { for: 'C:', oldest: true });

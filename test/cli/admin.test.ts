@@ -31,7 +31,7 @@ const scmp = runScmp;
 const admin = (...args: string[]) => scmp(['admin', ...args, '--url', server.adminUrl!, '--token-file', tokenFile]);
 
 describe('listings in vssadmin’s layout (default host, before any change)', () => {
-  test.each(['volumes', 'providers', 'writers', 'shadows', 'shadowstorage'])('list %s matches test/cli/expected/list-%s.txt', async (what) => {
+  test.each(['volumes', 'providers', 'writers', 'shadows', 'shadowstorage'])('list %s matches its file in test/cli/expected', async (what) => {
     const r = await admin('list', what);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);

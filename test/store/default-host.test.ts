@@ -10,6 +10,7 @@ import { HostStore } from '../../src/store/host-store.js';
 import {
   VSS_CTX_APP_ROLLBACK,
   VSS_CTX_CLIENT_ACCESSIBLE,
+  VSS_VOLSNAP_ATTR_DIFFERENTIAL,
   VSS_PROV_SYSTEM,
   VSS_SS_CREATED,
   VSS_SYSTEM_PROVIDER_ID,
@@ -61,14 +62,16 @@ describe('the embedded default host', () => {
   });
 
   test('has six shadow copies: five of D:\\ and one of C:\\, numbered in creation order', () => {
+    // The system provider's copies are differential (copy-on-write) in every context.
+    const DIFF = VSS_VOLSNAP_ATTR_DIFFERENTIAL;
     const rows = s.snapshots().map((x) => [x.id, x.setId, x.countInSet, x.originalVolume, x.deviceObject.replace(/.*ShadowCopy/, ''), dateFromFiletime(x.creationTime).toISOString(), x.attributes, x.sizeBytes / MiB]);
     expect(rows).toEqual([
-      [S.dataMondayMorning, SET.mondayMorning, 1, V.data, '1', '2025-11-17T07:00:03.412Z', VSS_CTX_CLIENT_ACCESSIBLE, 1240n],
-      [S.dataMondayNoon, SET.mondayNoon, 1, V.data, '2', '2025-11-17T12:00:02.871Z', VSS_CTX_CLIENT_ACCESSIBLE, 415n],
-      [S.systemBackup, SET.backup, 2, V.system, '3', '2025-11-17T23:30:11.250Z', VSS_CTX_APP_ROLLBACK, 612n],
-      [S.dataBackup, SET.backup, 2, V.data, '4', '2025-11-17T23:30:11.250Z', VSS_CTX_APP_ROLLBACK, 2210n],
-      [S.dataTuesdayMorning, SET.tuesdayMorning, 1, V.data, '5', '2025-11-18T07:00:02.956Z', VSS_CTX_CLIENT_ACCESSIBLE, 760n],
-      [S.dataTuesdayNoon, SET.tuesdayNoon, 1, V.data, '6', '2025-11-18T12:00:03.104Z', VSS_CTX_CLIENT_ACCESSIBLE, 388n],
+      [S.dataMondayMorning, SET.mondayMorning, 1, V.data, '1', '2025-11-17T07:00:03.412Z', VSS_CTX_CLIENT_ACCESSIBLE | DIFF, 1240n],
+      [S.dataMondayNoon, SET.mondayNoon, 1, V.data, '2', '2025-11-17T12:00:02.871Z', VSS_CTX_CLIENT_ACCESSIBLE | DIFF, 415n],
+      [S.systemBackup, SET.backup, 2, V.system, '3', '2025-11-17T23:30:11.250Z', VSS_CTX_APP_ROLLBACK | DIFF, 612n],
+      [S.dataBackup, SET.backup, 2, V.data, '4', '2025-11-17T23:30:11.250Z', VSS_CTX_APP_ROLLBACK | DIFF, 2210n],
+      [S.dataTuesdayMorning, SET.tuesdayMorning, 1, V.data, '5', '2025-11-18T07:00:02.956Z', VSS_CTX_CLIENT_ACCESSIBLE | DIFF, 760n],
+      [S.dataTuesdayNoon, SET.tuesdayNoon, 1, V.data, '6', '2025-11-18T12:00:03.104Z', VSS_CTX_CLIENT_ACCESSIBLE | DIFF, 388n],
     ]);
     for (const x of m.snapshots) {
       expect(x).toMatchObject({ originatingMachine: 'filesrv01.lab.local', serviceMachine: 'filesrv01.lab.local', providerId: VSS_SYSTEM_PROVIDER_ID, state: VSS_SS_CREATED });

@@ -36,6 +36,7 @@ import {
   VSS_VOLSNAP_ATTR_NO_AUTO_RELEASE,
   VSS_VOLSNAP_ATTR_NO_WRITERS,
   VSS_VOLSNAP_ATTR_PERSISTENT,
+  VSS_VOLSNAP_ATTR_DIFFERENTIAL,
 } from '../../src/store/vss.js';
 
 const MiB = 1024n * 1024n;
@@ -212,7 +213,7 @@ describe('QuerySnapshotsByVolume (3.1.1.4.3)', () => {
       originatingMachine: 'filesrv01.lab.local',
       serviceMachine: 'filesrv01.lab.local',
       creationTime: filetimeFromDate(new Date('2025-11-17T23:30:11.250Z')),
-      attributes: VSS_CTX_APP_ROLLBACK,
+      attributes: VSS_CTX_APP_ROLLBACK | VSS_VOLSNAP_ATTR_DIFFERENTIAL,
       providerId: SYS,
       state: VSS_SS_CREATED,
       sizeBytes: 612n * MiB,
@@ -573,7 +574,7 @@ describe('adding and deleting shadow copies', () => {
       originatingMachine: 'filesrv01.lab.local',
       serviceMachine: 'filesrv01.lab.local',
       creationTime: NOW,
-      attributes: VSS_CTX_CLIENT_ACCESSIBLE,
+      attributes: VSS_CTX_CLIENT_ACCESSIBLE | VSS_VOLSNAP_ATTR_DIFFERENTIAL,
       providerId: SYS,
       state: VSS_SS_CREATED,
       sizeBytes: 100n * MiB,

@@ -39,6 +39,8 @@ import {
   VSS_CTX_FILE_SHARE_BACKUP,
   VSS_VOLSNAP_ATTR_IMPORTED,
   VSS_VOLSNAP_ATTR_TRANSPORTABLE,
+  VSS_VOLSNAP_ATTR_DIFFERENTIAL,
+  contextOfAttributes,
 } from '../../src/store/vss.js';
 
 const MiB = 1024n * 1024n;
@@ -365,7 +367,8 @@ describe('requester sessions: snapshot sets', () => {
     expect(d!.id).toBe(s.snapshotIds[0]);
     expect(d!.setId).toBe(s.snapshotSetId);
     expect([d!.deviceObject, e!.deviceObject]).toEqual(['\\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy7', '\\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy8']);
-    expect(d!.attributes).toBe(VSS_CTX_APP_ROLLBACK);
+    // The system provider's copies are differential (copy-on-write), beyond the context's bits.
+    expect(d!.attributes).toBe(VSS_CTX_APP_ROLLBACK | VSS_VOLSNAP_ATTR_DIFFERENTIAL);
     expect(d!.creationTime).toBe(NOW);
     const after = h.store.diffAreasForVolume('D:\\')[0]!;
     expect(after.usedBytes - before.usedBytes).toBe(32n * MiB);
@@ -469,7 +472,7 @@ describe('requester sessions: the document and the end of a session', () => {
     const other = h.openSession();
     other.initializeForBackup();
     // The default context (backup) does not see client-accessible copies.
-    const ca = h.store.snapshots().find((x) => x.attributes === VSS_CTX_CLIENT_ACCESSIBLE)!;
+    const ca = h.store.snapshots().find((x) => contextOfAttributes(x.attributes) === VSS_CTX_CLIENT_ACCESSIBLE)!;
     expect(hresultOf(() => other.deleteSnapshots(ca.id, 'snapshot'))).toBe(VSS_E_OBJECT_NOT_FOUND);
     expect(other.deleteSnapshots(s.snapshotSetId!, 'set')).toEqual({ deleted: 2, nonDeleted: GUID_NULL });
     expect(s.snapshotIds.map((id) => h.store.snapshot(id))).toEqual([undefined, undefined]);
@@ -486,7 +489,7 @@ describe('requester sessions: the document and the end of a session', () => {
     const first = host();
     const s = snapshotted(first, [sales], VSS_CTX_BACKUP | VSS_VOLSNAP_ATTR_TRANSPORTABLE, ['D:\\']);
     const [id] = s.snapshotIds;
-    expect(first.store.snapshot(id!)!.attributes).toBe(VSS_VOLSNAP_ATTR_TRANSPORTABLE);
+    expect(first.store.snapshot(id!)!.attributes).toBe(VSS_VOLSNAP_ATTR_TRANSPORTABLE | VSS_VOLSNAP_ATTR_DIFFERENTIAL);
     const xml = s.saveAsXml();
 
     const model = defaultHostModel();

@@ -36,6 +36,7 @@ import {
   SYSTEM_PROVIDER_CONTEXTS,
   VSS_CTX_ALL,
   VSS_SYSTEM_PROVIDER_ID,
+  contextOfAttributes,
   TRANSPORT_ATTRIBUTES,
   VSS_VOLSNAP_ATTR_NO_AUTO_RELEASE,
   VSS_VOLSNAP_ATTR_NO_WRITERS,
@@ -449,7 +450,7 @@ export class RequesterSession {
   deleteSnapshots(id: Guid, target: DeleteTarget): { deleted: number; nonDeleted: Guid } {
     this.expectInitialized('DeleteSnapshots');
     const store = this.host.store;
-    const visible = store.snapshots().filter((s) => this.doc.context === VSS_CTX_ALL || (s.attributes & ~TRANSPORT_ATTRIBUTES) === (this.doc.context & ~VSS_VOLSNAP_ATTR_TRANSPORTABLE));
+    const visible = store.snapshots().filter((s) => this.doc.context === VSS_CTX_ALL || contextOfAttributes(s.attributes) === (this.doc.context & ~VSS_VOLSNAP_ATTR_TRANSPORTABLE));
     const doomed = visible.filter((s) => (target === 'snapshot' ? s.id === id : s.setId === id));
     if (doomed.length === 0) refuse(VSS_E_OBJECT_NOT_FOUND, `no ${target === 'snapshot' ? 'shadow copy' : 'snapshot set'} ${id} in this context`);
     store.atomically(() => doomed.forEach((s) => store.deleteSnapshot(s.id)));
@@ -478,7 +479,7 @@ export class RequesterSession {
           setId: set.setId,
           countInSet: set.snapshots.length,
           volume: target(s)!.mountName,
-          context: s.attributes & ~TRANSPORT_ATTRIBUTES,
+          context: contextOfAttributes(s.attributes),
           extraAttributes: TRANSPORT_ATTRIBUTES,
           originatingMachine: s.originatingMachine,
           sizeBytes: this.host.settings.newSnapshotBytes,
