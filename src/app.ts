@@ -1,4 +1,5 @@
 import { InterfaceRegistry } from './dcerpc/registry.js';
+import type { ConnectionTap } from './dcerpc/tap.js';
 import { ListenError, RpcServer, type Endpoint } from './dcerpc/server.js';
 import type { RpcSettings } from './dcerpc/settings.js';
 import { serveEpm, type EndpointEntry } from './interfaces/epm/server.js';
@@ -54,6 +55,8 @@ export interface ScmpOptions {
   emulated?: EmulatedHost;
   /** A bare store to serve instead (benchmarks); ignored when `emulated` is given. */
   store?: HostStore;
+  /** Told of every connection on every endpoint and its bytes: scmpd's --capture recorder. */
+  tap?: ConnectionTap;
 }
 
 export const DEFAULT_LISTEN = ['0.0.0.0', '::'];
@@ -191,7 +194,7 @@ export async function startScmp(opts: ScmpOptions = {}): Promise<ScmpServer> {
   const host = opts.host ?? hostNamesOf(emulated.store.model().host);
   const security = securityOf(host, opts, log);
   const policy = hardenedPolicy(opts.minAuthLevel ?? AUTH_LEVEL.pkt_integrity);
-  const rpc = new RpcServer({ settings: opts.rpc, log, security, authorize: policy.authorize });
+  const rpc = new RpcServer({ settings: opts.rpc, log, security, authorize: policy.authorize, tap: opts.tap });
   const exporter = new ObjectExporter({ ...DEFAULT_EXPORTER_SETTINGS, ...opts.exporter });
   const dcom = composeDcom(exporter, host.netbiosName, policy, {
     // Read at every call: a simulated reboot gives the host a new store.

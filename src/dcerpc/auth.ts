@@ -60,6 +60,8 @@ export interface ServerSecurityContext extends PduProtection {
   step(token: Buffer): AuthStep;
   /** Set once the context is established. */
   readonly identity: RpcIdentity | undefined;
+  /** Once established, NTLM's session key and flags, for a capture's key file (tap.ts); absent for other mechanisms. */
+  readonly ntlmKey?: { readonly exportedSessionKey: Buffer; readonly negotiateFlags: number };
 }
 
 export interface AuthEvent {

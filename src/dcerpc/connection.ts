@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { EndpointInfo } from './registry.js';
 import { ServerAssociation, type ConnectionHost } from './server-association.js';
+import type { ConnectionTap, TappedConnection } from './tap.js';
 
 export type { ConnectionHost, ConnectionState, RpcStats } from './server-association.js';
 
@@ -16,29 +17,36 @@ const END_GRACE_MS = 2000;
 export class ServerConnection {
   readonly association: ServerAssociation;
   private paused = false;
+  /** The recorder's view of this connection (scmpd --capture), if one listens. */
+  private readonly tapped: TappedConnection | undefined;
+  private destroyedByUs = false;
 
   constructor(
     private readonly socket: Socket,
     private readonly host: ConnectionHost,
     endpoint: EndpointInfo,
+    tap?: ConnectionTap,
   ) {
-    this.association = new ServerAssociation(
-      host,
-      endpoint,
-      {
-        localAddress: socket.localAddress ?? '',
-        localPort: socket.localPort ?? 0,
-        remoteAddress: socket.remoteAddress ?? '',
-        remotePort: socket.remotePort ?? 0,
-      },
-      { write: (pdu) => this.write(pdu), end: () => this.end() },
-    );
+    const peers = {
+      localAddress: socket.localAddress ?? '',
+      localPort: socket.localPort ?? 0,
+      remoteAddress: socket.remoteAddress ?? '',
+      remotePort: socket.remotePort ?? 0,
+    };
+    this.tapped = tap?.opened(endpoint.name, peers);
+    const tapped = this.tapped;
+    this.association = new ServerAssociation(host, endpoint, peers, {
+      write: (pdu) => this.write(pdu),
+      end: () => this.end(),
+      ...(tapped ? { securityEstablished: (ctx) => tapped.securityEstablished(ctx) } : {}),
+    });
     socket.setNoDelay(true);
     socket.setTimeout(host.settings.idleTimeoutMs, () => {
       host.log.debug('idle timeout', { conn: this.association.id });
       this.association.close();
     });
     socket.on('data', (d: Buffer) => {
+      this.tapped?.received(d);
       if (!this.association.closing) this.association.receive(d);
     });
     socket.on('drain', () => {
@@ -48,11 +56,15 @@ export class ServerConnection {
       }
     });
     socket.on('error', (e) => host.log.debug('socket error', { conn: this.association.id, error: e.message }));
-    socket.on('close', () => this.association.transportGone());
+    socket.on('close', (hadError) => {
+      this.tapped?.closed(hadError || this.destroyedByUs || !socket.readableEnded ? 'reset' : 'fin');
+      this.association.transportGone();
+    });
   }
 
   private write(pdu: Buffer): void {
     if (this.socket.destroyed) return;
+    this.tapped?.sent(pdu);
     this.socket.write(pdu);
     if (!this.paused && this.socket.writableLength > this.host.settings.maxPendingWriteBytes) {
       // The peer is not reading its answers: stop reading its requests until it does.
@@ -63,7 +75,10 @@ export class ServerConnection {
 
   private end(): void {
     this.socket.end();
-    setTimeout(() => this.socket.destroy(), END_GRACE_MS).unref();
+    setTimeout(() => {
+      if (!this.socket.destroyed) this.destroyedByUs = true;
+      this.socket.destroy();
+    }, END_GRACE_MS).unref();
   }
 
   /** Graceful stop: answer the calls in flight, then close. */
@@ -72,6 +87,7 @@ export class ServerConnection {
   }
 
   destroy(): void {
+    if (!this.socket.destroyed) this.destroyedByUs = true;
     this.socket.destroy();
   }
 }

@@ -1,4 +1,5 @@
 import { ndrDecode, ndrEncode } from '../ndr/index.js';
+import type { TappedSecurityContext } from './tap.js';
 import { NdrError } from '../ndr/error.js';
 import type { Logger } from '../log.js';
 import type { AssociationGroup, AssociationGroups } from './association.js';
@@ -75,6 +76,8 @@ export interface AssociationIo {
   write(pdu: Buffer): void;
   /** Ends the transport once what was written is flushed. */
   end(): void;
+  /** A security context was established (for a capture's key file: tap.ts). */
+  securityEstablished?(ctx: TappedSecurityContext): void;
 }
 
 /** One security context of the connection, by auth_context_id (several may coexist). */
@@ -696,6 +699,8 @@ export class ServerAssociation implements ConnectionInfo {
         }
         slot.state = 'established';
         audit('success', id.user, id.logonDomain ?? id.domain);
+        const key = slot.ctx.ntlmKey;
+        this.io.securityEstablished?.({ authContextId: slot.id, authType: slot.authType, authLevel: slot.level, ...(key ? { ntlm: { exportedSessionKey: key.exportedSessionKey, negotiateFlags: key.negotiateFlags } } : {}) });
       }
       return { token: r.token };
     } catch (e) {

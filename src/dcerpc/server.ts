@@ -3,6 +3,7 @@ import { createLogger, type Logger } from '../log.js';
 import { AssociationGroups } from './association.js';
 import type { Authorizer, SecurityProvider } from './auth.js';
 import { ServerConnection } from './connection.js';
+import type { ConnectionTap } from './tap.js';
 import type { ConnectionHost, ConnectionState, RpcStats, ServerAssociation } from './server-association.js';
 import type { EndpointInfo, InterfaceRegistry } from './registry.js';
 import { DEFAULT_RPC_SETTINGS, type RpcSettings } from './settings.js';
@@ -35,6 +36,8 @@ export interface RpcServerOptions {
   log?: Logger;
   security?: SecurityProvider;
   authorize?: Authorizer;
+  /** Told of every connection and its bytes (scmpd --capture); never waited on. */
+  tap?: ConnectionTap;
 }
 
 /**
@@ -50,6 +53,7 @@ export class RpcServer implements ConnectionHost {
   readonly endpoints: Endpoint[] = [];
   readonly security: SecurityProvider | undefined;
   readonly authorize: Authorizer | undefined;
+  readonly tap: ConnectionTap | undefined;
   /** Open connections, by the association each carries. */
   private readonly connections = new Map<ServerAssociation, ServerConnection>();
   private stopping = false;
@@ -60,6 +64,7 @@ export class RpcServer implements ConnectionHost {
     this.groups = new AssociationGroups(this.settings.maxContextHandlesPerAssociation);
     this.security = opts.security;
     this.authorize = opts.authorize;
+    this.tap = opts.tap;
   }
 
   get connectionCount(): number {
@@ -106,10 +111,12 @@ export class RpcServer implements ConnectionHost {
   private accept(socket: net.Socket, ep: Endpoint): void {
     if (this.stopping || this.connections.size >= this.settings.maxConnections) {
       this.log.warn('connection refused', { reason: this.stopping ? 'stopping' : 'maxConnections', peer: socket.remoteAddress });
+      // A capture shows the refusal as Windows' would: accepted, then reset.
+      this.tap?.opened(ep.name, { localAddress: socket.localAddress ?? '', localPort: socket.localPort ?? 0, remoteAddress: socket.remoteAddress ?? '', remotePort: socket.remotePort ?? 0 }).closed('reset');
       socket.destroy();
       return;
     }
-    const conn = new ServerConnection(socket, this, ep);
+    const conn = new ServerConnection(socket, this, ep, this.tap);
     this.connections.set(conn.association, conn);
   }
 

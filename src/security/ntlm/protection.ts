@@ -15,7 +15,8 @@ export class NtlmPduProtection implements PduProtection {
 
   constructor(
     readonly flags: number,
-    private readonly exportedSessionKey: Buffer,
+    /** MS-NLMP's ExportedSessionKey: what a capture's key file gives a reader (never logged). */
+    readonly exportedSessionKey: Buffer,
     private readonly side: Direction,
   ) {
     this.keys = sessionKeys(flags, exportedSessionKey, side);

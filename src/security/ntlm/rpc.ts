@@ -39,6 +39,10 @@ export class NtlmRpcServerContext extends NtlmSessionProtected implements Server
     return this.protection;
   }
 
+  get ntlmKey(): { exportedSessionKey: Buffer; negotiateFlags: number } | undefined {
+    return this.protection && { exportedSessionKey: this.protection.exportedSessionKey, negotiateFlags: this.protection.flags };
+  }
+
 
 
 }

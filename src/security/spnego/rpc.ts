@@ -43,6 +43,10 @@ export class SpnegoRpcServerContext extends NtlmSessionProtected implements Serv
     return this.state === 'done' ? this.ntlm.identity : undefined;
   }
 
+  get ntlmKey(): { exportedSessionKey: Buffer; negotiateFlags: number } | undefined {
+    return this.state === 'done' ? this.ntlm.ntlmKey : undefined;
+  }
+
   step(token: Buffer): AuthStep {
     let t;
     try {
