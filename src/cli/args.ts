@@ -1,6 +1,8 @@
 import { isLogLevel, type LogLevel } from '../log.js';
 import { AccountSpecError, parseAccountSpec, type Account } from '../security/accounts.js';
 import { LEVEL_BY_NAME } from '../security/policy.js';
+import { parseSize, SizeError } from './sizes.js';
+import { DEFAULT_CAPTURE_SETTINGS, minFileBytes } from '../pcap/recorder.js';
 
 /** scmpd's command line, parsed without side effects (tests call it directly). */
 export interface ScmpdArgs {
@@ -19,6 +21,13 @@ export interface ScmpdArgs {
   adminListen: string | undefined;
   adminPort: number;
   adminTokenFile: string | undefined;
+  /** --capture: every TCP conversation written as pcapng (undefined: no capture). */
+  capture: string | undefined;
+  /** undefined: the recorder's default (DEFAULT_CAPTURE_SETTINGS). */
+  captureMaxBytes: number | undefined;
+  captureTotalBytes: number | undefined;
+  /** --capture-keys: each security context's NTLM keys, JSON lines (a secret). */
+  captureKeys: string | undefined;
 }
 
 export class UsageError extends Error {}
@@ -63,8 +72,36 @@ Options:
                      read the admin token from FILE (default: DIR/admin-token, made on the
                      first start; with --in-memory a new token, shown in the log)
   --no-admin         no admin API
+  --capture FILE.pcapng
+                     record every TCP conversation the server has as pcapng (raw IP, the real
+                     addresses and ports); opened with tshark/Wireshark, decrypted with the
+                     password (ntlmssp.nt_password) or the keys below
+  --capture-max-bytes SIZE
+                     start the next file of the series (FILE.1.pcapng, FILE.2.pcapng, …)
+                     before one passes SIZE (bytes, or with KB, MB, GB; default: 100MB)
+  --capture-total-bytes SIZE
+                     stop capturing before all files together pass SIZE (default: 1GB)
+  --capture-keys FILE
+                     write each security context's NTLM exported session key (JSON lines,
+                     mode 0600): it decrypts that traffic without a password. A SECRET.
   -h, --help         show this help
 `;
+
+/** A capture size: bytes or KB/MB/GB (1024-based, as everywhere in scmp), within what a file can hold. */
+function captureSizeOf(v: string, flag: string): number {
+  let bytes: bigint;
+  try {
+    const spec = parseSize(v);
+    if (spec.kind !== 'bytes') throw new SizeError(`${JSON.stringify(v)} is not a number of bytes`);
+    bytes = spec.bytes;
+  } catch (e) {
+    if (e instanceof SizeError) throw new UsageError(`${flag}: ${e.message}`);
+    throw e;
+  }
+  const min = minFileBytes(DEFAULT_CAPTURE_SETTINGS.maxSegmentBytes);
+  if (bytes < BigInt(min)) throw new UsageError(`${flag} must be at least ${min} bytes (a file header and the largest segment)`);
+  return bytes > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(bytes);
+}
 
 function portOf(v: string, flag = '--port'): number {
   const n = Number(v);
@@ -73,7 +110,7 @@ function portOf(v: string, flag = '--port'): number {
 }
 
 export function parseArgs(argv: string[]): ScmpdArgs {
-  const out: ScmpdArgs = { listen: undefined, port: 135, logLevel: 'info', help: false, accounts: [], minAuthLevel: undefined, allowNtlmV1: false, objectPort: 0, hostModel: undefined, stateDir: DEFAULT_STATE_DIR, adminListen: '127.0.0.1', adminPort: 8135, adminTokenFile: undefined };
+  const out: ScmpdArgs = { listen: undefined, port: 135, logLevel: 'info', help: false, accounts: [], minAuthLevel: undefined, allowNtlmV1: false, objectPort: 0, hostModel: undefined, stateDir: DEFAULT_STATE_DIR, adminListen: '127.0.0.1', adminPort: 8135, adminTokenFile: undefined, capture: undefined, captureMaxBytes: undefined, captureTotalBytes: undefined, captureKeys: undefined };
   let stateDirGiven = false;
   let inMemory = false;
   for (let i = 0; i < argv.length; i++) {
@@ -141,6 +178,20 @@ export function parseArgs(argv: string[]): ScmpdArgs {
       case '--no-admin':
         out.adminListen = undefined;
         break;
+      case '--capture':
+        out.capture = value();
+        if (out.capture === '') throw new UsageError('--capture needs a file');
+        break;
+      case '--capture-max-bytes':
+        out.captureMaxBytes = captureSizeOf(value(), '--capture-max-bytes');
+        break;
+      case '--capture-total-bytes':
+        out.captureTotalBytes = captureSizeOf(value(), '--capture-total-bytes');
+        break;
+      case '--capture-keys':
+        out.captureKeys = value();
+        if (out.captureKeys === '') throw new UsageError('--capture-keys needs a file');
+        break;
       case '--allow-ntlmv1':
         out.allowNtlmV1 = true;
         break;
@@ -154,5 +205,6 @@ export function parseArgs(argv: string[]): ScmpdArgs {
   }
   if (inMemory && stateDirGiven) throw new UsageError('--in-memory and --state-dir exclude each other');
   if (inMemory) out.stateDir = undefined;
+  if (out.captureKeys !== undefined && out.capture === undefined) throw new UsageError('--capture-keys goes with --capture (the keys decrypt that capture)');
   return out;
 }

@@ -16,6 +16,7 @@ import type { HostModel } from '../store/model.js';
 import { StoreError } from '../store/errors.js';
 import { StateDirError } from '../store/state-dir.js';
 import { reportStartingPoint } from './starting-point.js';
+import { CaptureRecorder } from '../pcap/recorder.js';
 
 /** An error that stops the start: printed as `scmpd: …` lines, then exit with `code`. */
 class StartError extends Error {
@@ -182,14 +183,28 @@ async function listenAdmin(args: ScmpdArgs, listen: string, emulated: EmulatedHo
   }
 }
 
-/** SIGINT and SIGTERM close both servers once, then exit: 0, or 1 when closing failed. */
-function stopOnSignals(server: ScmpServer, admin: AdminServer | undefined, log: Logger): void {
+/** --capture: the recorder, its files opened now (a path that cannot be written stops the start). */
+function startCapture(args: ScmpdArgs, log: Logger): CaptureRecorder | undefined {
+  if (args.capture === undefined) return undefined;
+  try {
+    const rec = new CaptureRecorder({ file: args.capture, keysFile: args.captureKeys, settings: { ...(args.captureMaxBytes !== undefined ? { maxFileBytes: args.captureMaxBytes } : {}), ...(args.captureTotalBytes !== undefined ? { totalBytes: args.captureTotalBytes } : {}) }, log });
+    log.info('capturing', { file: args.capture, keys: args.captureKeys, maxFileBytes: rec.settings.maxFileBytes, totalBytes: rec.settings.totalBytes });
+    return rec;
+  } catch (e) {
+    throw new StartError([`--capture: ${(e as Error).message}`], 2);
+  }
+}
+
+/** SIGINT and SIGTERM close both servers once, then the capture (so its files end on whole blocks), then exit: 0, or 1 when closing failed. */
+function stopOnSignals(server: ScmpServer, admin: AdminServer | undefined, log: Logger, capture: CaptureRecorder | undefined): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info('stopping', { signal });
-    Promise.all([server.close(), admin?.close()]).then(
+    Promise.all([server.close(), admin?.close()])
+      .then(() => capture?.close())
+      .then(
       () => {
         log.info('stopped', { signal });
         process.exit(0);
@@ -224,9 +239,10 @@ async function main(): Promise<number> {
   reportStartingPoint(log, { hostModel: args.hostModel, stateDir: args.stateDir, model, emulated });
   const token = args.adminListen !== undefined ? adminToken(args, log) : undefined;
   const accounts = accountsOf(args, fileAccounts, log);
-  const server = await listenScmp(args, { port: args.port, objectPort: args.objectPort, log, accounts, minAuthLevel: args.minAuthLevel, allowNtlmV1: args.allowNtlmV1, emulated }, log);
+  const capture = startCapture(args, log);
+  const server = await listenScmp(args, { port: args.port, objectPort: args.objectPort, log, accounts, minAuthLevel: args.minAuthLevel, allowNtlmV1: args.allowNtlmV1, emulated, ...(capture ? { tap: capture } : {}) }, log);
   const admin = args.adminListen !== undefined ? await listenAdmin(args, args.adminListen, emulated, token!, server, log) : undefined;
-  stopOnSignals(server, admin, log);
+  stopOnSignals(server, admin, log, capture);
   announceReady(server, admin);
   return -1;
 }
