@@ -4,7 +4,8 @@
  * stops the capture with one warning, and every file starts with the same header so each
  * opens alone. Sizes are decided when a block is queued, so no file ever exceeds its bound.
  */
-import { close, closeSync, fchmodSync, open, openSync, unlinkSync, write } from 'node:fs';
+import { promises as fsp } from 'node:fs';
+import { close, closeSync, fchmod, fchmodSync, lstatSync, open, openSync, unlinkSync, write, type Stats } from 'node:fs';
 import { promisify } from 'node:util';
 
 const writeAsync = promisify(write);
@@ -40,15 +41,34 @@ async function writeAll(fd: number, buf: Buffer): Promise<void> {
   while (off < buf.length) off += (await writeAsync(fd, buf, off, buf.length - off)).bytesWritten;
 }
 
-/** Opens `path` fresh (an existing file is replaced, so it never keeps a looser mode) for its owner only. */
+/**
+ * Opens `path` fresh for its owner only: a regular file already there is replaced (so it never
+ * keeps a looser mode); anything else (a pipe, /dev/stdout) is written as it is, untouched.
+ */
 export function openFreshSync(path: string): number {
+  let existing: Stats | undefined;
   try {
-    unlinkSync(path);
+    existing = lstatSync(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
+  if (existing && !existing.isFile()) return openSync(path, 'w');
+  if (existing) unlinkSync(path);
   const fd = openSync(path, 'wx', 0o600);
   fchmodSync(fd, 0o600); // the umask can only narrow it; this says it outright
+  return fd;
+}
+
+/** openFreshSync without blocking the event loop (the next file of a series is opened while serving). */
+async function openFresh(path: string): Promise<number> {
+  const existing = await fsp.lstat(path).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
+    throw e;
+  });
+  if (existing && !existing.isFile()) return openAsync(path, 'w');
+  if (existing) await fsp.unlink(path);
+  const fd = await openAsync(path, 'wx', 0o600);
+  await promisify(fchmod)(fd, 0o600);
   return fd;
 }
 
@@ -156,7 +176,7 @@ export class FileSeries {
           const old = this.fd;
           this.fd = undefined;
           if (old !== undefined) await closeAsync(old);
-          this.fd = await openAsync(op.path, 'w', 0o600);
+          this.fd = await openFresh(op.path);
           continue;
         }
         const bufs: Buffer[] = [];
