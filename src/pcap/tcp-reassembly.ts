@@ -211,6 +211,21 @@ export class TcpReassembler {
     this.sink.close(st.conv, timeNs, how);
   }
 
+  /** What is held now: for tests of the bounds. */
+  held(): { conversations: number; bytes: number; segments: number; maxPerDirection: number } {
+    let bytes = 0;
+    let segments = 0;
+    let maxPerDirection = 0;
+    for (const st of this.conversations.values()) {
+      for (const d of [st.toServer, st.toClient]) {
+        bytes += d.heldBytes;
+        segments += d.held.length;
+        maxPerDirection = Math.max(maxPerDirection, d.heldBytes);
+      }
+    }
+    return { conversations: this.conversations.size, bytes, segments, maxPerDirection };
+  }
+
   /** For problems: a conversation's name. */
   static describe(c: TcpConversation): string {
     return `${fmt(c.client)} → ${fmt(c.server)}`;

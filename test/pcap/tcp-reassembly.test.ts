@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readCaptureBuffer } from '../../src/pcap/read-capture.js';
-import type { ReadSettings } from '../../src/pcap/read-settings.js';
+import { READ_DEFAULTS, type ReadSettings } from '../../src/pcap/read-settings.js';
+import { TcpReassembler } from '../../src/pcap/tcp-reassembly.js';
 import { ipv4, pcapHeader, pcapRecord, RecordingSink, type Tcp } from './fixtures/build.js';
 
 const C = { src: '10.0.0.1', dst: '10.0.0.2', sport: 50000, dport: 135 };
@@ -112,5 +114,62 @@ describe('TCP reassembly', () => {
     const k = run([{ ...S, seq: ISN_S, ack: ISN_C + 1, flags: 'SA' }, c(3, 'def'), c(0, 'abc')]);
     expect(k.of('open')).toMatchObject([{ client: '10.0.0.1:50000', sawSyn: false }]);
     expect(k.stream(1, 'toServer')).toBe('abcdef');
+  });
+});
+
+describe('TCP reassembly bounds (property)', () => {
+  it('random segments never make it hold more than the settings allow, nor deliver a byte twice', () => {
+    const settings = { ...READ_DEFAULTS, maxConversations: 3, maxReorderBytes: 300, maxReorderSegments: 5 };
+    const seg = fc.record({
+      client: fc.integer({ min: 0, max: 4 }),
+      fromServer: fc.boolean(),
+      off: fc.integer({ min: -50, max: 2000 }),
+      len: fc.integer({ min: 0, max: 200 }),
+      flags: fc.constantFrom('PA', 'PA', 'PA', 'S', 'SA', 'FA', 'R', 'A'),
+      short: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(seg, { maxLength: 200 }), (segs) => {
+        const delivered = new Map<string, number>();
+        const sink = {
+          open: () => {},
+          data: (c: { id: number }, d: string, _t: bigint, b: Buffer) => delivered.set(`${c.id}${d}`, (delivered.get(`${c.id}${d}`) ?? 0) + b.length),
+          gap: () => {},
+          close: () => {},
+          problem: () => {},
+        };
+        const r = new TcpReassembler(settings, sink);
+        for (const g of segs) {
+          const a = `10.0.0.${g.client + 1}`;
+          const seq = (0xffffff00 + g.off) >>> 0;
+          const payload = Buffer.alloc(g.len, 0x61);
+          r.segment(
+            {
+              src: g.fromServer ? '10.0.1.1' : a,
+              dst: g.fromServer ? a : '10.0.1.1',
+              srcPort: g.fromServer ? 135 : 50000,
+              dstPort: g.fromServer ? 50000 : 135,
+              seq,
+              ack: 0,
+              flags: [...g.flags].reduce((f, ch) => f | ({ F: 1, S: 2, R: 4, P: 8, A: 16 } as Record<string, number>)[ch]!, 0),
+              window: 0,
+              payloadLength: g.len,
+              payload: g.short ? undefined : payload,
+            },
+            0n,
+            1,
+          );
+          const h = r.held();
+          expect(h.conversations).toBeLessThanOrEqual(3);
+          expect(h.maxPerDirection).toBeLessThanOrEqual(300);
+          expect(h.segments).toBeLessThanOrEqual(3 * 2 * 5);
+        }
+        r.end(0n);
+        expect(r.held()).toEqual({ conversations: 0, bytes: 0, segments: 0, maxPerDirection: 0 });
+        // Offsets span at most 2250 bytes per direction: anything more would be a byte delivered twice.
+        for (const n of delivered.values()) expect(n).toBeLessThanOrEqual(2250);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
