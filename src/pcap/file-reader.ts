@@ -200,9 +200,6 @@ export class CaptureFileReader {
         this.fatal(`section header block with a bad byte-order magic 0x${b.readUInt32BE(pos + 8).toString(16)}`, off);
         return 0;
       }
-    } else if (this.packets === 0 && this.interfaces.length === 0 && off === 0) {
-      this.fatal('pcapng file does not begin with a section header block', off);
-      return 0;
     }
     const type = this.u32(b, pos);
     const len = this.u32(b, pos + 4);

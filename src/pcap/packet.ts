@@ -54,6 +54,8 @@ export function ipv6Text(b: Buffer, at: number): string {
     i = j;
   }
   const hex = (xs: number[]) => xs.map((x) => x.toString(16)).join(':');
+  // IPv4-mapped addresses end in dotted decimal (RFC 5952 §5), as node:net writes them.
+  if (bestStart === 0 && bestLen === 5 && g[5] === 0xffff) return `::ffff:${ipv4Text(b, at + 12)}`;
   if (bestStart < 0) return hex(g);
   return `${hex(g.slice(0, bestStart))}::${hex(g.slice(bestStart + bestLen))}`;
 }

@@ -203,6 +203,9 @@ describe('IP and TCP', () => {
     expect(ipv6Text(hex('20010db8 00000000 00010000 00000001'), 0)).toBe('2001:db8::1:0:0:1');
     expect(ipv6Text(hex('20010db8 00010001 00010001 00010001'), 0)).toBe('2001:db8:1:1:1:1:1:1');
     expect(ipv6Text(hex('fe800000 00000000 00000000 00000000'), 0)).toBe('fe80::');
+    expect(ipv6Text(hex('00000000 00000000 0000ffff 7f000001'), 0)).toBe('::ffff:127.0.0.1');
+    expect(ipv6Text(hex('00010000 00000000 00000000 00000000'), 0)).toBe('1::');
+    expect(ipv6Text(hex('00000000 00010000 00000000 00000001'), 0)).toBe('0:0:1::1');
   });
 
   it('a bad data offset is malformed; a segment captured short is a gap, not data', () => {
