@@ -19,4 +19,6 @@ export const EXIT = {
   CONNECTION: 6,
   /** The host refused the logon (wrong password, unknown user): network verbs. */
   LOGON: 7,
+  /** scmp capture show: the capture file could not be read, or only in part. */
+  CAPTURE: 8,
 } as const;

@@ -3,6 +3,7 @@
  * EXIT's (exit-codes.ts); the admin verbs' page is ADMIN_USAGE.
  */
 import { ADMIN_USAGE } from './admin.js';
+import { CAPTURE_USAGE } from './capture.js';
 
 const CONNECTION = `Connection (any order, before or after the command's words):
   TARGET                  [[domain/]user[:password]@]host, as impacket's tools take it
@@ -24,7 +25,8 @@ const EXITS = `Exit codes:
   4  access denied: logged on, but not an administrator of the host
   5  not found (no such volume or storage association)
   6  the host could not be reached, did not answer in time, or does not speak DCOM
-  7  logon failure: the user name or password (or hash) was not accepted`;
+  7  logon failure: the user name or password (or hash) was not accepted
+  8  scmp capture show: the capture file could not be read, or only in part`;
 
 export const MAIN_USAGE = `Usage: scmp COMMAND [OPTIONS] TARGET
        scmp admin COMMAND [OPTIONS]
@@ -42,6 +44,10 @@ Commands over the network (vssadmin's /for=C: form is taken for --for C:):
   delete shadowstorage TARGET --for VOLUME [--on VOLUME]
   create shadow, delete shadows                not in MS-SCMP: use scmp admin on scmpd
   admin …                                      an scmpd's admin API (scmp help admin)
+
+Reading captures (no host needed):
+  capture show FILE [--password P | -hashes LM:NT] [--keys KEYFILE] [--filter WHAT] [--json]
+                                               every DCE/RPC call in a pcap/pcapng file, decoded
 
 VOLUME: a drive letter (C: or C:\\), a mounted folder (C:\\mnt\\archive\\), or a volume name
 (\\\\?\\Volume{GUID}\\).
@@ -95,6 +101,7 @@ PAGES['delete shadows'] = PAGES['create shadow']!;
 export function helpPage(words: string[]): string | undefined {
   const verb = words.join(' ').toLowerCase();
   if (verb === 'admin' || verb.startsWith('admin ')) return ADMIN_USAGE;
+  if (verb === 'capture' || verb.startsWith('capture ')) return CAPTURE_USAGE;
   const page = PAGES[verb];
   if (page === undefined) return undefined;
   return verb === 'create shadow' || verb === 'delete shadows' ? `${page}\n` : `${page}\n\n${CONNECTION}\n\n${EXITS}\n`;

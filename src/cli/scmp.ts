@@ -3,6 +3,7 @@
  * `scmp`: the network verbs (network.ts), `scmp admin` (admin.ts) and the manual (manual.ts).
  */
 import { main as adminMain } from './admin.js';
+import { captureMain } from './capture.js';
 import { EXIT } from './exit-codes.js';
 import { helpPage, MAIN_USAGE } from './manual.js';
 import { networkMain, NETWORK_VERBS, unsupportedMain, UNSUPPORTED_VERBS } from './network.js';
@@ -14,6 +15,7 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.USAGE;
   }
   if (a === 'admin') return adminMain(argv);
+  if (a === 'capture' && !argv.includes('--help') && !argv.includes('-h')) return captureMain(argv);
   if (a === '--help' || a === '-h' || a === 'help') {
     const words = a === 'help' ? argv.slice(1) : [];
     if (words.length === 0) {
