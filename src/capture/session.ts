@@ -78,6 +78,8 @@ interface Direction {
   lostSinceLast: number;
   /** The gap's size was unknown: lost octets cannot be counted. */
   lostUnknown: boolean;
+  /** Octets lost (-1: how many is unknown) not yet charged to a security context. */
+  pendingLost?: number;
   seenPdu: boolean;
   hunted: number;
   assemblies: Map<number, Assembly>;
@@ -236,7 +238,7 @@ export class CaptureSession {
       if (d.hunting && d.seenPdu) this.note(`resynchronised on a ${pdu.type} PDU (call_id ${pdu.header.callId}) after ${d.hunted} octets`, timeNs);
       d.hunting = false;
       d.seenPdu = true;
-      if (d.lostSinceLast > 0 || d.lostUnknown) this.markLost(dir, d, pdu);
+      if (d.lostSinceLast > 0 || d.lostUnknown) this.markLost(dir, d);
       try {
         this.handle(dir, d, pdu, timeNs);
       } catch (e) {
@@ -416,7 +418,7 @@ export class CaptureSession {
   }
 
   /** Checks (and at privacy unseals) one request or response fragment. */
-  private protect(dir: StreamDirection, pdu: RequestPdu | ResponsePdu): { protection: Protection; unreadable?: string; note?: string } {
+  private protect(dir: StreamDirection, d: Direction, pdu: RequestPdu | ResponsePdu): { protection: Protection; unreadable?: string; note?: string } {
     const a = pdu.auth;
     if (!a || a.authLevel < AUTH_LEVEL.call) return { protection: 'none' };
     let s = this.security.get(a.authContextId);
@@ -442,6 +444,10 @@ export class CaptureSession {
     const sigAt = h.fragLength - h.authLength;
     const start = bodyStart(pdu.type === 'request' && pdu.object !== undefined);
     const end = sigAt - SEC_TRAILER_SIZE;
+    if (d.pendingLost !== undefined) {
+      s.lost[dir] = d.pendingLost;
+      d.pendingLost = undefined;
+    }
     const lost = s.lost[dir];
     let ok: boolean;
     if (lost !== undefined) {
@@ -455,14 +461,13 @@ export class CaptureSession {
 
   /**
    * Octets were lost before this PDU: every security context of this direction may be out of
-   * step with its sender. The PDU's own context is told how many octets (when known), to find
-   * its place in the keystream again; the others only recover if they lost nothing.
+   * step with its sender. The next protected fragment's context is told how many octets (when
+   * known: they are taken to be its own lost fragments) to find its place in the keystream
+   * again; the others go on only if they lost nothing (their next sequence number says so).
    */
-  private markLost(dir: StreamDirection, d: Direction, pdu: Pdu): void {
-    const own = (pdu.type === 'request' || pdu.type === 'response') && pdu.auth ? pdu.auth.authContextId : undefined;
-    for (const [id, s] of this.security) {
-      s.lost[dir] = id === own && s.lost[dir] === undefined && !d.lostUnknown ? d.lostSinceLast : -1;
-    }
+  private markLost(dir: StreamDirection, d: Direction): void {
+    d.pendingLost = d.pendingLost !== undefined || d.lostUnknown ? -1 : d.lostSinceLast;
+    for (const s of this.security.values()) s.lost[dir] = -1;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -505,7 +510,7 @@ export class CaptureSession {
   private fragment(dir: StreamDirection, d: Direction, pdu: RequestPdu | ResponsePdu, timeNs: bigint): void {
     const callId = pdu.header.callId;
     const lim = this.shared.limits;
-    const prot = this.protect(dir, pdu);
+    const prot = this.protect(dir, d, pdu);
     let a = d.assemblies.get(callId);
     if (pdu.header.flags & PFC.FIRST_FRAG || !a) {
       if (a && pdu.header.flags & PFC.FIRST_FRAG) this.note(`call_id ${callId}: a new first fragment before the last one`, timeNs);
