@@ -14,6 +14,10 @@ import { IObjectExporter } from '../../src/interfaces/oxid/idl.js';
 import { parseAccountSpec } from '../../src/security/accounts.js';
 import { NTOWFv1 } from '../../src/security/ntlm/crypto.js';
 import { DEFAULT_VOLUMES as V } from '../../src/store/default-host.js';
+import { IID_IUnknown } from '../../src/dcom/exporter.js';
+import { IRemUnknown } from '../../src/interfaces/remunknown/idl.js';
+import { statusName } from '../../src/status/index.js';
+import { activate, orpcThis, remUnknown } from '../helpers/dcom.js';
 import { runPython } from '../helpers/python.js';
 import { testServer } from '../helpers/server.js';
 import { decodeRecording, recordingTap, type RecordedEvent } from './recording.js';
@@ -264,4 +268,33 @@ test('faults by name; calls on the endpoint mapper port without authentication',
   expect(strings(calls[0]!.response)).toEqual(strings(alive));
   expect(calls[1]!.method).toBeUndefined();
   expect(calls[1]).toMatchObject({ opnum: 77, fault: { status: 0x1c010002, name: 'nca_s_op_rng_error' }, requestError: 'opnum 77 is not declared for IObjectExporter' });
+});
+
+test('activation and RemQueryInterface tie IPIDs to interfaces; calls on them are named by them', async () => {
+  const r = rec.start();
+  const obj = await activate(server.host, server.port, ADMIN);
+  const unk = await remUnknown(server.host, server.objects.port, ADMIN);
+  const bogus = '99999999-0000-0000-0000-000000000000';
+  const q = await unk.call(
+    0,
+    IRemUnknown.methods.RemQueryInterface,
+    { ORPCthis: orpcThis(), ripid: obj.ipid, cRefs: 1, cIids: 2, iids: [IID_IUnknown, bogus] },
+    { object: server.exporter.ipidRemUnknown },
+  );
+  const unknownIpid = q.ppQIResults![0]!.std.ipid;
+  expect(unknownIpid).not.toBe(obj.ipid);
+  // A call addressed to the IPID QueryInterface gave: the decoder names it IUnknown.
+  const refs = { cInterfaceRefs: 1, InterfaceRefs: [{ ipid: unknownIpid, cPublicRefs: 1, cPrivateRefs: 0 }] };
+  await unk.call(0, IRemUnknown.methods.RemRelease, { ORPCthis: orpcThis(), ...refs }, { object: unknownIpid }).catch((e) => e);
+  await unk.close();
+  const { calls } = decodeRecording(r.events, { password: ADMIN.password });
+  expect(calls.map((c) => [c.interface?.name, c.method, c.objectInterface, c.protection])).toEqual([
+    ['IRemoteSCMActivator', 'RemoteCreateInstance', undefined, 'verified'],
+    ['IRemUnknown', 'RemQueryInterface', 'IRemUnknown', 'verified'],
+    ['IRemUnknown', 'RemRelease', 'IUnknown', 'verified'],
+  ]);
+  const qi = calls[1]!;
+  expect(qi.request).toMatchObject({ ripid: obj.ipid, cIids: 2, iids: [IID_IUnknown, bogus] });
+  expect((qi.response as { ppQIResults: Array<{ hResult: number }> }).ppQIResults.map((x) => statusName(x.hResult))).toEqual(['S_OK', 'E_NOINTERFACE']);
+  expect(qi.status).toEqual({ value: q.hr, name: statusName(q.hr) });
 });
