@@ -19,6 +19,7 @@ export interface DecodedCall {
   object?: string;
   /** What the IPID was learnt to be (activation, RemQueryInterface, a returned OBJREF). */
   objectInterface?: string;
+  /** -1 when the request is not in the capture (a response names no opnum). */
   opnum: number;
   method?: string;
   authType?: number;

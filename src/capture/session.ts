@@ -531,7 +531,7 @@ export class CaptureSession {
     d.assemblies.delete(callId);
     const stub = a.unreadable ? undefined : a.stub.take();
     if (pdu.type === 'request') this.request(a, stub, prot.note);
-    else this.response(a, pdu, stub, timeNs, prot.note);
+    else this.response(a, stub, prot.note);
   }
 
   private request(a: Assembly, stub: Buffer | undefined, why: string | undefined): void {
@@ -578,8 +578,8 @@ export class CaptureSession {
     }
   }
 
-  private response(a: Assembly, last: ResponsePdu, stub: Buffer | undefined, timeNs: bigint, why: string | undefined): void {
-    const callId = last.header.callId;
+  private response(a: Assembly, stub: Buffer | undefined, why: string | undefined): void {
+    const callId = a.first.header.callId;
     const p = this.pending.get(callId);
     this.pending.delete(callId);
     const call = p?.call ?? this.newCall(a.first, undefined);
@@ -601,7 +601,6 @@ export class CaptureSession {
         call.responseError = `stub not decoded: ${(e as Error).message}`;
       }
     }
-    void timeNs;
     this.shared.emit(call);
   }
 

@@ -7,6 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { DecodedCall } from '../../src/capture/calls.js';
+import { CaptureDecoder } from '../../src/capture/decode.js';
 import { HResultError } from '../../src/client/dcom.js';
 import { RpcClient, RpcFaultError } from '../../src/client/rpc-client.js';
 import { ScmpClient, type ScmpConnectOptions } from '../../src/client/scmp.js';
@@ -175,8 +176,7 @@ describe('gaps', () => {
     const lostCallId = lost.data.readUInt32LE(12);
     const calls: DecodedCall[] = [];
     const notes: string[] = [];
-    const { CaptureDecoder } = require_();
-    const d = new CaptureDecoder({ keys: { password: ADMIN.password }, onCall: (c: DecodedCall) => calls.push(c), onNote: (n: { message: string }) => notes.push(n.message) });
+    const d = new CaptureDecoder({ keys: { password: ADMIN.password }, onCall: (c) => calls.push(c), onNote: (n) => notes.push(n.message) });
     events.forEach((e, i) => {
       if (i === lostAt) return d.gap(e.conv, 'toServer', e.timeNs, lost.data.length);
       if (e.kind === 'open') d.open(e.conv, e.timeNs);
@@ -199,10 +199,9 @@ describe('gaps', () => {
     const reqs = requestChunks();
     const cutAt = reqs[3]!.i;
     const cut = events[cutAt] as Extract<RecordedEvent, { data: Buffer }>;
-    const { CaptureDecoder } = require_();
     const calls: DecodedCall[] = [];
     const notes: string[] = [];
-    const d = new CaptureDecoder({ keys: { password: ADMIN.password }, onCall: (c: DecodedCall) => calls.push(c), onNote: (n: { message: string }) => notes.push(n.message) });
+    const d = new CaptureDecoder({ keys: { password: ADMIN.password }, onCall: (c) => calls.push(c), onNote: (n) => notes.push(n.message) });
     events.forEach((e, i) => {
       if (e.kind === 'open') d.open(e.conv, e.timeNs);
       else if (e.kind === 'close') d.close(e.conv, e.timeNs, 'fin');
@@ -222,10 +221,6 @@ describe('gaps', () => {
     for (const c of later) expect(c.protection).toBe('decrypted');
   });
 });
-
-// The decoder class, without a second import statement per test.
-import * as decodeModule from '../../src/capture/decode.js';
-const require_ = () => decodeModule;
 
 test('impacket at privacy: the calls and results impacket saw', async () => {
   const r = rec.start();
