@@ -5,6 +5,7 @@
  * to the keys that verify and unseal their PDUs, fragments reassembled per call, stubs
  * decoded by the method's declaration, and request and response paired by call_id.
  */
+import { expandInterfacePointers } from './expand.js';
 import { AUTH_LEVEL, AUTH_TYPE, COMMON_HEADER_SIZE, PFC, PTYPE, SEC_TRAILER_SIZE } from '../dcerpc/constants.js';
 import type { InterfaceDecl } from '../dcerpc/interface.js';
 import { parsePdu, isLittleEndian } from '../dcerpc/pdu/parser.js';
@@ -553,7 +554,8 @@ export class CaptureSession {
         const vt = findVerificationTrailer(stub, a.littleEndian);
         const body = vt ? stub.subarray(0, vt.offset) : stub;
         try {
-          call.request = scope = ndrDecode(m.request, body, a.littleEndian);
+          scope = ndrDecode(m.request, body, a.littleEndian);
+          call.request = expandInterfacePointers(m.name, scope, 'in');
         } catch (e) {
           call.requestError = `stub not decoded: ${(e as Error).message}`;
         }
@@ -596,7 +598,8 @@ export class CaptureSession {
         call.response = out;
         const st = typeof out.hr === 'number' ? out.hr : typeof out.status === 'number' ? out.status : undefined;
         if (st !== undefined) call.status = { value: st, name: nameOf(st) };
-        this.shared.ipids.learnFromCall(m.name, call.request, out);
+        this.shared.ipids.learnFromCall(m.name, p!.scope, out);
+        call.response = expandInterfacePointers(m.name, out, 'out');
       } catch (e) {
         call.responseError = `stub not decoded: ${(e as Error).message}`;
       }

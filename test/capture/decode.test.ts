@@ -4,6 +4,7 @@
  * our ScmpClient and impacket talk to it; the recording is replayed into CaptureDecoder as a
  * capture reader would, and the calls it reports are compared with what the clients saw.
  */
+import { fromNdrValue } from '../../src/dcom/bindings.js';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { DecodedCall } from '../../src/capture/calls.js';
@@ -260,7 +261,9 @@ test('faults by name; calls on the endpoint mapper port without authentication',
   const { calls } = decodeRecording(r.events);
   expect(calls).toHaveLength(2);
   expect(calls[0]).toMatchObject({ interface: { name: 'IObjectExporter' }, method: 'ServerAlive2', protection: 'none', status: { value: 0, name: 'S_OK' } });
-  expect(strings(calls[0]!.response)).toEqual(strings(alive));
+  // The DUALSTRINGARRAY is shown as its bindings: the same ones the client read.
+  expect((calls[0]!.response as { ppdsaOrBindings: unknown }).ppdsaOrBindings).toEqual(fromNdrValue(alive.ppdsaOrBindings!));
+  expect(strings(calls[0]!.response)).toEqual(['FILESRV01', '127.0.0.1', '', '']);
   expect(calls[1]!.method).toBeUndefined();
   expect(calls[1]).toMatchObject({ opnum: 77, fault: { status: 0x1c010002, name: 'nca_s_op_rng_error' }, requestError: 'opnum 77 is not declared for IObjectExporter' });
 });

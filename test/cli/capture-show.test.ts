@@ -67,6 +67,12 @@ describe('decoded calls', () => {
     expect(listed.shadows).toContain(`Shadow Copy ID: {${c}}`);
     expect(r.stdout).toContain(`m_SnapshotId: {${c}}`);
     expect(r.stdout).toContain('m_pwszSnapshotDeviceObject: "\\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy3"');
+    // Inside the MInterfacePointers: the activation properties and the OBJREFs, by their names.
+    expect(r.stdout).toMatch(/ActivationProperties:\n\s+destCtx: 2\n/);
+    expect(r.stdout).toContain('classId: {0b5a2c52-3eb9-470a-96e2-6c6d4570e40f}');
+    expect(r.stdout).toMatch(/kind: "OBJREF_STANDARD"\n\s+iid: \{fa7df749-66e7-4986-a27f-e2f04ae53772\}\n\s+interface: "IVssSnapshotMgmt"/);
+    expect(r.stdout).toMatch(/networkAddr: "127\.0\.0\.1\[\d+\]"/);
+    expect(r.stdout).toMatch(/kind: "OBJREF_STANDARD"\n\s+iid: \{[0-9a-f-]{36}\}\n\s+interface: "IVssEnumObject"/);
     expect(r.stderr).toMatch(/scmp: \d+ calls in 4 DCE\/RPC connections \(pcapng, \d+ packets, 4 TCP connections, 0 packets not TCP\)/);
   });
 
