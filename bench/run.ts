@@ -331,6 +331,42 @@ function memoryPerObject() {
   return { objects: N, bytesPerObject: Math.round((after - before) / N), liveObjects: ex.objectCount };
 }
 
+/**
+ * The cost of `--capture`: the small call against a second scmpd that records every segment
+ * to a pcapng (with its keys file), beside the scmpd that does not, alternating rounds in the
+ * same run; unauthenticated and at privacy, on 1 and 16 connections.
+ */
+async function captureCost(plainPort: number) {
+  const dir = tempFolder('scmp-bench-capture-');
+  const file = join(dir, 'bench.pcapng');
+  const capturing = await startChild(
+    here('../src/cli/scmpd.js'),
+    ['--listen', '127.0.0.1', '--port', '0', '--log-level', 'error', '--no-admin', '--in-memory', '--account', `${BENCH_ACCOUNT.user}:${BENCH_ACCOUNT.password}:admin`, '--capture', file, '--capture-keys', join(dir, 'keys')],
+    /127\.0\.0\.1:(\d+)/,
+  );
+  const port = Number(capturing.match[1]);
+  const out: Record<string, unknown> = {};
+  for (const [name, level] of [
+    ['unauthenticated', undefined],
+    ['privacy', AUTH_LEVEL.pkt_privacy],
+  ] as const) {
+    for (const n of [1, 16]) {
+      progress(`small call ${name}, ${n} connection${n > 1 ? 's' : ''}, with and without --capture`);
+      const r = await compare({ port, bind: true, ...(level ? { level } : {}) }, { port: plainPort, bind: true, ...(level ? { level } : {}) }, n);
+      out[`${name}_${n}conn`] = { withCapture: r.server, withoutCapture: r.ceiling, ratio: r.throughputRatio };
+    }
+  }
+  const exited = new Promise((resolve) => capturing.child.once('exit', resolve));
+  capturing.child.kill('SIGTERM');
+  await exited;
+  return {
+    what: 'mgmt is_server_listening against an scmpd with --capture (pcapng + keys) beside one without, alternating rounds',
+    durationMs: DURATION_MS,
+    capturedBytes: statSync(file).size,
+    ...out,
+  };
+}
+
 async function main(): Promise<void> {
   // is_server_listening: a 24-byte request, a 32-byte response (status + boolean).
   const scmpd = await startChild(
@@ -370,6 +406,8 @@ async function main(): Promise<void> {
     }
   }
   results.authenticatedCall = { call: 'mgmt is_server_listening under NTLM', durationMs: DURATION_MS, ...authenticated };
+
+  results.capture = await captureCost(scmpPort);
 
   progress('DCOM activations');
   results.activation = await activations(scmpPort, await objectPortOf(scmpd.match.input ?? ''), results);

@@ -74,3 +74,20 @@ export function fileHeader(userAppl?: string): Buffer {
 
 /** The size of an EPB holding `packetLength` bytes. */
 export const epbSize = (packetLength: number) => 32 + packetLength + pad4(packetLength);
+
+/** An EPB whose packet `fill` writes in place at the offset given (no copy of the packet). */
+export function enhancedPacketBlockOf(timeNs: bigint, packetLength: number, fill: (block: Buffer, at: number) => void, interfaceId = 0): Buffer {
+  const total = epbSize(packetLength);
+  const b = Buffer.allocUnsafe(total);
+  b.writeUInt32LE(EPB_TYPE, 0);
+  b.writeUInt32LE(total, 4);
+  b.writeUInt32LE(interfaceId, 8);
+  b.writeUInt32LE(Number((timeNs >> 32n) & 0xffffffffn), 12);
+  b.writeUInt32LE(Number(timeNs & 0xffffffffn), 16);
+  b.writeUInt32LE(packetLength, 20);
+  b.writeUInt32LE(packetLength, 24);
+  fill(b, 28);
+  b.fill(0, 28 + packetLength, total - 4);
+  b.writeUInt32LE(total, total - 4);
+  return b;
+}

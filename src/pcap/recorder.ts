@@ -7,9 +7,9 @@
  * the server or makes it wait.
  */
 import { randomInt } from 'node:crypto';
-import { enhancedPacketBlock, fileHeader } from './pcapng-writer.js';
+import { enhancedPacketBlockOf, fileHeader } from './pcapng-writer.js';
 import { FileSeries, type CaptureLog } from './file-series.js';
-import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, ipPacket, parseAddress, sameFamily, type IpAddress } from './synthesize.js';
+import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, ipPacketLength, parseAddress, sameFamily, writeIpPacket, type IpAddress, type TcpSegment } from './synthesize.js';
 
 export type { CaptureLog } from './file-series.js';
 
@@ -158,7 +158,7 @@ class Conversation implements CapturedConnection {
   private data(fromClient: boolean, data: Buffer): void {
     if (this.done || data.length === 0) return;
     const max = this.rec.settings.maxSegmentBytes;
-    const packets: Buffer[] = [];
+    const packets: TcpSegment[] = [];
     for (let off = 0; off < data.length; off += max) {
       const chunk = data.subarray(off, Math.min(off + max, data.length));
       const last = off + max >= data.length;
@@ -171,9 +171,9 @@ class Conversation implements CapturedConnection {
     this.emit(packets);
   }
 
-  private packet(fromClient: boolean, seq: number, ack: number, flags: number, payload: Buffer, mss?: number): Buffer {
+  private packet(fromClient: boolean, seq: number, ack: number, flags: number, payload: Buffer, mss?: number): TcpSegment {
     const ipId = fromClient ? this.clientIpId++ : this.serverIpId++;
-    return ipPacket({
+    return {
       src: fromClient ? this.client : this.server,
       dst: fromClient ? this.server : this.client,
       srcPort: fromClient ? this.clientPort : this.serverPort,
@@ -186,16 +186,16 @@ class Conversation implements CapturedConnection {
       ttl: TTL,
       payload,
       ...(mss !== undefined ? { mss } : {}),
-    });
+    };
   }
 
-  private emit(packets: Buffer[]): void {
+  private emit(packets: TcpSegment[]): void {
     if (!this.rec.capturing) {
       this.done = true;
       return;
     }
     const t = this.rec.now();
-    this.rec.write(packets.map((p) => enhancedPacketBlock(t, p)));
+    this.rec.write(packets.map((p) => enhancedPacketBlockOf(t, ipPacketLength(p), (b, at) => writeIpPacket(p, b, at))));
   }
 }
 

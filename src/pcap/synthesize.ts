@@ -75,86 +75,87 @@ export function sameFamily(a: IpAddress, b: IpAddress): [IpAddress, IpAddress] {
   return [map(a), map(b)];
 }
 
-/** RFC 1071's sum of 16-bit words (not yet complemented), over several buffers in a row. */
-function sum16(parts: Buffer[], initial = 0): number {
+/** RFC 1071's sum of the 16-bit words of buf[from, to) (not folded, not complemented), starting at an even offset. */
+function sumWords(buf: Buffer, from: number, to: number, initial = 0): number {
   let sum = initial;
-  let odd: number | undefined;
-  for (const p of parts) {
-    let i = 0;
-    if (odd !== undefined && p.length > 0) {
-      sum += (odd << 8) | p[0]!;
-      odd = undefined;
-      i = 1;
-    }
-    for (; i + 1 < p.length; i += 2) sum += (p[i]! << 8) | p[i + 1]!;
-    if (i < p.length) odd = p[i]!;
-  }
-  if (odd !== undefined) sum += odd << 8;
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  let i = from;
+  for (; i + 1 < to; i += 2) sum += (buf[i]! << 8) | buf[i + 1]!;
+  if (i < to) sum += buf[i]! << 8;
   return sum;
 }
 
-/** The Internet checksum of `parts`. */
+const fold = (sum: number) => {
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return sum;
+};
+
+/** The Internet checksum of `parts` laid end to end. */
 export function internetChecksum(parts: Buffer[]): number {
-  return ~sum16(parts) & 0xffff;
+  const all = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  return ~fold(sumWords(all, 0, all.length)) & 0xffff;
 }
 
-function tcpHeader(s: TcpSegment): Buffer {
-  const optLen = s.mss !== undefined ? 4 : 0;
-  const h = Buffer.alloc(TCP_HEADER + optLen);
-  h.writeUInt16BE(s.srcPort, 0);
-  h.writeUInt16BE(s.dstPort, 2);
-  h.writeUInt32BE(s.seq >>> 0, 4);
-  h.writeUInt32BE(s.flags & TCP_ACK ? s.ack >>> 0 : 0, 8);
-  h[12] = ((TCP_HEADER + optLen) / 4) << 4;
-  h[13] = s.flags;
-  h.writeUInt16BE(s.window, 14);
-  if (s.mss !== undefined) {
-    h[20] = 2; // kind: Maximum Segment Size
-    h[21] = 4;
-    h.writeUInt16BE(s.mss, 22);
+/** The IP packet's length for this segment. */
+export function ipPacketLength(s: TcpSegment): number {
+  return (s.src.length === 4 ? IPV4_HEADER : IPV6_HEADER) + TCP_HEADER + (s.mss !== undefined ? 4 : 0) + s.payload.length;
+}
+
+/**
+ * Writes the whole IP packet (header, TCP header, payload) at `out[at]` with every length and
+ * checksum filled, in place: the recorder writes each segment straight into its block.
+ */
+export function writeIpPacket(s: TcpSegment, out: Buffer, at: number): number {
+  const v4 = s.src.length === 4;
+  const ipLen = v4 ? IPV4_HEADER : IPV6_HEADER;
+  const tcpHeaderLen = TCP_HEADER + (s.mss !== undefined ? 4 : 0);
+  const tcpLength = tcpHeaderLen + s.payload.length;
+  out.fill(0, at, at + ipLen + tcpHeaderLen);
+  let pseudo: number;
+  if (v4) {
+    out[at] = 0x45;
+    out.writeUInt16BE(IPV4_HEADER + tcpLength, at + 2);
+    out.writeUInt16BE(s.ipId & 0xffff, at + 4);
+    out.writeUInt16BE(0x4000, at + 6); // Don't Fragment, as every TCP stack sets it
+    out[at + 8] = s.ttl;
+    out[at + 9] = 6;
+    s.src.copy(out, at + 12);
+    s.dst.copy(out, at + 16);
+    out.writeUInt16BE(~fold(sumWords(out, at, at + IPV4_HEADER)) & 0xffff, at + 10);
+    // Pseudo-header: the addresses, zero, protocol 6, the TCP length.
+    pseudo = sumWords(out, at + 12, at + 20, 6 + tcpLength);
+  } else {
+    out[at] = 0x60;
+    out.writeUInt16BE(tcpLength, at + 4);
+    out[at + 6] = 6;
+    out[at + 7] = s.ttl;
+    s.src.copy(out, at + 8);
+    s.dst.copy(out, at + 24);
+    // Pseudo-header: the addresses, the 32-bit upper-layer length, zeros, next header 6.
+    pseudo = sumWords(out, at + 8, at + 40, (tcpLength >>> 16) + (tcpLength & 0xffff) + 6);
   }
-  return h;
+  const t = at + ipLen;
+  out.writeUInt16BE(s.srcPort, t);
+  out.writeUInt16BE(s.dstPort, t + 2);
+  out.writeUInt32BE(s.seq >>> 0, t + 4);
+  out.writeUInt32BE(s.flags & TCP_ACK ? s.ack >>> 0 : 0, t + 8);
+  out[t + 12] = (tcpHeaderLen / 4) << 4;
+  out[t + 13] = s.flags;
+  out.writeUInt16BE(s.window, t + 14);
+  if (s.mss !== undefined) {
+    out[t + 20] = 2; // kind: Maximum Segment Size
+    out[t + 21] = 4;
+    out.writeUInt16BE(s.mss, t + 22);
+  }
+  s.payload.copy(out, t + tcpHeaderLen);
+  out.writeUInt16BE(~fold(sumWords(out, t, t + tcpLength, pseudo)) & 0xffff, t + 16);
+  return ipLen + tcpLength;
 }
 
 /** The whole IP packet (header, TCP header, payload) with every length and checksum filled. */
 export function ipPacket(s: TcpSegment): Buffer {
-  const tcp = tcpHeader(s);
-  const tcpLength = tcp.length + s.payload.length;
-  let ip: Buffer;
-  let pseudo: Buffer;
-  if (s.src.length === 4) {
-    ip = Buffer.alloc(IPV4_HEADER);
-    ip[0] = 0x45;
-    ip.writeUInt16BE(IPV4_HEADER + tcpLength, 2);
-    ip.writeUInt16BE(s.ipId & 0xffff, 4);
-    ip.writeUInt16BE(0x4000, 6); // Don't Fragment, as every TCP stack sets it
-    ip[8] = s.ttl;
-    ip[9] = 6;
-    s.src.copy(ip, 12);
-    s.dst.copy(ip, 16);
-    ip.writeUInt16BE(internetChecksum([ip]), 10);
-    pseudo = Buffer.alloc(12);
-    s.src.copy(pseudo, 0);
-    s.dst.copy(pseudo, 4);
-    pseudo[9] = 6;
-    pseudo.writeUInt16BE(tcpLength, 10);
-  } else {
-    ip = Buffer.alloc(IPV6_HEADER);
-    ip[0] = 0x60;
-    ip.writeUInt16BE(tcpLength, 4);
-    ip[6] = 6;
-    ip[7] = s.ttl;
-    s.src.copy(ip, 8);
-    s.dst.copy(ip, 24);
-    pseudo = Buffer.alloc(40);
-    s.src.copy(pseudo, 0);
-    s.dst.copy(pseudo, 16);
-    pseudo.writeUInt32BE(tcpLength, 32);
-    pseudo[39] = 6;
-  }
-  tcp.writeUInt16BE(internetChecksum([pseudo, tcp, s.payload]), 16);
-  return Buffer.concat([ip, tcp, s.payload]);
+  const out = Buffer.alloc(ipPacketLength(s));
+  writeIpPacket(s, out, 0);
+  return out;
 }
 
 /** The largest TCP payload that keeps an IP packet within 65535 bytes (IPv4 total length). */

@@ -6,8 +6,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { enhancedPacketBlock, epbSize, interfaceDescriptionBlock, sectionHeaderBlock } from '../../src/pcap/pcapng-writer.js';
-import { TCP_ACK, TCP_PSH, TCP_SYN, internetChecksum, ipPacket, parseAddress, sameFamily } from '../../src/pcap/synthesize.js';
+import { enhancedPacketBlock, enhancedPacketBlockOf, epbSize, interfaceDescriptionBlock, sectionHeaderBlock } from '../../src/pcap/pcapng-writer.js';
+import { TCP_ACK, TCP_PSH, TCP_SYN, internetChecksum, ipPacket, ipPacketLength, parseAddress, sameFamily, writeIpPacket } from '../../src/pcap/synthesize.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
@@ -114,5 +114,15 @@ describe('synthesized packets', () => {
     const [a, b] = sameFamily(parseAddress('::ffff:127.0.0.1'), parseAddress('127.0.0.2'));
     expect([a.toString('hex'), b.toString('hex')]).toEqual(['7f000001', '7f000002']);
     expect(() => parseAddress('nope')).toThrow(TypeError);
+  });
+
+  it('the packet written in place into its block is the same bytes as the block of the packet (any payload, both families)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 1600 }), fc.boolean(), fc.option(fc.constant(1460), { nil: undefined }), (data, v6, mss) => {
+        const seg = { ...segment, payload: Buffer.from(data), src: parseAddress(v6 ? '::1' : '127.0.0.1'), dst: parseAddress(v6 ? '::2' : '127.0.0.2'), ...(mss ? { mss } : {}) };
+        const inPlace = enhancedPacketBlockOf(7n, ipPacketLength(seg), (b, at) => writeIpPacket(seg, b, at));
+        expect(inPlace.equals(enhancedPacketBlock(7n, ipPacket(seg)))).toBe(true);
+      }),
+    );
   });
 });
