@@ -6,7 +6,7 @@
  * that vanished) costs one warning and nothing else.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -174,4 +174,48 @@ test('the directory of the capture removed while serving: the next file of the s
 test('a path that cannot be opened is an error at once, not a silent capture', () => {
   expect(() => new CaptureRecorder({ file: join(dir, 'no', 'such', 'dir.pcapng'), log: logger() })).toThrow(/ENOENT/);
   expect(() => new CaptureRecorder({ file: join(dir, 'x.pcapng'), settings: { maxFileBytes: 100 }, log: logger() })).toThrow(RangeError);
+});
+
+test('IPv4, IPv6 and IPv4-mapped conversations: tshark verifies every IP and TCP checksum and finds nothing wrong; the keys name each end as the capture does', async () => {
+  const file = join(dir, 'families.pcapng');
+  const keys = join(dir, 'families.keys');
+  writeFileSync(keys, 'old secret\n', { mode: 0o644 }); // replaced, not appended to or kept at 0644
+  const log = logger();
+  const rec = new CaptureRecorder({ file, keysFile: keys, log });
+  const ends: Array<[string, string, 'fin' | 'reset']> = [
+    ['127.0.0.1', '127.0.0.1', 'fin'],
+    ['::1', '::1', 'reset'],
+    ['::ffff:10.0.0.1', '::ffff:10.0.0.2', 'fin'],
+    ['2001:db8::1', '2001:db8::2', 'fin'],
+  ];
+  for (const [local, remote, how] of ends) {
+    const c = rec.opened('epmap', { localAddress: local, localPort: 135, remoteAddress: remote, remotePort: 50000 });
+    c.received(Buffer.alloc(3001, 1)); // three segments: 1460, 1460, 81
+    c.sent(Buffer.alloc(11, 2));
+    c.securityEstablished({ authContextId: 3, authType: 10, authLevel: 6, ntlm: { exportedSessionKey: Buffer.alloc(16, 0xab), negotiateFlags: 0xe2888215 } });
+    c.securityEstablished({ authContextId: 4, authType: 9, authLevel: 5 }); // no NTLM key: no line
+    c.closed(how);
+    c.received(Buffer.alloc(5)); // after the close: nothing
+  }
+  await rec.close();
+  expect(log.lines).toEqual([]);
+  requirePackage('tshark');
+  const check = ['-o', 'tcp.check_checksum:TRUE', '-o', 'ip.check_checksum:TRUE'];
+  const { stdout: expert } = await run('tshark', ['-r', file, ...check, '-q', '-z', 'expert']);
+  expect(expert).not.toMatch(/Errors|Malformed|checksum/i);
+  const { stdout } = await run('tshark', ['-r', file, ...check, '-T', 'fields', '-E', 'separator=,', '-e', 'ip.src', '-e', 'ipv6.src', '-e', 'tcp.len', '-e', 'tcp.flags.str', '-e', 'tcp.checksum.status']);
+  const rows = stdout.split('\n').filter(Boolean);
+  expect(rows).toHaveLength(4 * 3 + 4 * 4 + 3 * 3 + 1); // handshakes, data, FIN exchanges, one RST
+  expect(rows.every((r) => r.endsWith(',1'))).toBe(true); // tcp.checksum.status 1: good
+  expect(rows.filter((r) => r.startsWith('10.0.0.')).length).toBe(10); // the mapped pair written as IPv4
+  expect(rows.filter((r) => r.includes('2001:db8::')).length).toBe(10);
+  expect(statSync(keys).mode & 0o777).toBe(0o600);
+  const lines = readFileSync(keys, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  expect(lines.map((l) => [l.client, l.server])).toEqual([
+    ['127.0.0.1:50000', '127.0.0.1:135'],
+    ['[::1]:50000', '[::1]:135'],
+    ['10.0.0.2:50000', '10.0.0.1:135'],
+    ['[2001:db8::2]:50000', '[2001:db8::1]:135'],
+  ]);
+  expect(lines[0]).toMatchObject({ endpoint: 'epmap', authContextId: 3, authType: 10, authLevel: 6, exportedSessionKey: 'ab'.repeat(16), negotiateFlags: '0xe2888215' });
 });
