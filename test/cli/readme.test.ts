@@ -39,6 +39,34 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+test('the capture section records a session and shows its calls as printed there', async () => {
+  const [block] = shellBlocks('Packet captures');
+  expect(block).toBeDefined();
+  // Its own port, free now, for the README's 1135 (other tests may run beside this one).
+  const probe = (await import('node:net')).createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise((r) => probe.close(r));
+  const script = `set -euo pipefail\nscmp() { node dist/src/cli/scmp.js "$@"; }\n${block!.replaceAll('1135', String(port))}\n`;
+  const child = spawn('bash', ['--norc', '--noprofile', '-c', script], { cwd: dir, env: { PATH: process.env.PATH ?? '', TZ: 'UTC' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise((r) => child.on('close', r));
+  expect(code, stderr).toBe(0);
+  // The README's printed output, with what differs from run to run (times, ports, ids of the session) masked.
+  const printed = /prints \(times in UTC[^\n]*\n\n```\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('### Packet captures')))![1]!;
+  const mask = (t: string) =>
+    t
+      .replace(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}/g, 'TIME')
+      .replace(/127\.0\.0\.1:\d+/g, 'ADDR')
+      .replace(/(object|cid) \{[0-9a-f-]{36}\}/g, '$1 ID')
+      .replace(/call \d+/g, 'call N')
+      .replace(/conn \d+/g, 'conn N');
+  expect(mask(stdout + stderr)).toBe(mask(printed));
+}, 60_000);
+
 test('every line of the network section works against the default host, as written (plus --port)', async () => {
   const blocks = shellBlocks('`scmp` over the network');
   expect(blocks.length).toBeGreaterThanOrEqual(2);
