@@ -67,12 +67,11 @@ export class AuthorizationPolicy {
 /**
  * A hardened Windows host's defaults: the endpoint mapper, the management interface and
  * ServerAlive2 answer anyone; activation, the rest of DCOM and MS-SCMP need at least
- * `minLevel` (packet integrity unless changed), and activation and MS-SCMP need
- * Administrators.
+ * `minLevel` (packet integrity unless changed), and activation, IRemUnknown(2) and MS-SCMP
+ * need Administrators.
  */
 export function hardenedPolicy(minLevel: number = AUTH_LEVEL.pkt_integrity): AuthorizationPolicy {
   const open: AccessRule = { minLevel: AUTH_LEVEL.none, admin: false };
-  const authenticated: AccessRule = { minLevel, admin: false };
   const admins: AccessRule = { minLevel, admin: true };
   const p = new AuthorizationPolicy(open);
   p.set(KNOWN_IIDS.epm, open);
@@ -80,8 +79,12 @@ export function hardenedPolicy(minLevel: number = AUTH_LEVEL.pkt_integrity): Aut
   p.set(KNOWN_IIDS.IObjectExporter, { minLevel: Math.min(minLevel, AUTH_LEVEL.connect), admin: false }, { [SERVER_ALIVE]: open, [SERVER_ALIVE2]: open });
   p.set(KNOWN_IIDS.IRemoteSCMActivator, admins);
   p.set(KNOWN_IIDS.IActivation, admins);
-  p.set(KNOWN_IIDS.IRemUnknown, authenticated);
-  p.set(KNOWN_IIDS.IRemUnknown2, authenticated);
+  // IRemUnknown lives in the same object exporter as the MS-SCMP objects, and Windows checks
+  // every call into that process against its one access permission (CoInitializeSecurity /
+  // the AppID's AccessPermission), IRemUnknown included: a user could otherwise release or
+  // add interfaces to an administrator's object (docs/decisions.md).
+  p.set(KNOWN_IIDS.IRemUnknown, admins);
+  p.set(KNOWN_IIDS.IRemUnknown2, admins);
   for (const iid of [KNOWN_IIDS.IVssSnapshotMgmt, KNOWN_IIDS.IVssDifferentialSoftwareSnapshotMgmt, KNOWN_IIDS.IVssEnumObject, KNOWN_IIDS.IVssEnumMgmtObject]) {
     p.set(iid, admins);
   }

@@ -169,6 +169,9 @@ describe('AuthorizationPolicy and hardenedPolicy', () => {
     IVssEnumObject: KNOWN_IIDS.IVssEnumObject,
     IVssEnumMgmtObject: KNOWN_IIDS.IVssEnumMgmtObject,
     IActivation: KNOWN_IIDS.IActivation,
+    // Issue 18, defect 7: the process's access check covers its remote unknown too.
+    IRemUnknown: KNOWN_IIDS.IRemUnknown,
+    IRemUnknown2: KNOWN_IIDS.IRemUnknown2,
   };
 
   for (const [name, uuid] of Object.entries(ADMIN_ONLY)) {
@@ -188,14 +191,6 @@ describe('AuthorizationPolicy and hardenedPolicy', () => {
       }
     });
   }
-
-  it('IRemUnknown and IRemUnknown2: integrity, but no group check', () => {
-    for (const uuid of [KNOWN_IIDS.IRemUnknown, KNOWN_IIDS.IRemUnknown2]) {
-      expect(fault(policy, uuid, 3, AUTH_LEVEL.connect)).toBe(FAULT.access_denied);
-      expect(fault(policy, uuid, 3, AUTH_LEVEL.pkt_integrity)).toBe(0);
-      expect(policy.allowsCaller(uuid, 3, id())).toBe(true);
-    }
-  });
 
   it('hardenedPolicy(none) lowers the level everywhere but keeps the administrators check', () => {
     const lax = hardenedPolicy(AUTH_LEVEL.none);
