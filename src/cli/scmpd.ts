@@ -7,9 +7,10 @@ import { DEFAULT_LAB_ACCOUNT, parseAccountSpec, type Account } from '../security
 import { NTOWFv1 } from '../security/ntlm/crypto.js';
 import { HostModelError, parseHostModel } from '../store/model-file.js';
 import { HostStore } from '../store/host-store.js';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { newAdminToken, startAdminServer, type AdminServer } from '../admin/http.js';
+import { keptOrNewToken, TokenFileError } from './admin-token-file.js';
 import { defaultHostModel } from '../store/default-host.js';
 import { EmulatedHost } from '../store/emulated-host.js';
 import type { HostModel } from '../store/model.js';
@@ -72,16 +73,15 @@ function adminToken(args: ScmpdArgs, log: Logger): string {
     return token;
   }
   const file = join(args.stateDir, 'admin-token');
-  if (existsSync(file)) {
-    const token = readFileSync(file, 'utf8').trim();
-    if (!TOKEN_RE.test(token)) throw new StartError([`admin token ${file}: ${TOKEN_RULE} (delete the file to have a new one made)`], 2);
-    log.info('admin API token kept from an earlier start', { file });
-    return token;
+  try {
+    const kept = keptOrNewToken(file, newAdminToken, (t) => TOKEN_RE.test(t), TOKEN_RULE);
+    if (kept.narrowedFrom !== undefined) log.warn('admin API token file was readable by others: its mode is now 0600', { file, mode: `0${kept.narrowedFrom.toString(8)}` });
+    log.info(kept.made ? 'admin API token made' : 'admin API token kept from an earlier start', { file });
+    return kept.token;
+  } catch (e) {
+    if (e instanceof TokenFileError) throw new StartError([e.message], 2);
+    throw e;
   }
-  const token = newAdminToken();
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  log.info('admin API token made', { file });
-  return token;
 }
 
 /** The accounts, announced; a host without an administrator is served, with a warning. */
