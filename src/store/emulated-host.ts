@@ -65,7 +65,7 @@ export class EmulatedHost {
     let start = model;
     if (options.stateDir !== undefined) {
       this.stateDir = StateDir.open(options.stateDir, settings);
-      const saved = this.stateDir.load(model.writers);
+      const saved = this.stateDir.load(model.writers, this.requesterSettings);
       if (saved) {
         this.restored = true;
         start = saved.model;

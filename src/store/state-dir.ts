@@ -15,6 +15,8 @@ import { allocatedFor } from './diff-area-space.js';
 import type { DiffArea, HostModel, Volume } from './model.js';
 import { HostModelError, hostModelFromJson, hostModelToJson } from './model-file.js';
 import type { StoreSettings } from './settings.js';
+import { documentFromXml } from './requester/document-xml.js';
+import { DEFAULT_REQUESTER_SETTINGS, type RequesterSettings } from './requester/settings.js';
 import { VSS_VOLSNAP_ATTR_PERSISTENT } from './vss.js';
 
 export const STATE_FILE = 'state.json';
@@ -25,6 +27,55 @@ export interface PersistentState {
   model: HostModel;
   /** Saved Backup Components Documents by name. */
   documents: Map<string, string>;
+}
+
+/** A saved document's name: what a file name on any system can hold (as EmulatedHost.saveDocument). */
+export const SAVED_DOCUMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** The limits saved documents are held to when saved, and so again when loaded. */
+export type SavedDocumentLimits = Pick<RequesterSettings, 'maxSavedDocuments' | 'maxSavedDocumentChars' | 'xml'>;
+
+/** Problems named at most, so that a file of a million bad entries is still a short message. */
+const MAX_PROBLEMS_SHOWN = 10;
+
+/**
+ * The saved documents of a state file, held to what saving them required (issue 18, defect 9):
+ * a name a file name can be, a document within the XML limits that reads as a Backup
+ * Components Document, no more documents and characters in all than the host keeps. A file
+ * edited by hand or by another process gets no more than the admin API would have allowed.
+ * Each problem names its field: documents["NAME"].
+ */
+function checkedDocuments(raw: unknown, limits: SavedDocumentLimits): { documents: Map<string, string>; problems: string[] } {
+  const problems: string[] = [];
+  const documents = new Map<string, string>();
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { documents, problems: ['documents: not an object'] };
+  const entries = Object.entries(raw);
+  if (entries.length > limits.maxSavedDocuments) problems.push(`documents: ${entries.length} documents, more than the ${limits.maxSavedDocuments} this host keeps`);
+  let total = 0;
+  for (const [name, xml] of entries) {
+    // The name as JSON, cut short: it is untrusted text going into a log line.
+    const field = `documents[${JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name)}]`;
+    if (!SAVED_DOCUMENT_NAME.test(name)) problems.push(`${field}: not a document name (letters, digits, '.', '_' and '-', at most 64)`);
+    if (typeof xml !== 'string') {
+      problems.push(`${field}: not a string`);
+      continue;
+    }
+    total += xml.length;
+    if (xml.length > limits.xml.maxLength) {
+      problems.push(`${field}: ${xml.length} characters, more than the ${limits.xml.maxLength} a document may have`);
+      continue;
+    }
+    try {
+      documentFromXml(xml, limits.xml);
+    } catch (e) {
+      problems.push(`${field}: not a Backup Components Document: ${(e as Error).message}`);
+      continue;
+    }
+    documents.set(name, xml);
+  }
+  if (total > limits.maxSavedDocumentChars) problems.push(`documents: ${total} characters in all, more than the ${limits.maxSavedDocumentChars} this host keeps`);
+  if (problems.length > MAX_PROBLEMS_SHOWN) problems.splice(MAX_PROBLEMS_SHOWN, problems.length, `… and ${problems.length - MAX_PROBLEMS_SHOWN} more problems`);
+  return { documents, problems };
 }
 
 export class StateDirError extends Error {
@@ -106,8 +157,12 @@ export class StateDir {
     return new StateDir(path, settings);
   }
 
-  /** The state saved last, or undefined in a directory never written. */
-  load(writers: HostModel['writers']): PersistentState | undefined {
+  /**
+   * The state saved last, or undefined in a directory never written. Everything in it is
+   * checked as it was when it was saved; `documentLimits` are the host's (its requester
+   * settings), so a host allowed larger documents loads what it saved.
+   */
+  load(writers: HostModel['writers'], documentLimits: SavedDocumentLimits = DEFAULT_REQUESTER_SETTINGS): PersistentState | undefined {
     let text: string;
     try {
       text = readFileSync(join(this.path, STATE_FILE), 'utf8');
@@ -129,12 +184,8 @@ export class StateDir {
       if (e instanceof HostModelError) throw new StateDirError(e.problems.map((p) => `${join(this.path, STATE_FILE)}: model.${p.field}: ${p.message}`).join('\n'));
       throw e;
     }
-    const documents = new Map<string, string>();
-    if (typeof root.documents !== 'object' || root.documents === null) throw new StateDirError(`${join(this.path, STATE_FILE)}: documents is not an object`);
-    for (const [name, xml] of Object.entries(root.documents)) {
-      if (typeof xml !== 'string') throw new StateDirError(`${join(this.path, STATE_FILE)}: documents.${name} is not a string`);
-      documents.set(name, xml);
-    }
+    const { documents, problems } = checkedDocuments(root.documents, documentLimits);
+    if (problems.length > 0) throw new StateDirError(problems.map((p) => `${join(this.path, STATE_FILE)}: ${p}`).join('\n'));
     this.lastWritten = text;
     return { model, documents };
   }
