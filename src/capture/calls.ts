@@ -32,6 +32,11 @@ export interface DecodedCall {
   protection: 'none' | 'decrypted' | 'verified' | 'no-key' | 'bad-key';
   /** Decoded in-args (field names from the IDL), or why not. */
   request?: unknown;
+  /**
+   * The in-args exactly as NDR decoded them, before MInterfacePointers are expanded: what
+   * `scmp replay` encodes again (not printed by capture show).
+   */
+  requestArgs?: unknown;
   requestError?: string;
   /** Decoded out-args including the return value, or why not. */
   response?: unknown;

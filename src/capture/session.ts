@@ -555,6 +555,7 @@ export class CaptureSession {
         const body = vt ? stub.subarray(0, vt.offset) : stub;
         try {
           scope = ndrDecode(m.request, body, a.littleEndian);
+          call.requestArgs = scope;
           call.request = expandInterfacePointers(m.name, scope, 'in');
         } catch (e) {
           call.requestError = `stub not decoded: ${(e as Error).message}`;

@@ -19,6 +19,8 @@ export const EXIT = {
   CONNECTION: 6,
   /** The host refused the logon (wrong password, unknown user): network verbs. */
   LOGON: 7,
-  /** scmp capture show: the capture file could not be read, or only in part. */
+  /** scmp capture show / replay: the capture file could not be read (or decrypted), or only in part. */
   CAPTURE: 8,
+  /** scmp replay: replayed, and the answers differ from the recording (or calls failed). */
+  DIFFERENT: 9,
 } as const;

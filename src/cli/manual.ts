@@ -4,6 +4,7 @@
  */
 import { ADMIN_USAGE } from './admin.js';
 import { CAPTURE_USAGE } from './capture.js';
+import { REPLAY_USAGE } from './replay.js';
 
 const CONNECTION = `Connection (any order, before or after the command's words):
   TARGET                  [[domain/]user[:password]@]host, as impacket's tools take it
@@ -26,7 +27,8 @@ const EXITS = `Exit codes:
   5  not found (no such volume or storage association)
   6  the host could not be reached, did not answer in time, or does not speak DCOM
   7  logon failure: the user name or password (or hash) was not accepted
-  8  scmp capture show: the capture file could not be read, or only in part`;
+  8  scmp capture show / replay: the capture file could not be read, or only in part
+  9  scmp replay: replayed, and the answers differ from the recording`;
 
 export const MAIN_USAGE = `Usage: scmp COMMAND [OPTIONS] TARGET
        scmp admin COMMAND [OPTIONS]
@@ -48,6 +50,9 @@ Commands over the network (vssadmin's /for=C: form is taken for --for C:):
 Reading captures (no host needed):
   capture show FILE [--password P | -hashes LM:NT] [--keys KEYFILE] [--filter WHAT] [--json]
                                                every DCE/RPC call in a pcap/pcapng file, decoded
+  replay FILE --target TARGET [--capture-password P] [--allow-changes] [--json] [--junit F]
+                                               the recorded calls again against TARGET, answers
+                                               compared field by field (scmp help replay)
 
 VOLUME: a drive letter (C: or C:\\), a mounted folder (C:\\mnt\\archive\\), or a volume name
 (\\\\?\\Volume{GUID}\\).
@@ -102,6 +107,7 @@ export function helpPage(words: string[]): string | undefined {
   const verb = words.join(' ').toLowerCase();
   if (verb === 'admin' || verb.startsWith('admin ')) return ADMIN_USAGE;
   if (verb === 'capture' || verb.startsWith('capture ')) return CAPTURE_USAGE;
+  if (verb === 'replay' || verb.startsWith('replay ')) return REPLAY_USAGE;
   const page = PAGES[verb];
   if (page === undefined) return undefined;
   return verb === 'create shadow' || verb === 'delete shadows' ? `${page}\n` : `${page}\n\n${CONNECTION}\n\n${EXITS}\n`;

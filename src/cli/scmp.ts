@@ -6,6 +6,7 @@ import { main as adminMain } from './admin.js';
 import { captureMain } from './capture.js';
 import { EXIT } from './exit-codes.js';
 import { helpPage, MAIN_USAGE } from './manual.js';
+import { replayMain } from './replay.js';
 import { networkMain, NETWORK_VERBS, unsupportedMain, UNSUPPORTED_VERBS } from './network.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -16,6 +17,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (a === 'admin') return adminMain(argv);
   if (a === 'capture' && !argv.includes('--help') && !argv.includes('-h')) return captureMain(argv);
+  if (a === 'replay' && !argv.includes('--help') && !argv.includes('-h')) return replayMain(argv);
   if (a === '--help' || a === '-h' || a === 'help') {
     const words = a === 'help' ? argv.slice(1) : [];
     if (words.length === 0) {
