@@ -30,6 +30,7 @@ import type { HostStore } from './store/host-store.js';
 import { EmulatedHost } from './store/emulated-host.js';
 import { defaultHostModel } from './store/default-host.js';
 import { KNOWN_IIDS } from './security/policy.js';
+import type { FaultRuleSpec } from './store/faults.js';
 
 /** Everything that configures one emulated host's server. */
 export interface ScmpOptions {
@@ -57,6 +58,8 @@ export interface ScmpOptions {
   store?: HostStore;
   /** Told of every connection on every endpoint and its bytes: scmpd's --capture recorder. */
   tap?: ConnectionTap;
+  /** Scripted faults to start with (src/store/faults.ts); the admin API changes them at run time. */
+  faults?: FaultRuleSpec[];
 }
 
 export const DEFAULT_LISTEN = ['0.0.0.0', '::'];
@@ -194,7 +197,8 @@ export async function startScmp(opts: ScmpOptions = {}): Promise<ScmpServer> {
   const host = opts.host ?? hostNamesOf(emulated.store.model().host);
   const security = securityOf(host, opts, log);
   const policy = hardenedPolicy(opts.minAuthLevel ?? AUTH_LEVEL.pkt_integrity);
-  const rpc = new RpcServer({ settings: opts.rpc, log, security, authorize: policy.authorize, tap: opts.tap });
+  for (const f of opts.faults ?? []) emulated.faults.add(f);
+  const rpc = new RpcServer({ settings: opts.rpc, log, security, authorize: policy.authorize, tap: opts.tap, intercept: emulated.faults.interceptor(log) });
   const exporter = new ObjectExporter({ ...DEFAULT_EXPORTER_SETTINGS, ...opts.exporter });
   const dcom = composeDcom(exporter, host.netbiosName, policy, {
     // Read at every call: a simulated reboot gives the host a new store.

@@ -38,6 +38,7 @@ export class ServerConnection {
     this.association = new ServerAssociation(host, endpoint, peers, {
       write: (pdu) => this.write(pdu),
       end: () => this.end(),
+      reset: () => this.destroy(),
       ...(tapped ? { securityEstablished: (ctx) => tapped.securityEstablished(ctx) } : {}),
     });
     socket.setNoDelay(true);

@@ -44,7 +44,18 @@ export interface ServedInterface {
   readonly handlers: ReadonlyArray<Handler<any> | undefined>;
   /** Annotation shown by the endpoint mapper. */
   readonly annotation: string;
+  /**
+   * The answer of method `opnum` refusing with return value `hr` (a scripted fault's
+   * hresult); default: every out-parameter zeroed and the last one, the return value, `hr`.
+   */
+  readonly refuse?: (opnum: number, hr: number, args: any) => object;
 }
+
+/** What a scripted fault makes of a call (src/store/faults.ts): answered by the runtime instead of the method. */
+export type CallVerdict = { hresult: number } | { fault: number } | { delayMs: number } | { drop: true } | { hang: true };
+
+/** Consulted before each method runs, with the IDL names of the call and its decoded arguments. */
+export type CallInterceptor = (iface: string, method: string, args: Readonly<Record<string, unknown>>, call: CallContext) => CallVerdict | undefined;
 
 export function implement<M extends Methods>(decl: InterfaceDecl<M>, handlers: Handlers<M>, annotation = ''): ServedInterface {
   const byOpnum: Array<Handler<any> | undefined> = [];

@@ -21,7 +21,8 @@ import { StubAssembly } from './reassembly.js';
 import { isLittleEndian, parsePdu, readHeader } from './pdu/parser.js';
 import { encodeBindAck, encodeBindNak, encodeFault, encodeResponse } from './pdu/serializer.js';
 import type { BindPdu, ContextElem, ContextResult, Pdu, RequestPdu, SyntaxId } from './pdu/types.js';
-import type { CallContext, ConnectionInfo, EndpointInfo, ServedInterface } from './registry.js';
+import type { CallContext, CallInterceptor, CallVerdict, ConnectionInfo, EndpointInfo, ServedInterface } from './registry.js';
+import { ndrZeroAnswer } from './zero-answer.js';
 import type { RpcSettings } from './settings.js';
 import { AuthRejected, type Authorizer, type CallAuth, type SecurityProvider, type ServerSecurityContext } from './auth.js';
 import { AUTH_LEVEL } from './constants.js';
@@ -56,6 +57,8 @@ export interface ConnectionHost {
   readonly security?: SecurityProvider;
   /** The access check before each method. */
   readonly authorize?: Authorizer;
+  /** Scripted faults, consulted before each method. */
+  readonly intercept?: CallInterceptor;
   connectionClosed(conn: ServerAssociation): void;
 }
 
@@ -76,6 +79,8 @@ export interface AssociationIo {
   write(pdu: Buffer): void;
   /** Ends the transport once what was written is flushed. */
   end(): void;
+  /** Cuts the transport at once (a scripted fault's drop); without it, end(). */
+  reset?(): void;
   /** A security context was established (for a capture's key file: tap.ts). */
   securityEstablished?(ctx: TappedSecurityContext): void;
 }
@@ -570,10 +575,45 @@ export class ServerAssociation implements ConnectionInfo {
       return;
     }
     const cc: CallContext = { conn: this, callId: call.callId, opnum: call.opnum, object: call.object, auth, stubLength: stub.length };
+    const verdict = this.host.intercept?.(ctx.served.decl.name, method.name, args, cc);
+    if (verdict) this.scripted(verdict, call, ctx, method, args, () => this.invoke(call, ctx, method, () => handler(args, cc), args));
+    else this.invoke(call, ctx, method, () => handler(args, cc), args);
+  }
+
+  /**
+   * A scripted fault's answer instead of the method's (src/store/faults.ts): the method does
+   * not run, except after a delay. A hang leaves the call unanswered and not counted as
+   * running, so a graceful stop does not wait for it.
+   */
+  private scripted(v: CallVerdict, call: PendingCall, ctx: PresentationContext, method: import('./interface.js').MethodDecl, args: any, run: () => void): void {
+    if ('hang' in v) return;
+    if ('drop' in v) {
+      this.state = 'closing';
+      if (this.io.reset) this.io.reset();
+      else this.io.end();
+      return;
+    }
+    if ('fault' in v) {
+      this.sendFault(call.callId, call.contextId, v.fault, false);
+      return;
+    }
+    if ('hresult' in v) {
+      this.invoke(call, ctx, method, () => (ctx.served.refuse ? ctx.served.refuse(call.opnum, v.hresult, args) : ndrZeroAnswer(method, v.hresult)), args);
+      return;
+    }
+    this.running.add(call);
+    setTimeout(() => {
+      this.running.delete(call);
+      if (this.transportClosed) return;
+      run();
+    }, v.delayMs);
+  }
+
+  private invoke(call: PendingCall, ctx: PresentationContext, method: import('./interface.js').MethodDecl, handler: () => unknown, args: any): void {
     this.running.add(call);
     let out: unknown;
     try {
-      out = handler(args, cc);
+      out = handler();
     } catch (e) {
       this.running.delete(call);
       this.callFailed(call, ctx, e);

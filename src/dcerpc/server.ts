@@ -5,7 +5,7 @@ import type { Authorizer, SecurityProvider } from './auth.js';
 import { ServerConnection } from './connection.js';
 import type { ConnectionTap } from './tap.js';
 import type { ConnectionHost, ConnectionState, RpcStats, ServerAssociation } from './server-association.js';
-import type { EndpointInfo, InterfaceRegistry } from './registry.js';
+import type { CallInterceptor, EndpointInfo, InterfaceRegistry } from './registry.js';
 import { DEFAULT_RPC_SETTINGS, type RpcSettings } from './settings.js';
 
 /** A listening TCP endpoint (ncacn_ip_tcp) and the interfaces it serves. */
@@ -36,6 +36,8 @@ export interface RpcServerOptions {
   log?: Logger;
   security?: SecurityProvider;
   authorize?: Authorizer;
+  /** Scripted faults: consulted before each method (CallInterceptor). */
+  intercept?: CallInterceptor;
   /** Told of every connection and its bytes (scmpd --capture); never waited on. */
   tap?: ConnectionTap;
 }
@@ -53,6 +55,7 @@ export class RpcServer implements ConnectionHost {
   readonly endpoints: Endpoint[] = [];
   readonly security: SecurityProvider | undefined;
   readonly authorize: Authorizer | undefined;
+  readonly intercept: CallInterceptor | undefined;
   readonly tap: ConnectionTap | undefined;
   /** Open connections, by the association each carries. */
   private readonly connections = new Map<ServerAssociation, ServerConnection>();
@@ -64,6 +67,7 @@ export class RpcServer implements ConnectionHost {
     this.groups = new AssociationGroups(this.settings.maxContextHandlesPerAssociation);
     this.security = opts.security;
     this.authorize = opts.authorize;
+    this.intercept = opts.intercept;
     this.tap = opts.tap;
   }
 

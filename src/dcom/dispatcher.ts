@@ -80,6 +80,7 @@ export class ObjectDispatcher {
    */
   register<M extends Methods>(decl: InterfaceDecl<M>, impl: ObjectMethods<M, any>, refusals: Refusals<M> = {}): this {
     const handlers: Record<string, Handler<any>> = {};
+    const refusalByOpnum: Array<(hr: number, args: any) => object> = [];
     for (const [name, method] of Object.entries(decl.methods)) {
       const run = (impl as Record<string, (a: any, c: OrpcCall<any>) => any>)[name];
       if (typeof run !== 'function') throw new Error(`${decl.name}.${name} has no implementation`);
@@ -87,8 +88,10 @@ export class ObjectDispatcher {
       const refusal = custom ?? zeroedRefusal(decl.name, method);
       const refused = (hr: number, args: any) => ({ ...refusal(hr, args), ORPCthat: NO_EXTENSIONS_THAT });
       handlers[name] = this.dispatch(decl.uuid, (a, c) => run.call(impl, a, c), refused);
+      refusalByOpnum[method.opnum] = refused;
     }
-    const served = implement(decl, handlers as any);
+    // A scripted fault's hresult is answered as the method refuses, with ORPCTHAT.
+    const served: ServedInterface = { ...implement(decl, handlers as any), refuse: (opnum, hr, args) => refusalByOpnum[opnum]!(hr, args) };
     dispatched.add(served);
     this.interfaces.push(served);
     return this;

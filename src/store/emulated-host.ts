@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { refuse, StoreError } from './errors.js';
 import { filetimeFromDate } from './filetime.js';
 import { HostStore, type HostStoreOptions } from './host-store.js';
+import { FaultRules } from './faults.js';
 import { E_INVALIDARG, E_OUTOFMEMORY, VSS_E_OBJECT_NOT_FOUND, VSS_E_UNEXPECTED } from '../status/index.js';
 import type { HostModel, Snapshot } from './model.js';
 import { documentFromXml } from './requester/document-xml.js';
@@ -33,6 +34,8 @@ const DOCUMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export class EmulatedHost {
   private storeNow: HostStore;
   readonly requesterSettings: Readonly<RequesterSettings>;
+  /** Scripted faults (issue 16): rules the RPC runtime consults before each method; volume names resolve in the store of the moment. */
+  readonly faults: FaultRules = new FaultRules((name) => this.store.resolveVolume(name)?.mountName);
   private readonly sessionMap = new Map<Guid, RequesterSession>();
   private readonly savedDocuments = new Map<string, string>();
   private readonly stateDir: StateDir | undefined;
