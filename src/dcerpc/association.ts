@@ -13,6 +13,8 @@ export class AssociationGroup {
   constructor(
     readonly id: number,
     private readonly maxHandles: number,
+    /** The client machine that created the group (clientMachine()); only it may join. */
+    readonly clientMachine = '',
   ) {}
 
   get handleCount(): number {
@@ -51,12 +53,14 @@ export class AssociationGroups {
     return this.groups.size;
   }
 
-  create(): AssociationGroup {
+  /** A new group for a connection from `clientAddress`, with an id no one can guess. */
+  create(clientAddress = ''): AssociationGroup {
     let id: number;
-    // Windows hands out small non-zero ids; any non-zero 32-bit value is valid.
-    do id = randomBytes(4).readUInt32LE(0) & 0x00ffffff;
+    // Any non-zero 32-bit value is valid (C706 12.6.4.3): all 32 bits are random, so an id
+    // is not found by counting; joining is checked against the client machine anyway.
+    do id = randomBytes(4).readUInt32LE(0);
     while (id === 0 || this.groups.has(id));
-    const g = new AssociationGroup(id, this.maxHandles);
+    const g = new AssociationGroup(id, this.maxHandles, clientMachine(clientAddress));
     this.groups.set(id, g);
     return g;
   }
@@ -65,11 +69,29 @@ export class AssociationGroups {
     return this.groups.get(id);
   }
 
+  /**
+   * The group a connection from `clientAddress` may join: MS-RPCE 3.3.1.5.4 has the server
+   * let a connection join only when it comes from the machine that created the group,
+   * which over TCP is the client's IP address. Another machine's id is as unknown.
+   */
+  joinable(id: number, clientAddress: string): AssociationGroup | undefined {
+    const g = this.groups.get(id);
+    return g && g.clientMachine === clientMachine(clientAddress) ? g : undefined;
+  }
+
   /** A group lives as long as one of its connections does. */
   leave(group: AssociationGroup, connectionId: number): void {
     group.connections.delete(connectionId);
     if (group.connections.size === 0) this.groups.delete(group.id);
   }
+}
+
+/**
+ * The client machine of a TCP peer: its IP address, an IPv4-mapped IPv6 address taken as
+ * the IPv4 one (a dual-stack listener reports the same client either way).
+ */
+export function clientMachine(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
 export function randomGuid(): Guid {

@@ -20,6 +20,8 @@ export class ServerConnection {
   /** The recorder's view of this connection (scmpd --capture), if one listens. */
   private readonly tapped: TappedConnection | undefined;
   private destroyedByUs = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private progressTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -42,13 +44,13 @@ export class ServerConnection {
       ...(tapped ? { securityEstablished: (ctx) => tapped.securityEstablished(ctx) } : {}),
     });
     socket.setNoDelay(true);
-    socket.setTimeout(host.settings.idleTimeoutMs, () => {
-      host.log.debug('idle timeout', { conn: this.association.id });
-      this.association.close();
-    });
+    this.armIdle();
     socket.on('data', (d: Buffer) => {
       this.tapped?.received(d);
-      if (!this.association.closing) this.association.receive(d);
+      if (this.association.closing) return;
+      const before = this.association.fragmentsIn;
+      this.association.receive(d);
+      this.watchProgress(this.association.fragmentsIn !== before);
     });
     socket.on('drain', () => {
       if (this.paused) {
@@ -58,9 +60,55 @@ export class ServerConnection {
     });
     socket.on('error', (e) => host.log.debug('socket error', { conn: this.association.id, error: e.message }));
     socket.on('close', (hadError) => {
+      this.clearTimers();
       this.tapped?.closed(hadError || this.destroyedByUs || !socket.readableEnded ? 'reset' : 'fin');
       this.association.transportGone();
     });
+  }
+
+  /**
+   * The idle timeout counts from the last complete PDU, not the last octet: a peer
+   * trickling bytes that never make a PDU does not keep its connection. A call still
+   * running keeps the connection (its answer is due).
+   */
+  private armIdle(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      if (this.association.callsInFlight > 0) return this.armIdle();
+      this.timedOut('idle timeout', this.host.settings.idleTimeoutMs);
+    }, this.host.settings.idleTimeoutMs);
+    this.idleTimer.unref();
+  }
+
+  /**
+   * The progress timeout: a PDU must be complete progressTimeoutMs after its first octet.
+   * Started when octets of an unfinished PDU are held, restarted when a PDU completes and
+   * another is begun, stopped when nothing partial is held.
+   */
+  private watchProgress(completed: boolean): void {
+    if (completed) this.armIdle();
+    if (this.association.closing || this.association.partialBytes === 0) {
+      if (this.progressTimer) clearTimeout(this.progressTimer);
+      this.progressTimer = undefined;
+      return;
+    }
+    if (this.progressTimer && !completed) return;
+    if (this.progressTimer) clearTimeout(this.progressTimer);
+    this.progressTimer = setTimeout(() => this.timedOut('progress timeout', this.host.settings.progressTimeoutMs), this.host.settings.progressTimeoutMs);
+    this.progressTimer.unref();
+  }
+
+  private timedOut(what: string, ms: number): void {
+    if (this.socket.destroyed) return;
+    const source = this.association.remoteAddress;
+    this.host.peerLog?.line('info', what, source, { conn: this.association.id, peer: `${source}:${this.association.remotePort}`, ms });
+    this.association.close();
+  }
+
+  private clearTimers(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    if (this.progressTimer) clearTimeout(this.progressTimer);
+    this.idleTimer = this.progressTimer = undefined;
   }
 
   private write(pdu: Buffer): void {

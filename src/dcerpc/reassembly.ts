@@ -8,9 +8,19 @@ export class StubAssembly {
   /** Octets received so far. */
   size = 0;
 
+  /** `budget`: the process-wide total this assembly's octets are counted against (server side). */
+  constructor(private readonly budget?: ReassemblyBudget) {}
+
   push(chunk: Buffer): void {
     this.chunks.push(chunk);
     this.size += chunk.length;
+  }
+
+  /** Keeps `chunk` if the budget has room for it; false (nothing kept) when it has not. */
+  tryPush(chunk: Buffer): boolean {
+    if (this.budget && !this.budget.reserve(chunk.length)) return false;
+    this.push(chunk);
+    return true;
   }
 
   /** The whole stub; the assembly is empty afterwards. */
@@ -22,7 +32,35 @@ export class StubAssembly {
 
   /** Drops what was received (a refused call whose remaining fragments are ignored). */
   clear(): void {
+    this.budget?.release(this.size);
     this.chunks = [];
     this.size = 0;
+  }
+}
+
+/**
+ * The request octets all connections of a server hold in reassembly together, against
+ * maxReassemblyBytesTotal: per-call and per-connection caps alone let many connections
+ * times many calls hold gigabytes. `peak` and `refused` are what tests and diagnostics read.
+ */
+export class ReassemblyBudget {
+  used = 0;
+  peak = 0;
+  refused = 0;
+
+  constructor(readonly limit: number) {}
+
+  reserve(n: number): boolean {
+    if (this.used + n > this.limit) {
+      this.refused++;
+      return false;
+    }
+    this.used += n;
+    if (this.used > this.peak) this.peak = this.used;
+    return true;
+  }
+
+  release(n: number): void {
+    this.used = Math.max(0, this.used - n);
   }
 }

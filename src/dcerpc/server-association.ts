@@ -17,7 +17,8 @@ import { RpcFault } from './fault.js';
 import { PduError } from './pdu/error.js';
 import { FramingError, PduFramer } from './pdu/framer.js';
 import { encodeFragments, verifyFragment } from './protection.js';
-import { StubAssembly } from './reassembly.js';
+import { StubAssembly, type ReassemblyBudget } from './reassembly.js';
+import type { RateLimitedLog } from '../log.js';
 import { isLittleEndian, parsePdu, readHeader } from './pdu/parser.js';
 import { encodeBindAck, encodeBindNak, encodeFault, encodeResponse } from './pdu/serializer.js';
 import type { BindPdu, ContextElem, ContextResult, Pdu, RequestPdu, SyntaxId } from './pdu/types.js';
@@ -57,6 +58,12 @@ export interface ConnectionHost {
   readonly security?: SecurityProvider;
   /** The access check before each method. */
   readonly authorize?: Authorizer;
+  /** The process-wide total of request octets in reassembly (maxReassemblyBytesTotal). */
+  readonly reassembly?: ReassemblyBudget;
+  /** Where lines caused by unauthenticated peers go: limited per message and source. */
+  readonly peerLog?: RateLimitedLog;
+  /** Calls arriving or running on every connection from `address` (maxCallsInFlightPerSource). */
+  callsFrom?(address: string): number;
   /** Scripted faults, consulted before each method. */
   readonly intercept?: CallInterceptor;
   connectionClosed(conn: ServerAssociation): void;
@@ -161,6 +168,8 @@ export class ServerAssociation implements ConnectionInfo {
   private readonly authSlots = new Map<number, AuthSlot>();
   private draining = false;
   private transportClosed = false;
+  /** Fragments completed so far: the transport's progress timeout watches it. */
+  fragmentsIn = 0;
 
   constructor(
     private readonly host: ConnectionHost,
@@ -192,6 +201,18 @@ export class ServerAssociation implements ConnectionInfo {
     return this.running.size;
   }
 
+  /** Calls that hold something: being reassembled (not refused) or running. */
+  get callsHeld(): number {
+    let n = this.running.size;
+    for (const c of this.calls.values()) if (!c.refused) n++;
+    return n;
+  }
+
+  /** Octets of a PDU begun but not complete (the progress timeout's concern). */
+  get partialBytes(): number {
+    return this.framer.buffered;
+  }
+
   snapshot(): ConnectionState {
     return {
       id: this.id,
@@ -204,7 +225,16 @@ export class ServerAssociation implements ConnectionInfo {
 
   private log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void {
     if (!this.host.log.enabled(level)) return;
-    this.host.log[level](msg, { conn: this.id, peer: `${this.remoteAddress}:${this.remotePort}`, ...fields });
+    const all = { conn: this.id, peer: `${this.remoteAddress}:${this.remotePort}`, ...fields };
+    // A peer nobody has authenticated can repeat a bad request at will: its lines are
+    // limited per message and source address.
+    if (this.host.peerLog && !this.authenticated()) this.host.peerLog.line(level, msg, this.remoteAddress, all);
+    else this.host.log[level](msg, all);
+  }
+
+  private authenticated(): boolean {
+    for (const s of this.authSlots.values()) if (s.state === 'established') return true;
+    return false;
   }
 
   /** Bytes from the peer, in any cut: the framer finds the fragments. */
@@ -240,6 +270,7 @@ export class ServerAssociation implements ConnectionInfo {
 
   private onFragment(buf: Buffer): void {
     this.host.stats.pktsIn++;
+    this.fragmentsIn++;
     let pdu: Pdu;
     try {
       pdu = parsePdu(buf);
@@ -263,6 +294,7 @@ export class ServerAssociation implements ConnectionInfo {
       case 'orphaned':
         // The client abandoned a call: forget its fragments. The connection stays open
         // (we negotiate keep-connection-on-orphan).
+        this.calls.get(pdu.header.callId)?.stub.clear();
         this.calls.delete(pdu.header.callId);
         return;
       case 'co_cancel':
@@ -309,9 +341,9 @@ export class ServerAssociation implements ConnectionInfo {
     }
     let group: AssociationGroup | undefined;
     if (pdu.assocGroupId === 0) {
-      group = this.host.groups.create();
+      group = this.host.groups.create(this.remoteAddress);
     } else {
-      group = this.host.groups.get(pdu.assocGroupId);
+      group = this.host.groups.joinable(pdu.assocGroupId, this.remoteAddress);
       if (!group) {
         this.nakAndClose(callId, BIND_NAK_REASON.reason_not_specified, `unknown association group 0x${pdu.assocGroupId.toString(16)}`);
         return;
@@ -475,6 +507,7 @@ export class ServerAssociation implements ConnectionInfo {
         this.protocolError(h.callId, 'too many calls in progress');
         return;
       }
+      const fromSource = this.host.callsFrom?.(this.remoteAddress) ?? 0;
       call = {
         callId: h.callId,
         contextId: pdu.contextId,
@@ -482,13 +515,17 @@ export class ServerAssociation implements ConnectionInfo {
         object: pdu.object,
         littleEndian: isLittleEndian(h),
         drep: pdu.raw.readUInt32LE(4),
-        stub: new StubAssembly(),
+        stub: new StubAssembly(this.host.reassembly),
         refused: false,
         auth: slot,
       };
       this.calls.set(h.callId, call);
       if (this.calls.size > this.host.settings.maxCallsInFlight) this.refuse(call, FAULT.nca_s_server_too_busy);
-      else if ((h.drep & 0x0f) !== 0 || h.drep >> 8 !== 0) {
+      else if (fromSource >= this.host.settings.maxCallsInFlightPerSource) {
+        // One client address's share of the server's calls, whatever connections it spreads them over.
+        this.log('warn', 'calls in flight per source exceeded', { limit: this.host.settings.maxCallsInFlightPerSource });
+        this.refuse(call, FAULT.nca_s_server_too_busy);
+      } else if ((h.drep & 0x0f) !== 0 || h.drep >> 8 !== 0) {
         // Only ASCII characters and IEEE floats are understood (EBCDIC, VAX, Cray, IBM are not).
         this.refuse(call, FAULT.nca_s_unsupported_type);
       }
@@ -507,7 +544,13 @@ export class ServerAssociation implements ConnectionInfo {
         this.close();
         return;
       }
-      call.stub.push(pdu.stub);
+      if (!call.stub.tryPush(pdu.stub)) {
+        // The process-wide reassembly budget is spent: this call is refused as a busy
+        // server's would be (its octets are freed, its remaining fragments dropped); the
+        // connection and the other calls go on.
+        this.log('warn', 'reassembly budget exhausted', { limit: this.host.settings.maxReassemblyBytesTotal });
+        this.refuse(call, FAULT.nca_s_server_too_busy);
+      }
     }
     if (!(h.flags & PFC.LAST_FRAG)) return;
     this.calls.delete(h.callId);
@@ -561,7 +604,7 @@ export class ServerAssociation implements ConnectionInfo {
       : undefined;
     const denied = this.host.authorize?.(ctx.served.decl, call.opnum, auth) ?? 0;
     if (denied) {
-      this.log('info', 'access denied', { iface: ctx.served.decl.name, opnum: call.opnum, level: auth?.level ?? AUTH_LEVEL.none, user: auth?.identity.user });
+      this.log('info', 'access denied', { iface: ctx.served.decl.name, opnum: call.opnum, authLevel: auth?.level ?? AUTH_LEVEL.none, user: auth?.identity.user });
       this.sendFault(call.callId, call.contextId, denied, true);
       return;
     }
@@ -862,6 +905,7 @@ export class ServerAssociation implements ConnectionInfo {
     if (this.transportClosed) return;
     this.transportClosed = true;
     this.state = 'closing';
+    for (const c of this.calls.values()) c.stub.clear();
     this.calls.clear();
     if (this.group) this.host.groups.leave(this.group, this.id);
     this.host.connectionClosed(this);

@@ -1,6 +1,7 @@
 import * as net from 'node:net';
-import { createLogger, type Logger } from '../log.js';
-import { AssociationGroups } from './association.js';
+import { createLogger, RateLimitedLog, type Logger } from '../log.js';
+import { AssociationGroups, clientMachine } from './association.js';
+import { ReassemblyBudget } from './reassembly.js';
 import type { Authorizer, SecurityProvider } from './auth.js';
 import { ServerConnection } from './connection.js';
 import type { ConnectionTap } from './tap.js';
@@ -57,8 +58,14 @@ export class RpcServer implements ConnectionHost {
   readonly authorize: Authorizer | undefined;
   readonly intercept: CallInterceptor | undefined;
   readonly tap: ConnectionTap | undefined;
+  /** Request octets in reassembly on all connections (maxReassemblyBytesTotal). */
+  readonly reassembly: ReassemblyBudget;
+  /** Lines caused by unauthenticated peers, limited per message and source address. */
+  readonly peerLog: RateLimitedLog;
   /** Open connections, by the association each carries. */
   private readonly connections = new Map<ServerAssociation, ServerConnection>();
+  /** Open connections by client machine (maxConnectionsPerSource, maxCallsInFlightPerSource). */
+  private readonly bySource = new Map<string, Set<ServerAssociation>>();
   private stopping = false;
 
   constructor(opts: RpcServerOptions = {}) {
@@ -69,6 +76,8 @@ export class RpcServer implements ConnectionHost {
     this.authorize = opts.authorize;
     this.intercept = opts.intercept;
     this.tap = opts.tap;
+    this.reassembly = new ReassemblyBudget(this.settings.maxReassemblyBytesTotal);
+    this.peerLog = new RateLimitedLog(this.log, this.settings);
   }
 
   get connectionCount(): number {
@@ -112,9 +121,26 @@ export class RpcServer implements ConnectionHost {
     return ep;
   }
 
+  /** Calls arriving or running on every connection from the machine at `address`. */
+  callsFrom(address: string): number {
+    let n = 0;
+    for (const a of this.bySource.get(clientMachine(address)) ?? []) n += a.callsHeld;
+    return n;
+  }
+
   private accept(socket: net.Socket, ep: Endpoint): void {
-    if (this.stopping || this.connections.size >= this.settings.maxConnections) {
-      this.log.warn('connection refused', { reason: this.stopping ? 'stopping' : 'maxConnections', peer: socket.remoteAddress });
+    const source = clientMachine(socket.remoteAddress ?? '');
+    const fromSource = this.bySource.get(source)?.size ?? 0;
+    const reason = this.stopping
+      ? 'stopping'
+      : this.connections.size >= this.settings.maxConnections
+        ? 'maxConnections'
+        : fromSource >= this.settings.maxConnectionsPerSource
+          ? 'maxConnectionsPerSource'
+          : undefined;
+    if (reason) {
+      // One line per source and window, however many sockets it opens.
+      this.peerLog.line('warn', 'connection refused', source, { reason, peer: `${socket.remoteAddress}:${socket.remotePort}` });
       // A capture shows the refusal as Windows' would: accepted, then reset.
       this.tap?.opened(ep.name, { localAddress: socket.localAddress ?? '', localPort: socket.localPort ?? 0, remoteAddress: socket.remoteAddress ?? '', remotePort: socket.remotePort ?? 0 }).closed('reset');
       socket.destroy();
@@ -122,10 +148,16 @@ export class RpcServer implements ConnectionHost {
     }
     const conn = new ServerConnection(socket, this, ep, this.tap);
     this.connections.set(conn.association, conn);
+    let set = this.bySource.get(source);
+    if (!set) this.bySource.set(source, (set = new Set()));
+    set.add(conn.association);
   }
 
   connectionClosed(association: ServerAssociation): void {
     this.connections.delete(association);
+    const source = clientMachine(association.remoteAddress);
+    const set = this.bySource.get(source);
+    if (set?.delete(association) && set.size === 0) this.bySource.delete(source);
   }
 
   /**
@@ -144,5 +176,6 @@ export class RpcServer implements ConnectionHost {
     }
     for (const c of this.connections.values()) c.destroy();
     await closed;
+    this.peerLog.flush();
   }
 }

@@ -25,8 +25,23 @@ export interface RpcSettings {
   maxCallsInFlight: number;
   /** Connections the server holds at once; further ones are closed on accept. */
   maxConnections: number;
-  /** A connection silent for this long is closed. */
+  /**
+   * Request stub octets held in reassembly by all connections together. A fragment that
+   * would pass it gets its call refused (fault nca_s_server_too_busy); the connection stays.
+   */
+  maxReassemblyBytesTotal: number;
+  /** Connections one client address may hold; further ones from it are reset on accept. */
+  maxConnectionsPerSource: number;
+  /** Calls (arriving or running) one client address may have on all its connections together. */
+  maxCallsInFlightPerSource: number;
+  /** A connection that completes no PDU for this long is closed (bytes that never make a PDU do not count). */
   idleTimeoutMs: number;
+  /** A PDU must be complete this long after its first octet arrived, or the connection is closed (slow senders). */
+  progressTimeoutMs: number;
+  /** Lines one message logs per client address per window, for peers not authenticated. */
+  logLinesPerSource: number;
+  /** The window of logLinesPerSource. */
+  logRateWindowMs: number;
   /** Response bytes queued on a socket before we stop reading from that peer. */
   maxPendingWriteBytes: number;
   /** How long a graceful stop waits for calls in flight before closing sockets. */
@@ -43,7 +58,13 @@ export const DEFAULT_RPC_SETTINGS: Readonly<RpcSettings> = {
   maxAuthContextsPerConnection: 32,
   maxCallsInFlight: 32,
   maxConnections: 4096,
+  maxReassemblyBytesTotal: 64 * 1024 * 1024,
+  maxConnectionsPerSource: 256,
+  maxCallsInFlightPerSource: 256,
   idleTimeoutMs: 15 * 60 * 1000,
+  progressTimeoutMs: 30 * 1000,
+  logLinesPerSource: 10,
+  logRateWindowMs: 60 * 1000,
   maxPendingWriteBytes: 8 * 1024 * 1024,
   shutdownGraceMs: 5000,
 };

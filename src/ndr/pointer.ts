@@ -53,14 +53,24 @@ function pointer<T>(kind: Kind, to: NdrType<T>): NdrType<any> {
       // read (a structure, array or union is then completed in place by its buffers), so
       // an id met again while its own referent is still being read (a cycle) aliases it
       // too. Only a pointer's partial (a bare referent id) is not yet the value.
+      // An alias must name a referent of the type it was declared with: a referent id sent
+      // first for a GUID and reused for a twr_t would otherwise hand the method a GUID where
+      // it declared a tower. A mismatch is malformed stub data, like any other decode error.
       const seen = (r.fullPointers ??= new Map());
-      if (seen.has(id)) return seen.get(id);
+      const prior = seen.get(id);
+      if (prior) {
+        if (prior.type !== to && prior.type.name !== to.name) {
+          throw new NdrError(`full pointer ${id} aliases a ${prior.type.name} as a ${to.name}`);
+        }
+        return prior.value;
+      }
       r.enter();
       const partial = to.readScalars(r, scope, undefined);
       const inPlace = !to.deferred || (typeof partial === 'object' && partial !== null);
-      seen.set(id, inPlace ? partial : undefined);
+      const entry = { type: to as NdrType<unknown>, value: inPlace ? (partial as unknown) : undefined };
+      seen.set(id, entry);
       const v = to.readBuffers(r, partial, scope);
-      seen.set(id, v);
+      entry.value = v;
       r.leave();
       return v;
     },

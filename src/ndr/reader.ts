@@ -1,4 +1,5 @@
 import { NdrError } from './error.js';
+import type { NdrType } from './type.js';
 
 /** Limits a decoder enforces before it trusts anything an untrusted peer says. */
 export interface NdrReaderLimits {
@@ -16,8 +17,8 @@ export const DEFAULT_NDR_READER_LIMITS: NdrReaderLimits = { maxDepth: 64 };
 export class NdrReader {
   offset = 0;
   depth = 0;
-  /** Referents already read for full ([ptr]) pointers, by referent id, per stream. */
-  fullPointers: Map<number, unknown> | undefined;
+  /** Full pointers met so far in this stream: each referent with the type it was sent as. */
+  fullPointers: Map<number, { type: NdrType<unknown>; value: unknown }> | undefined;
 
   constructor(
     readonly buf: Buffer,
