@@ -23,4 +23,6 @@ export const EXIT = {
   CAPTURE: 8,
   /** scmp replay: replayed, and the answers differ from the recording (or calls failed). */
   DIFFERENT: 9,
+  /** scmp conform: an applicable conformance check failed. */
+  CHECKS_FAILED: 10,
 } as const;

@@ -4,6 +4,7 @@
  */
 import { main as adminMain } from './admin.js';
 import { captureMain } from './capture.js';
+import { conformMain } from './conform.js';
 import { EXIT } from './exit-codes.js';
 import { helpPage, MAIN_USAGE } from './manual.js';
 import { replayMain } from './replay.js';
@@ -16,6 +17,7 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.USAGE;
   }
   if (a === 'admin') return adminMain(argv);
+  if (a === 'conform' && !argv.includes('--help') && !argv.includes('-h')) return conformMain(argv);
   if (a === 'capture' && !argv.includes('--help') && !argv.includes('-h')) return captureMain(argv);
   if (a === 'replay' && !argv.includes('--help') && !argv.includes('-h')) return replayMain(argv);
   if (a === '--help' || a === '-h' || a === 'help') {
