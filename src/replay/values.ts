@@ -35,6 +35,7 @@ export function showValue(v: unknown, status = false): string {
   else if (isGuid(v)) s = `{${v.toUpperCase()}}`;
   else if (typeof v === 'string') s = JSON.stringify(v);
   else if (Buffer.isBuffer(v)) s = v.length === 0 ? '(0 octets)' : `0x${v.toString('hex')}`;
+  else if (isRecord(v) && Buffer.isBuffer(v.abData)) s = `MInterfacePointer (${v.abData.length} octets)`;
   else if (Array.isArray(v)) s = `[${v.map((x) => showValue(x, status)).join(', ')}]`;
   else s = `{${Object.entries(v as Record<string, unknown>).map(([k, x]) => `${k}: ${showValue(x, status)}`).join(', ')}}`;
   return s.length > MAX_SHOWN ? `${s.slice(0, MAX_SHOWN)}…` : s;
