@@ -65,12 +65,18 @@ export function volatileField(name: string): VolatileField | undefined {
 }
 
 /**
- * Calls that change the host's state (MS-SCMP 3.1.4: the two that write). `scmp replay` sends
- * them only with --allow-changes. Named `Interface::Method`.
+ * Calls that change the host's state: MS-SCMP's two that write (3.1.4), the endpoint mapper's
+ * registrations (C706 ept_insert, ept_delete, ept_mgmt_delete: Samba's torture suite calls
+ * them) and the management interface's stop. `scmp replay` sends them only with
+ * --allow-changes. Named `Interface::Method`.
  */
 export const STATE_CHANGING_METHODS: readonly string[] = [
   'IVssDifferentialSoftwareSnapshotMgmt::AddDiffArea',
   'IVssDifferentialSoftwareSnapshotMgmt::ChangeDiffAreaMaximumSize',
+  'epm::ept_insert',
+  'epm::ept_delete',
+  'epm::ept_mgmt_delete',
+  'mgmt::rpc__mgmt_stop_server_listening',
 ];
 
 /** Fields holding an HRESULT or RPC status, printed by name. */
