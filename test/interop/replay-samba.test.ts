@@ -1,6 +1,6 @@
 /**
  * `scmp replay` of a Samba client's session, recorded by tshark: smbtorture's endpoint-mapper
- * and OXID-resolver tests (sealed, SPNEGO) against scmpd on 127.0.0.136:135 — Samba's client
+ * and OXID-resolver tests (sealed, SPNEGO) against scmpd on 127.0.0.137:135 (an address no other test listens on) — Samba's client
  * reaches port 135 only — then the capture replayed against a fresh scmpd there. Without
  * --allow-changes the mapper's registrations (ept_insert, ept_delete) are skipped; with it,
  * every call is replayed and compared.
@@ -10,7 +10,7 @@ import { runScmp } from '../helpers/scmp-cli.js';
 import { scmpdOn, smbtorture, type TortureRun } from '../helpers/smbtorture.js';
 import { startCapture } from '../helpers/tshark.js';
 
-const ADDRESS = '127.0.0.136';
+const ADDRESS = '127.0.0.137';
 const PORT = 135;
 const PASSWORD = 'Wonder-Land-1';
 const ACCOUNT = ['--account', `Administrator:${PASSWORD}:admin`];
