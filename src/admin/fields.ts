@@ -9,6 +9,8 @@ import { BACKUP_TYPES, FILE_RESTORE_STATUSES, type BackupType, type FileRestoreS
 import type { ComponentType } from '../store/writers.js';
 import * as json from '../store/json-fields.js';
 import { FieldError, fieldName } from '../store/json-fields.js';
+import { faultRuleFromJson, type FaultRuleSpec, type FaultSettings } from '../store/faults.js';
+import { servedRule } from './fault-methods.js';
 
 /** A request body's bad field: the FieldError every JSON reader throws. */
 export { FieldError as BadRequest };
@@ -35,6 +37,11 @@ export class Fields {
     const [first] = json.unknownKeys(this.o, this.prefix, allowed);
     if (first) throw new FieldError(first.field, first.message);
     return this;
+  }
+
+  /** The whole body as a scripted fault rule, its interface and method ones the host serves. */
+  faultRule(settings: FaultSettings): FaultRuleSpec {
+    return servedRule(faultRuleFromJson(this.o, settings, this.prefix), this.prefix);
   }
 
   has(f: string): boolean {

@@ -11,7 +11,7 @@ import type { DiffArea, Volume } from '../store/model.js';
 import { canonicalGuid, VSS_VOLSNAP_ATTR_CLIENT_ACCESSIBLE } from '../store/vss.js';
 import { VSS_E_OBJECT_NOT_FOUND } from '../status/index.js';
 import { BadRequest, Fields } from './fields.js';
-import { diffAreaView, documentView, hostView, sessionSummary, sessionView, snapshotView } from './views.js';
+import { diffAreaView, documentView, faultView, hostView, sessionSummary, sessionView, snapshotView } from './views.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -219,4 +219,14 @@ export const ROUTES: Route[] = [
     return { name };
   }),
   route('DELETE', '/api/documents/:name', (h, [name]) => (h.deleteDocument(name!), { name })),
+
+  // Scripted faults (issue 16): rules that change the answer of the calls they match
+  route('GET', '/api/faults', (h) => h.faults.list().map(faultView)),
+  route('POST', '/api/faults', (h, _p, b) => faultView(h.faults.add(b.faultRule(h.faults.settings)))),
+  route('DELETE', '/api/faults', (h) => ({ cleared: h.faults.clear() })),
+  route('DELETE', '/api/faults/:id', (h, [id]) => {
+    const n = /^\d{1,9}$/.test(id!) ? Number(id) : NaN;
+    if (!h.faults.remove(n)) refuse(VSS_E_OBJECT_NOT_FOUND, `no fault rule ${JSON.stringify(id)}`);
+    return { id: n };
+  }),
 ];

@@ -3,6 +3,7 @@
  * decimal strings (JSON numbers lose precision past 2^53), times also in ISO 8601.
  */
 import type { EmulatedHost } from '../store/emulated-host.js';
+import { faultRuleToJson, type FaultRule } from '../store/faults.js';
 import { dateFromFiletime } from '../store/filetime.js';
 import type { DiffArea, Snapshot, Volume } from '../store/model.js';
 import type { BackupComponentsDocument } from '../store/requester/document.js';
@@ -81,3 +82,6 @@ export function hostView(h: EmulatedHost) {
     documents: h.documentNames(),
   };
 }
+
+/** A scripted fault rule: its id, the rule as written (status by name), and how often it fired. */
+export const faultView = (r: FaultRule) => ({ id: r.id, ...faultRuleToJson(r), fired: r.fired, ...(r.count !== undefined ? { spent: r.fired >= r.count } : {}) });

@@ -58,6 +58,12 @@ Commands (vssadmin's /for=X form is accepted for --for X, and so on):
                                           do-snapshot-set, backup-complete, abort-backup, …
   document list | get NAME | put NAME FILE | delete NAME
   reboot                                  a simulated reboot
+  fault add INTERFACE.METHOD ACTION [--arg NAME=VALUE]… [--count N]
+            [--probability P [--seed S]]  a scripted fault: ACTION is one of
+                                          --hresult STATUS, --fault STATUS,
+                                          --delay MS, --drop, --hang
+  fault list
+  fault clear [ID]                        every rule, or rule ID
 
 SIZE: bytes, or a number with KB, MB, GB, TB, PB or EB (1024-based, any case, 1.5GB too),
 a percentage of the storage volume (20%), or UNBOUNDED.
@@ -306,6 +312,8 @@ export function requestFor(words: string[]): AdminRequest {
     }
   }
   switch (a) {
+    case 'fault':
+      return faultRequest(b, rest);
     case 'host':
       if (words.length !== 1) throw new CliUsageError('host takes no arguments');
       return { method: 'GET', path: '/api/host' };
@@ -341,6 +349,84 @@ export function requestFor(words: string[]): AdminRequest {
     }
   }
   throw new CliUsageError(`unknown command: ${words.join(' ') || '(none)'}`);
+}
+
+/** GET/POST/DELETE /api/faults as the admin API sends a rule (src/admin/views.ts faultView). */
+interface FaultView {
+  id: number;
+  interface: string;
+  method: string;
+  args?: Record<string, string | number>;
+  action: string;
+  status?: string;
+  ms?: number;
+  count?: number;
+  probability?: number;
+  seed?: number;
+  fired: number;
+  spent?: boolean;
+}
+
+/** One rule in vssadmin's indented layout. */
+function formatFault(r: FaultView): string {
+  const action =
+    r.action === 'hresult' ? `return ${r.status}` : r.action === 'fault' ? `fault ${r.status}` : r.action === 'delay' ? `delay ${r.ms} ms, then answer` : r.action === 'drop' ? 'drop the connection' : 'leave the call unanswered';
+  const lines = [`Fault rule ID: ${r.id}`, `   Call: ${r.interface}.${r.method}`];
+  if (r.args && Object.keys(r.args).length) lines.push(`   Arguments: ${Object.entries(r.args).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  lines.push(`   Action: ${action}`);
+  if (r.count !== undefined) lines.push(`   Limit: the next ${r.count} matching ${plural(r.count, 'call', 'calls')}${r.spent ? ' (spent)' : ''}`);
+  if (r.probability !== undefined) lines.push(`   Probability: ${r.probability} (seed ${r.seed})`);
+  lines.push(`   Fired: ${r.fired} ${plural(r.fired, 'time', 'times')}`);
+  return `${lines.join('\n')}\n`;
+}
+
+const FAULT_ACTION_FLAGS = ['hresult', 'fault', 'delay', 'drop', 'hang'];
+
+/** `fault add|list|clear`: the rule built from flags; the server checks every field (400 names the bad one). */
+function faultRequest(verb: string | undefined, rest: string[]): AdminRequest {
+  if (verb === 'list') {
+    options(rest, []);
+    return { method: 'GET', path: '/api/faults', render: (rules: FaultView[]) => ({ text: rules.length ? rules.map(formatFault).join('\n') : 'No items found that satisfy the query.\n', json: rules }) };
+  }
+  if (verb === 'clear') {
+    if (rest.length > 1) throw new CliUsageError('fault clear [ID]');
+    const id = rest[0];
+    if (id !== undefined) return { method: 'DELETE', path: `/api/faults/${encodeURIComponent(id)}`, render: (r: { id: number }) => ({ text: `Successfully deleted fault rule ${r.id}.\n`, json: r }) };
+    return { method: 'DELETE', path: '/api/faults', render: (r: { cleared: number }) => ({ text: `Successfully deleted ${r.cleared} fault ${plural(r.cleared, 'rule', 'rules')}.\n`, json: r }) };
+  }
+  if (verb !== 'add') throw new CliUsageError('fault add INTERFACE.METHOD ACTION … | list | clear [ID]');
+  const [call, ...flags] = rest;
+  const m = call === undefined ? null : /^([^.]+)\.([^.]+)$/.exec(call);
+  if (!m) throw new CliUsageError('fault add needs INTERFACE.METHOD first (IVssSnapshotMgmt.QuerySnapshotsByVolume)');
+  const args: Record<string, string> = {};
+  const others: string[] = [];
+  for (let i = 0; i < flags.length; i++) {
+    const f = flags[i]!;
+    if (f === '--arg' || f.startsWith('--arg=')) {
+      const v = f === '--arg' ? flags[++i] : f.slice(6);
+      const kv = v === undefined ? null : /^([^=]+)=(.*)$/.exec(v);
+      if (!kv) throw new CliUsageError('--arg needs NAME=VALUE');
+      args[kv[1]!] = kv[2]!;
+    } else others.push(f);
+  }
+  const o = options(others, ['hresult', 'fault', 'delay', 'count', 'probability', 'seed'], ['drop', 'hang']);
+  const chosen = FAULT_ACTION_FLAGS.filter((n) => o.has(n));
+  if (chosen.length !== 1) throw new CliUsageError(`give one action: ${FAULT_ACTION_FLAGS.map((n) => `--${n}`).join(', ')}`);
+  const action = chosen[0]!;
+  const number = (name: string) => {
+    const v = o.get(name)!;
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n)) throw new CliUsageError(`--${name}: expected a number, not ${v}`);
+    return n;
+  };
+  const body: Record<string, unknown> = { interface: m[1], method: m[2], action };
+  if (Object.keys(args).length) body.args = args;
+  if (action === 'hresult' || action === 'fault') body.status = /^\d+$/.test(o.get(action)!) ? Number(o.get(action)) : o.get(action);
+  if (action === 'delay') body.ms = number('delay');
+  if (o.has('count')) body.count = number('count');
+  if (o.has('probability')) body.probability = number('probability');
+  if (o.has('seed')) body.seed = number('seed');
+  return { method: 'POST', path: '/api/faults', body, render: (r: FaultView) => ({ text: `Successfully added fault rule ${r.id}.\n${formatFault(r)}`, json: r }) };
 }
 
 /** Takes the global options out wherever they stand (`--` ends them); the rest is the command. */
@@ -379,7 +465,8 @@ function refusal(answer: AdminAnswer): { line: string; code: number } {
     case 404:
       return { line: `not found: ${message}${hresult}`, code: EXIT.NOT_FOUND };
     case 400:
-      return { line: `the server did not take the request: ${e?.field ? `${e.field}: ` : ''}${message}`, code: EXIT.USAGE };
+      // The message names its field already (FieldError's form); older answers may not.
+      return { line: `the server did not take the request: ${e?.field && !message.startsWith(`${e.field}: `) ? `${e.field}: ` : ''}${message}`, code: EXIT.USAGE };
     default:
       return { line: `refused (${answer.status}): ${message}${hresult}`, code: EXIT.REFUSED };
   }

@@ -1,4 +1,7 @@
 #!/usr/bin/env node
+import { servedRule } from '../admin/fault-methods.js';
+import { FieldError } from '../store/json-fields.js';
+import type { FaultRuleSpec } from '../store/faults.js';
 import { DEFAULT_LISTEN, EndpointListenError, startScmp, type ScmpOptions, type ScmpServer } from '../app.js';
 import { ListenError } from '../dcerpc/server.js';
 import { createLogger, type Logger } from '../log.js';
@@ -36,16 +39,18 @@ const TOKEN_RULE = 'the token must be 16 to 512 printable characters without spa
 const prefixed = (prefix: string, message: string) => message.split('\n').map((l) => `${prefix}${l}`);
 
 /** The host model file, checked completely: every bad field is named at once. */
-function readHostModel(file: string): { model: HostModel; accounts: Account[] } {
+function readHostModel(file: string): { model: HostModel; accounts: Account[]; faults: FaultRuleSpec[] } {
   try {
     const parsed = parseHostModel(readFileSync(file, 'utf8'));
     new HostStore(parsed.model);
     const accounts = parsed.accounts.map((a) =>
       a.ntHash ? parseAccountSpec(`${a.name}:nthash:${a.ntHash}:${a.role}`) : { ...parseAccountSpec(`${a.name}:x:${a.role}`), ntHash: NTOWFv1(a.password!) },
     );
-    return { model: parsed.model, accounts };
+    // Scripted faults name interfaces and methods this host serves (a misspelt one would never fire).
+    const faults = parsed.faults.map((f, i) => servedRule(f, `faults[${i}]`));
+    return { model: parsed.model, accounts, faults };
   } catch (e) {
-    if (e instanceof HostModelError || e instanceof TypeError || (e as NodeJS.ErrnoException).code) {
+    if (e instanceof HostModelError || e instanceof FieldError || e instanceof TypeError || (e as NodeJS.ErrnoException).code) {
       throw new StartError(prefixed(`host model ${file}: `, (e as Error).message), 2);
     }
     throw e;
@@ -142,9 +147,11 @@ function argsOrExitCode(argv: string[]): ScmpdArgs | number {
 
 /** The host model (the file's or the default) and the emulated host over the state directory. */
 function openHost(args: ScmpdArgs): { model: HostModel; fileAccounts: Account[]; emulated: EmulatedHost } {
-  const { model, accounts: fileAccounts } = args.hostModel !== undefined ? readHostModel(args.hostModel) : { model: defaultHostModel(), accounts: [] };
+  const { model, accounts: fileAccounts, faults } = args.hostModel !== undefined ? readHostModel(args.hostModel) : { model: defaultHostModel(), accounts: [], faults: [] };
   try {
-    return { model, fileAccounts, emulated: new EmulatedHost(model, { stateDir: args.stateDir }) };
+    const emulated = new EmulatedHost(model, { stateDir: args.stateDir });
+    for (const f of faults) emulated.faults.add(f);
+    return { model, fileAccounts, emulated };
   } catch (e) {
     if (e instanceof StateDirError || e instanceof TypeError || e instanceof StoreError || (e as NodeJS.ErrnoException).code) {
       throw new StartError(prefixed(`state directory ${args.stateDir}: `, (e as Error).message), 2);

@@ -5,6 +5,7 @@ import { DEFAULT_STORE_SETTINGS, type StoreSettings } from './settings.js';
 import { SYSTEM_PROVIDER } from './default-host.js';
 import { GUID_NULL as NO_GUID, SYSTEM_PROVIDER_CONTEXTS, VSS_PROV_SYSTEM, VSS_SS_CREATED, VSS_VOLSNAP_ATTR_DIFFERENTIAL, type Guid } from './vss.js';
 import { array, bool, bytes, FieldError, FieldProblems, guid as guidField, integer as int, object, string, unknownKeys, type FieldProblem, type Json } from './json-fields.js';
+import { DEFAULT_FAULT_SETTINGS, parseFaultRule, type FaultRuleSpec } from './faults.js';
 import { fullPathOf, WRITER_EVENTS, WRITER_FAILURES, type ComponentType, type Writer, type WriterAction, type WriterComponent, type WriterEvent } from './writers.js';
 
 /**
@@ -39,6 +40,8 @@ export interface AccountEntry {
 export interface HostModelFile {
   model: HostModel;
   accounts: AccountEntry[];
+  /** Scripted faults the server starts with (src/store/faults.ts); not part of the host's state. */
+  faults: FaultRuleSpec[];
 }
 
 const str = (v: Json, field: string, re?: RegExp, what?: string): string => string(v, field, re ? { form: { re, what: what! } } : {});
@@ -97,7 +100,7 @@ export function hostModelFromJson(root: Json, settings: StoreSettings = DEFAULT_
   const p = new FieldProblems();
   const r = p.take<Record<string, Json> | undefined>(() => object(root, '(file)'), undefined);
   if (!r) throw HostModelError.of(p.list);
-  keysOnly(p, r, '(root)', ['host', 'volumes', 'providers', 'snapshots', 'diffAreas', 'writers', 'accounts']);
+  keysOnly(p, r, '(root)', ['host', 'volumes', 'providers', 'snapshots', 'diffAreas', 'writers', 'accounts', 'faults']);
   const host = parseHost(p, r.host);
   const { volumes, volumeRef } = parseVolumes(p, r.volumes);
   const providers = r.providers === undefined ? [{ ...SYSTEM_PROVIDER }] : list(p, r.providers, 'providers', (x, f) => parseProvider(p, x, f));
@@ -105,8 +108,10 @@ export function hostModelFromJson(root: Json, settings: StoreSettings = DEFAULT_
   const diffAreas = optionalList(p, r.diffAreas, 'diffAreas', (x, f) => parseDiffArea(p, x, f, { volumeRef, snapshots, settings }));
   const writers = parseWriters(p, r.writers);
   const accounts = optionalList(p, r.accounts, 'accounts', (x, f) => parseAccount(p, x, f));
+  const faults = optionalList(p, r.faults, 'faults', (x, f) => parseFaultRule(p, x, f));
+  if (faults.length > DEFAULT_FAULT_SETTINGS.maxRules) p.add('faults', `more than ${DEFAULT_FAULT_SETTINGS.maxRules} rules (setting maxRules)`);
   if (p.list.length > 0) throw HostModelError.of(p.list);
-  return { model: { host, volumes, providers, snapshots, diffAreas, writers }, accounts };
+  return { model: { host, volumes, providers, snapshots, diffAreas, writers }, accounts, faults };
 }
 
 function parseHost(p: FieldProblems, v: Json): Host {

@@ -1,0 +1,41 @@
+/**
+ * The interfaces and methods a scripted fault may name: every interface scmpd serves, with
+ * the method names of its IDL, so a misspelt rule is refused (400 naming the field) instead
+ * of never firing. The engine (src/store/faults.ts) matches plain strings and knows no IDL.
+ */
+import type { InterfaceDecl } from '../dcerpc/interface.js';
+import { epm } from '../interfaces/epm/idl.js';
+import { mgmt } from '../interfaces/mgmt/idl.js';
+import { IObjectExporter } from '../interfaces/oxid/idl.js';
+import { IRemUnknown, IRemUnknown2 } from '../interfaces/remunknown/idl.js';
+import { IActivation, IRemoteSCMActivator } from '../interfaces/scm/idl.js';
+import { IVssDifferentialSoftwareSnapshotMgmt, IVssEnumMgmtObject, IVssEnumObject, IVssSnapshotMgmt } from '../interfaces/scmp/idl.js';
+import { FieldError, fieldName } from '../store/json-fields.js';
+import type { FaultRuleSpec } from '../store/faults.js';
+
+const SERVED: readonly InterfaceDecl[] = [
+  IVssSnapshotMgmt,
+  IVssDifferentialSoftwareSnapshotMgmt,
+  IVssEnumObject,
+  IVssEnumMgmtObject,
+  IRemUnknown,
+  IRemUnknown2,
+  IRemoteSCMActivator,
+  IActivation,
+  IObjectExporter,
+  epm,
+  mgmt,
+];
+
+/** The method names of each interface, by the interface's name. */
+export const FAULT_METHODS: ReadonlyMap<string, readonly string[]> = new Map(SERVED.map((d) => [d.name, d.opnums.flatMap((m) => (m ? [m.name] : []))]));
+
+/** The rule with the interface and method spelt as the IDL does; a FieldError naming the one not served. */
+export function servedRule(rule: FaultRuleSpec, at = ''): FaultRuleSpec {
+  const iface = [...FAULT_METHODS.keys()].find((n) => n.toLowerCase() === rule.interface.toLowerCase());
+  if (!iface) throw new FieldError(fieldName(at, 'interface'), `not an interface this host serves (one of ${[...FAULT_METHODS.keys()].join(', ')})`);
+  const names = FAULT_METHODS.get(iface)!;
+  const method = names.find((n) => n.toLowerCase() === rule.method.toLowerCase());
+  if (!method) throw new FieldError(fieldName(at, 'method'), `not a method of ${iface} (one of ${names.join(', ')})`);
+  return { ...rule, interface: iface, method };
+}
