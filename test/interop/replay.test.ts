@@ -177,6 +177,26 @@ test('--ignore takes globs over field paths; text names the call, the path and b
   }
 }, 60_000);
 
+test('--stop-on-first: the replay stops after the first call that differs, the rest listed as not replayed', async () => {
+  const r = await replayAgainst(ours, ['--allow-changes', '--stop-on-first'], ['--host-model', changedModel]);
+  expect(r.code).toBe(9);
+  const calls = r.report.calls;
+  const first = calls.findIndex((c) => c.outcome === 'differ');
+  expect(first).toBeGreaterThan(0);
+  expect(calls.slice(0, first).every((c) => c.outcome === 'match')).toBe(true);
+  expect(calls.slice(first + 1).every((c) => c.outcome === 'not-replayed' && /--stop-on-first/.test(c.reason ?? ''))).toBe(true);
+  expect(calls.length).toBe(same.report.calls.length);
+});
+
+test('--auth-type ntlm --auth-level integrity override what was recorded: every answer the same but the activation’s authentication hint, which follows the level', async () => {
+  const r = await replayAgainst(ours, ['--allow-changes', '--auth-type', 'ntlm', '--auth-level', 'integrity']);
+  expect(r.code, r.stderr).toBe(9);
+  const diffs = r.report.calls.flatMap((c) => c.differences.map((d) => ({ call: c.call, ...d })));
+  // MS-DCOM 2.2.22.2.8: authnHint is the level the client activated at (6 privacy, 5 integrity).
+  expect(diffs).toEqual([{ call: 'IRemoteSCMActivator::RemoteCreateInstance', path: 'ppActProperties.ActivationProperties.ScmReplyInfoData.authnHint', recorded: '6', live: '5' }]);
+  expect(r.report.summary.matched).toBe(same.report.calls.length - 1);
+});
+
 test('without --allow-changes: AddDiffArea and ChangeDiffAreaMaximumSize are skipped, and the answers that differ after them say they may depend on them', async () => {
   const r = await replayAgainst(ours, []);
   expect(r.code).toBe(9);
