@@ -24,7 +24,7 @@ export type Need =
  */
 export type Breaker =
   | { fault: FaultSpec }
-  | { server: string[]; note: string };
+  | { server: string[]; note: string; /** A fault rule the server starts with besides (host model `faults`). */ fault?: FaultSpec };
 
 /** A fault rule as the pairing test asks scmpd for it. */
 export interface FaultSpec {

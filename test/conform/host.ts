@@ -12,11 +12,12 @@ export const ADMIN = { user: 'Administrator', password: 'Conform-Admin-1' };
 export const USER = { user: 'bob', password: 'Conform-User-2' };
 
 /** A host model file (in a fresh temporary folder) and the folder's removal. */
-export function conformHostModel(): { file: string; dir: string; remove(): void } {
+export function conformHostModel(faults: unknown[] = []): { file: string; dir: string; remove(): void } {
   const model = JSON.parse(readFileSync(fileURLToPath(new URL('../../fixtures/default-host.json', import.meta.url)), 'utf8'));
   const refs = model.volumes.find((v: any) => v.fileSystem === 'ReFS').mountName;
   const archive = model.volumes.find((v: any) => (v.mountPoints ?? []).some((m: string) => /archive/.test(m))).mountName;
   model.diffAreas.push({ volume: refs, diffAreaVolume: archive, maximumBytes: String(1024 * 1024 * 1024) });
+  if (faults.length > 0) model.faults = faults;
   const dir = mkdtempSync(join(tmpdir(), 'scmp-conform-'));
   const file = join(dir, 'host.json');
   writeFileSync(file, JSON.stringify(model));

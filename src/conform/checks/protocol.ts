@@ -99,7 +99,7 @@ export const PROTOCOL_CHECKS: Check[] = [
     }
     expectHr(hr, E_ACCESSDENIED);
   }, ['user-account']),
-  check('auth.level.none-refused', 'an unauthenticated activation (authentication level none) is refused', rpce('3.3.1.5.2'), setting('--min-auth-level none', '--min-auth-level', 'none'), async (c) => {
+  check('auth.level.none-refused', 'an unauthenticated activation (authentication level none) is refused', rpce('3.3.1.5.2'), { ...setting('--min-auth-level none, and the activation answering S_OK', '--min-auth-level', 'none'), fault: { interface: SCM, method: 'RemoteCreateInstance', action: { hresult: 0 } } }, async (c) => {
     let got: string;
     try {
       const r = await activateHr(c, null as never);
