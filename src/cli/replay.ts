@@ -235,16 +235,14 @@ export async function replayMain(argv: string[], env: NodeJS.ProcessEnv = proces
     return EXIT.CAPTURE;
   }
 
-  let first = true;
   const report: ReplayReport = await replay(rec.calls, {
     target,
     allowChanges: args.allowChanges,
     stopOnFirst: args.stopOnFirst,
     ignore: args.ignore,
+    // Text goes out call by call, so a long replay shows its progress.
     onResult: (r) => {
-      if (args.json) return;
-      out.write(`${first ? '' : ''}${formatResult(r)}`);
-      first = false;
+      if (!args.json) out.write(formatResult(r));
     },
   });
   if (args.json) out.write(reportJson(report));

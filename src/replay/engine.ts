@@ -300,7 +300,7 @@ class Replay {
       if (recorded.status !== answer.status) diffs = [{ path: '(fault)', recorded: showStatus(recorded.status), live: showStatus(answer.status) }];
     } else diffs = [{ path: '(outcome)', recorded: describe(recorded), live: describe(answer) }];
 
-    this.learnExporters(c, bindings);
+    this.learnExporters(bindings);
     if (c.method && ACTIVATIONS.has(c.method) && recorded.kind === 'response') {
       const hr = answer.kind === 'response' ? (answer.value as { hr?: number }).hr : undefined;
       if (answer.kind !== 'response' || (typeof hr === 'number' && hr >>> 31 === 1)) {
@@ -314,7 +314,7 @@ class Replay {
   }
 
   /** Pairs the recorded exporter's port with the live exporter's addresses. */
-  private learnExporters(c: DecodedCall, pairs: Comparison['bindings']): void {
+  private learnExporters(pairs: Comparison['bindings']): void {
     for (const p of pairs) {
       const live = p.live.map(parseTcpBinding).filter((a) => a !== undefined);
       if (live.length === 0) continue;
@@ -327,7 +327,6 @@ class Replay {
         if (a) this.exporters.set(a.port, tries);
       }
     }
-    void c;
   }
 
   private async connection(rc: RecordedCall): Promise<LiveConnection | string> {
