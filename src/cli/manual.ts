@@ -28,7 +28,8 @@ const EXITS = `Exit codes:
   6  the host could not be reached, did not answer in time, or does not speak DCOM
   7  logon failure: the user name or password (or hash) was not accepted
   8  scmp capture show / replay: the capture file could not be read, or only in part
-  9  scmp replay: replayed, and the answers differ from the recording`;
+  9  scmp replay: replayed, and the answers differ from the recording
+ 10  scmp conform: an applicable conformance check failed`;
 
 export const MAIN_USAGE = `Usage: scmp COMMAND [OPTIONS] TARGET
        scmp admin COMMAND [OPTIONS]
@@ -53,6 +54,10 @@ Reading captures (no host needed):
   replay FILE --target TARGET [--capture-password P] [--allow-changes] [--json] [--junit F]
                                                the recorded calls again against TARGET, answers
                                                compared field by field (scmp help replay)
+
+Conformance (is a host an MS-SCMP server as the specifications say?):
+  conform TARGET [--allow-changes] [--user-account U:P] [--only IDS] [--skip IDS]
+          [--json] [--junit FILE] [--list]     the catalogue of checks (scmp help conform)
 
 VOLUME: a drive letter (C: or C:\\), a mounted folder (C:\\mnt\\archive\\), or a volume name
 (\\\\?\\Volume{GUID}\\).
@@ -101,6 +106,22 @@ deletes one. On an emulated host, scmpd's admin API does: scmp admin create shad
 and scmp admin delete shadows … (scmp help admin). The command exits 2.`,
 };
 PAGES['delete shadows'] = PAGES['create shadow']!;
+PAGES.conform = `Usage: scmp conform TARGET [--allow-changes] [--user-account [DOMAIN/]USER:PASSWORD]
+                    [--only IDS] [--skip IDS] [--json] [--junit FILE]
+       scmp conform --list [--only IDS] [--skip IDS] [--json]
+
+Runs the conformance catalogue against a host (docs/conformance.md): each check states one
+requirement of MS-SCMP, MS-DCOM, MS-RPCE, MS-NLMP or MS-SPNG that a client can observe,
+cites its section, and gets a verdict: PASS, FAIL (expected and got) or N/A.
+  --allow-changes         also run the checks that change the host (storage associations);
+                          each puts back what it changed. Without it the run is read-only.
+  --user-account U:P      an account that is NOT an administrator of the host, for the
+                          authorization checks (E_ACCESSDENIED); without it they are N/A
+  --only IDS, --skip IDS  ids or globs, comma-separated or repeated (--only 'enum.*')
+  --json                  the verdicts as JSON; --junit FILE also writes JUnit XML
+  --list                  print the catalogue (ids, sections, needs) and exit
+  --timeout SECONDS       limit for each connection and call (default 10 here)
+Exit 0 when every applicable check passed, 10 when one failed.`;
 
 /** One verb's page, or undefined for an unknown verb. */
 export function helpPage(words: string[]): string | undefined {
@@ -108,6 +129,7 @@ export function helpPage(words: string[]): string | undefined {
   if (verb === 'admin' || verb.startsWith('admin ')) return ADMIN_USAGE;
   if (verb === 'capture' || verb.startsWith('capture ')) return CAPTURE_USAGE;
   if (verb === 'replay' || verb.startsWith('replay ')) return REPLAY_USAGE;
+  if (verb === 'conform' || verb.startsWith('conform ')) return `${PAGES.conform}\n\n${CONNECTION}\n\n${EXITS}\n`;
   const page = PAGES[verb];
   if (page === undefined) return undefined;
   return verb === 'create shadow' || verb === 'delete shadows' ? `${page}\n` : `${page}\n\n${CONNECTION}\n\n${EXITS}\n`;
