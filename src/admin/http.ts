@@ -13,7 +13,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from '../log.js';
 import type { EmulatedHost } from '../store/emulated-host.js';
 import { StoreError } from '../store/errors.js';
@@ -21,17 +21,34 @@ import { statusHex, statusName, VSS_E_OBJECT_NOT_FOUND } from '../status/index.j
 import { BadRequest, Fields } from './fields.js';
 import { ROUTES, type Method } from './routes.js';
 import { auditChange, auditResult } from './audit.js';
+import { AdminSlots } from './slots.js';
 
 export interface AdminSettings {
   /** Largest request body accepted (a Backup Components Document fits). */
   maxBodyBytes: number;
-  /** Time a client has to send its whole request. */
+  /** Time a client has to send its whole request, body included. */
   requestTimeoutMs: number;
-  /** Connections held open at once. */
+  /** Time a client has to send its request line and headers (where the token is). */
+  headersTimeoutMs: number;
+  /** Connections held open at once that have shown the token. */
   maxConnections: number;
+  /** Connections that have not (yet) shown the token; the oldest is closed for a newcomer. */
+  maxUnauthenticatedConnections: number;
+  /** An idle kept-alive connection is closed after this long. */
+  keepAliveTimeoutMs: number;
 }
 
-export const DEFAULT_ADMIN_SETTINGS: Readonly<AdminSettings> = { maxBodyBytes: 2 * 1024 * 1024, requestTimeoutMs: 10_000, maxConnections: 64 };
+export const DEFAULT_ADMIN_SETTINGS: Readonly<AdminSettings> = {
+  maxBodyBytes: 2 * 1024 * 1024,
+  requestTimeoutMs: 10_000,
+  headersTimeoutMs: 3_000,
+  maxConnections: 64,
+  maxUnauthenticatedConnections: 64,
+  keepAliveTimeoutMs: 5_000,
+};
+
+/** At most one line per this long for each kind of connection closed to keep the limits. */
+const REFUSAL_LOG_EVERY_MS = 10_000;
 
 export const DEFAULT_ADMIN_LISTEN = '127.0.0.1';
 export const DEFAULT_ADMIN_PORT = 8135;
@@ -54,6 +71,9 @@ export interface AdminServer {
 
 /** A fresh admin token: 32 random bytes in hex. */
 export const newAdminToken = (): string => randomBytes(32).toString('hex');
+
+/** The client closed or reset the connection before its request was whole: nobody to answer. */
+class ClientGone extends Error {}
 
 class HttpError extends Error {
   constructor(
@@ -83,23 +103,33 @@ function tokenMatches(header: string | undefined, token: Buffer): boolean {
   return given.length === token.length && timingSafeEqual(given, token);
 }
 
+/**
+ * The body, up to `limit` bytes. Past the limit (declared, or counted as a chunked body
+ * arrives) it is a 413: what is still coming is read and dropped, not kept, so the client
+ * reads its answer instead of a reset; node:http's request timeout bounds how long that lasts.
+ */
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
+    const tooLarge = () => new HttpError(413, { error: { message: `body larger than ${limit} bytes` } });
     const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > limit) return reject(new HttpError(413, { error: { message: `body larger than ${limit} bytes` } }));
+    if (declared > limit) return reject(tooLarge());
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > limit) {
-        reject(new HttpError(413, { error: { message: `body larger than ${limit} bytes` } }));
-        req.destroy();
+        reject(tooLarge()); // once settled, later calls do nothing
+        chunks.length = 0;
         return;
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
+    req.on('end', () => (size > limit ? reject(tooLarge()) : resolve(Buffer.concat(chunks).toString('utf8'))));
+    // A request the client abandoned (closed, reset, timed out) is no server failure.
+    req.on('error', (e) => reject(new ClientGone(e.message)));
+    req.on('close', () => {
+      if (!req.complete) reject(new ClientGone('closed before the body was whole'));
+    });
   });
 }
 
@@ -107,9 +137,12 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
   const settings = { ...DEFAULT_ADMIN_SETTINGS, ...opts.settings };
   if (opts.token.length < 16) throw new TypeError('the admin token must have at least 16 characters');
   const token = Buffer.from(opts.token, 'utf8');
+  const slots = new AdminSlots({ maxStrangers: settings.maxUnauthenticatedConnections, maxTrusted: settings.maxConnections, logEveryMs: REFUSAL_LOG_EVERY_MS }, opts.log);
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     // What the audit line says, filled in as the request is understood.
     const audit: { route?: string; params?: string[]; body?: unknown; result?: unknown } = {};
+    // Taken now: once a client has gone, its socket no longer says where it was.
+    const client = req.socket.remoteAddress;
     const answer = (status: number, body: unknown) => {
       send(res, status, body);
       if (req.method !== 'GET' || status === 401) auditLine(req, status, body, audit);
@@ -119,6 +152,9 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
         res.setHeader('www-authenticate', 'Bearer realm="scmp admin"');
         throw new HttpError(401, { error: { message: 'a valid admin token is required (Authorization: Bearer TOKEN)' } });
       }
+      // The token is checked on the headers alone, before any body is read: from here this
+      // connection holds one of the administrator's slots, never a stranger's.
+      slots.trust(req.socket);
       const url = new URL(req.url ?? '/', 'http://admin.invalid');
       const method = req.method as Method;
       const path = url.pathname.replace(/\/+$/, '') || '/';
@@ -147,6 +183,10 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
       audit.result = result;
       answer(200, result ?? null);
     } catch (e) {
+      if (e instanceof ClientGone) {
+        opts.log?.debug('admin request abandoned by the client', { method: req.method, path: (req.url ?? '/').split('?')[0], client, reason: e.message });
+        return;
+      }
       if (e instanceof HttpError) return answer(e.status, e.body);
       if (e instanceof BadRequest) return answer(400, { error: { field: e.field, message: e.message } });
       if (e instanceof StoreError) {
@@ -180,8 +220,31 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
     if (status === 200) log.info('admin change', fields);
     else log.warn('admin request refused', fields);
   };
-  const server: Server = createServer({ requestTimeout: settings.requestTimeoutMs, headersTimeout: settings.requestTimeoutMs }, (req, res) => void handle(req, res));
-  server.maxConnections = settings.maxConnections;
+  const server: Server = createServer(
+    {
+      requestTimeout: settings.requestTimeoutMs,
+      headersTimeout: Math.min(settings.headersTimeoutMs, settings.requestTimeoutMs),
+      keepAliveTimeout: settings.keepAliveTimeoutMs,
+      // node:http enforces both timeouts only when it sweeps its connections (every 30 s by
+      // default), which let a slow body live ~25 s past a 10 s limit; sweep often enough that
+      // a limit is kept to within a quarter of the shorter one.
+      connectionsCheckingInterval: Math.max(50, Math.floor(Math.min(settings.headersTimeoutMs, settings.requestTimeoutMs) / 4)),
+    },
+    (req, res) => void handle(req, res),
+  );
+  // No server.maxConnections: node would drop the newcomer, which is how a process without
+  // the token locked the administrator out. The slots close the oldest stranger instead.
+  server.on('connection', (socket: Socket) => slots.admit(socket));
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    // A malformed request, a timeout, a reset: the client's doing, logged for debugging only.
+    opts.log?.debug('admin connection closed', { client: socket.remoteAddress, reason: err.code ?? err.message });
+    const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    const inProgress = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (err.code !== 'ECONNRESET' && socket.writable && !inProgress?.headersSent) {
+      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    }
+    socket.destroySoon();
+  });
   const listen = opts.listen ?? DEFAULT_ADMIN_LISTEN;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
