@@ -40,7 +40,11 @@ export class ServerConnection {
     this.association = new ServerAssociation(host, endpoint, peers, {
       write: (pdu) => this.write(pdu),
       end: () => this.end(),
-      reset: () => this.destroy(),
+      // A scripted fault's drop: RST, as a crashed host or a cut network; destroy() alone sends FIN.
+      reset: () => {
+        if (!this.socket.destroyed) this.destroyedByUs = true;
+        this.socket.resetAndDestroy();
+      },
       ...(tapped ? { securityEstablished: (ctx) => tapped.securityEstablished(ctx) } : {}),
     });
     socket.setNoDelay(true);
