@@ -5,7 +5,11 @@
  *   the route takes; 401 without the right token; 404 for an unknown route or object;
  *   409 {error:{hresult,hresultName,message}} when the host refuses (the VSS HRESULT it would
  *   answer, and its name);
- *   413 for a body over maxBodyBytes; 500 never leaks a stack.
+ *   408 for a request not sent in time; 413 for a body over maxBodyBytes (the rest is read
+ *   and dropped, so the client reads the answer); 500 never leaks a stack.
+ * The token is checked on the headers, before any body is read; until a connection has shown
+ * it, it holds a stranger's slot, and the oldest stranger is closed for a newcomer
+ * (slots.ts), so a process without the token cannot hold the administrator off.
  * Every request that changes or tries to change the host (any method but GET), and every
  * request refused for its token, is one JSON log line with `"audit":"admin"`: the route,
  * the outcome, and the change (its parameters and body, long strings shortened, and what it
