@@ -90,7 +90,7 @@ print(len(cases), root.get('tests'), root.get('failures'), len(root.findall('.//
   it('a failing check: exit 10, FAIL with expected and got (a wrong --user-account that is an administrator)', async () => {
     const r = await runScmp(['conform', ...target(), '--only', 'auth.user.denied', '--user-account', `${ADMIN.user}:${ADMIN.password}`]);
     expect(r.code).toBe(10);
-    expect(r.stdout).toMatch(/FAIL auth\.user\.denied \[MS-SCMP 3\.1\.4\.4\]\n .*\n +expected: the answer: 0x80070005 E_ACCESSDENIED\n +got: +0x00000000 S_OK/);
+    expect(r.stdout).toMatch(/FAIL auth\.user\.denied \[MS-SCMP 3\.1\.1\.4\]\n .*\n +expected: the answer: 0x80070005 E_ACCESSDENIED\n +got: +0x00000000 S_OK/);
   });
 
   it('usage errors exit 2', async () => {

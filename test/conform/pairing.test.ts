@@ -117,6 +117,20 @@ describe('every check fails under its breaker', () => {
     }
   });
 
+  it('a call left unanswered fails its check ("no answer"), and the run goes on to pass the next', async () => {
+    await admin('POST', '/api/faults', { interface: 'IVssDifferentialSoftwareSnapshotMgmt', method: 'QueryDiffAreasOnVolume', action: 'hang' });
+    try {
+      const checks = ['scmp.on.null-name', 'scmp.qsbv.ok'].map((id) => CATALOGUE.find((c) => c.id === id)!);
+      const rs = await runChecks({ ...targetAt(faulty.server.port), timeoutMs: 1000 }, checks, { allowChanges: false });
+      expect(rs.map((r) => [r.id, r.verdict, r.got])).toEqual([
+        ['scmp.on.null-name', 'fail', 'none within 2000 ms'],
+        ['scmp.qsbv.ok', 'pass', undefined],
+      ]);
+    } finally {
+      await admin('DELETE', '/api/faults');
+    }
+  });
+
   it('after the faults, the host is as it was: every check passes again', async () => {
     const rs = await runChecks(targetAt(faulty.server.port), CATALOGUE, { allowChanges: true });
     expect(rs.filter((r) => r.verdict !== 'pass').map((r) => `${r.id}: ${r.got ?? r.reason}`)).toEqual([]);

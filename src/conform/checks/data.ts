@@ -31,54 +31,54 @@ function each(id: string, requirement: string, section: string, list: (c: Ctx) =
 }
 
 const SNAPSHOT_RULES: Rule[] = [
-  ['type', 'VSS_OBJECT_PROP.Type is VSS_OBJECT_SNAPSHOT', '2.2.3.3', (_x, it) => [it.prop.Type === VSS_OBJECT_SNAPSHOT, 'Type 3', `Type ${it.prop.Type}`]],
-  ['id', 'm_SnapshotId is not GUID_NULL', '2.2.3.1', (x) => [x.m_SnapshotId !== GUID_NULL, 'a shadow copy id', x.m_SnapshotId]],
-  ['id-unique', 'no two shadow copies share an m_SnapshotId', '2.2.3.1', (x, _it, all) => [all.filter((o) => o.prop.Obj.value.m_SnapshotId === x.m_SnapshotId).length === 1, 'a unique id', `${x.m_SnapshotId} twice`]],
-  ['set-id', 'm_SnapshotSetId is not GUID_NULL', '2.2.3.1', (x) => [x.m_SnapshotSetId !== GUID_NULL, 'a set id', x.m_SnapshotSetId]],
-  ['count', 'm_lSnapshotsCount is at least 1', '2.2.3.1', (x) => [x.m_lSnapshotsCount >= 1, 'at least 1', String(x.m_lSnapshotsCount)]],
-  ['count-of-set', 'm_lSnapshotsCount is at least the number of listed shadow copies of its set', '2.2.3.1', (x, _it, all) => {
+  ['type', 'VSS_OBJECT_PROP.Type is VSS_OBJECT_SNAPSHOT', '2.2.3.2', (_x, it) => [it.prop.Type === VSS_OBJECT_SNAPSHOT, 'Type 3', `Type ${it.prop.Type}`]],
+  ['id', 'm_SnapshotId is not GUID_NULL', '2.2.3.3', (x) => [x.m_SnapshotId !== GUID_NULL, 'a shadow copy id', x.m_SnapshotId]],
+  ['id-unique', 'no two shadow copies share an m_SnapshotId', '2.2.3.3', (x, _it, all) => [all.filter((o) => o.prop.Obj.value.m_SnapshotId === x.m_SnapshotId).length === 1, 'a unique id', `${x.m_SnapshotId} twice`]],
+  ['set-id', 'm_SnapshotSetId is not GUID_NULL', '2.2.3.3', (x) => [x.m_SnapshotSetId !== GUID_NULL, 'a set id', x.m_SnapshotSetId]],
+  ['count', 'm_lSnapshotsCount is at least 1', '2.2.3.3', (x) => [x.m_lSnapshotsCount >= 1, 'at least 1', String(x.m_lSnapshotsCount)]],
+  ['count-of-set', 'm_lSnapshotsCount is at least the number of listed shadow copies of its set', '2.2.3.3', (x, _it, all) => {
     const n = all.filter((o) => o.prop.Obj.value.m_SnapshotSetId === x.m_SnapshotSetId).length;
     return [x.m_lSnapshotsCount >= n, `at least ${n}`, String(x.m_lSnapshotsCount)];
   }],
-  ['device-object', 'm_pwszSnapshotDeviceObject names a device (\\\\?\\GLOBALROOT\\Device\\…)', '2.2.3.1', (x) => [/^\\\\\?\\GLOBALROOT\\Device\\./i.test(x.m_pwszSnapshotDeviceObject ?? ''), 'a \\\\?\\GLOBALROOT\\Device\\ path', String(x.m_pwszSnapshotDeviceObject)]],
-  ['original-volume', 'm_pwszOriginalVolumeName is a volume name \\\\?\\Volume{GUID}\\', '2.2.3.1', (x) => [VOLUME_NAME.test(x.m_pwszOriginalVolumeName ?? ''), 'a volume GUID name', String(x.m_pwszOriginalVolumeName)]],
-  ['originating-machine', 'm_pwszOriginatingMachine names a machine', '2.2.3.1', (x) => [!!x.m_pwszOriginatingMachine, 'a machine name', String(x.m_pwszOriginatingMachine)]],
-  ['service-machine', 'm_pwszServiceMachine names a machine', '2.2.3.1', (x) => [!!x.m_pwszServiceMachine, 'a machine name', String(x.m_pwszServiceMachine)]],
-  ['provider', 'm_ProviderId is the system provider the query named', '2.2.3.1', (x) => [x.m_ProviderId === VSS_SYSTEM_PROVIDER_ID, VSS_SYSTEM_PROVIDER_ID, x.m_ProviderId]],
+  ['device-object', 'm_pwszSnapshotDeviceObject names a device (\\\\?\\GLOBALROOT\\Device\\…)', '2.2.3.3', (x) => [/^\\\\\?\\GLOBALROOT\\Device\\./i.test(x.m_pwszSnapshotDeviceObject ?? ''), 'a \\\\?\\GLOBALROOT\\Device\\ path', String(x.m_pwszSnapshotDeviceObject)]],
+  ['original-volume', 'm_pwszOriginalVolumeName is a volume name \\\\?\\Volume{GUID}\\', '2.2.3.3', (x) => [VOLUME_NAME.test(x.m_pwszOriginalVolumeName ?? ''), 'a volume GUID name', String(x.m_pwszOriginalVolumeName)]],
+  ['originating-machine', 'm_pwszOriginatingMachine names a machine', '2.2.3.3', (x) => [!!x.m_pwszOriginatingMachine, 'a machine name', String(x.m_pwszOriginatingMachine)]],
+  ['service-machine', 'm_pwszServiceMachine names a machine', '2.2.3.3', (x) => [!!x.m_pwszServiceMachine, 'a machine name', String(x.m_pwszServiceMachine)]],
+  ['provider', 'm_ProviderId is the system provider the query named', '2.2.3.3', (x) => [x.m_ProviderId === VSS_SYSTEM_PROVIDER_ID, VSS_SYSTEM_PROVIDER_ID, x.m_ProviderId]],
   ['attributes', 'm_lSnapshotAttributes holds only VSS_VOLSNAP_ATTR_* bits', '2.2.2.3', (x) => [(x.m_lSnapshotAttributes & ~KNOWN_ATTRIBUTES) === 0, 'known bits only', `0x${(x.m_lSnapshotAttributes >>> 0).toString(16)}`]],
-  ['exposed', 'm_pwszExposedName is NULL unless the copy is exposed (EXPOSED_LOCALLY or EXPOSED_REMOTELY)', '2.2.3.1', (x) => {
+  ['exposed', 'm_pwszExposedName is NULL unless the copy is exposed (EXPOSED_LOCALLY or EXPOSED_REMOTELY)', '2.2.3.3', (x) => {
     const exposed = (x.m_lSnapshotAttributes & (VSS_VOLSNAP_ATTR_EXPOSED_LOCALLY | VSS_VOLSNAP_ATTR_EXPOSED_REMOTELY)) !== 0;
     return [exposed || x.m_pwszExposedName === null, 'NULL', String(x.m_pwszExposedName)];
   }],
-  ['timestamp-set', 'm_tsCreationTimestamp is a time after 2000-01-01', '2.2.3.1', (x) => [x.m_tsCreationTimestamp > FT_2000, 'after 2000', String(x.m_tsCreationTimestamp)]],
-  ['timestamp-past', 'm_tsCreationTimestamp is not in the future (a day of clock skew allowed)', '2.2.3.1', (x) => [x.m_tsCreationTimestamp < nowFt() + FT_DAY, 'not in the future', String(x.m_tsCreationTimestamp)]],
-  ['state', 'm_eStatus is VSS_SS_CREATED (12) for a listed shadow copy', '2.2.2.2', (x) => [x.m_eStatus === 12, 'VSS_SS_CREATED', String(x.m_eStatus)]],
-  ['set-time', 'the shadow copies of one set share their creation time', '2.2.3.1', (x, _it, all) => [all.every((o) => o.prop.Obj.value.m_SnapshotSetId !== x.m_SnapshotSetId || o.prop.Obj.value.m_tsCreationTimestamp === x.m_tsCreationTimestamp), 'one time per set', 'different times in a set']],
+  ['timestamp-set', 'm_tsCreationTimestamp is a time after 2000-01-01', '2.2.3.3', (x) => [x.m_tsCreationTimestamp > FT_2000, 'after 2000', String(x.m_tsCreationTimestamp)]],
+  ['timestamp-past', 'm_tsCreationTimestamp is not in the future (a day of clock skew allowed)', '2.2.3.3', (x) => [x.m_tsCreationTimestamp < nowFt() + FT_DAY, 'not in the future', String(x.m_tsCreationTimestamp)]],
+  ['state', 'm_eStatus is VSS_SS_CREATED (12) for a listed shadow copy', '2.2.2.4', (x) => [x.m_eStatus === 12, 'VSS_SS_CREATED', String(x.m_eStatus)]],
+  ['set-time', 'the shadow copies of one set share their creation time', '2.2.3.3', (x, _it, all) => [all.every((o) => o.prop.Obj.value.m_SnapshotSetId !== x.m_SnapshotSetId || o.prop.Obj.value.m_tsCreationTimestamp === x.m_tsCreationTimestamp), 'one time per set', 'different times in a set']],
 ];
 
 const VOLUME_RULES: Rule[] = [
-  ['type', 'VSS_MGMT_OBJECT_PROP.Type is VSS_MGMT_OBJECT_VOLUME', '2.2.3.7', (_x, it) => [it.prop.Type === VSS_MGMT_OBJECT_VOLUME, 'Type 1', `Type ${it.prop.Type}`]],
-  ['name', 'm_pwszVolumeName is a volume name \\\\?\\Volume{GUID}\\', '2.2.3.4', (x) => [VOLUME_NAME.test(x.m_pwszVolumeName ?? ''), 'a volume GUID name', String(x.m_pwszVolumeName)]],
-  ['display-name', 'm_pwszVolumeDisplayName is given and ends with a backslash', '2.2.3.4', (x) => [/\\$/.test(x.m_pwszVolumeDisplayName ?? ''), 'a path ending in \\', String(x.m_pwszVolumeDisplayName)]],
-  ['unique', 'no volume is listed twice', '2.2.3.4', (x, _it, all) => [all.filter((o) => String(o.prop.Obj.value.m_pwszVolumeName).toLowerCase() === String(x.m_pwszVolumeName).toLowerCase()).length === 1, 'once', 'twice']],
+  ['type', 'VSS_MGMT_OBJECT_PROP.Type is VSS_MGMT_OBJECT_VOLUME', '2.2.3.6', (_x, it) => [it.prop.Type === VSS_MGMT_OBJECT_VOLUME, 'Type 1', `Type ${it.prop.Type}`]],
+  ['name', 'm_pwszVolumeName is a volume name \\\\?\\Volume{GUID}\\', '2.2.3.7', (x) => [VOLUME_NAME.test(x.m_pwszVolumeName ?? ''), 'a volume GUID name', String(x.m_pwszVolumeName)]],
+  ['display-name', 'm_pwszVolumeDisplayName is given and ends with a backslash', '2.2.3.7', (x) => [/\\$/.test(x.m_pwszVolumeDisplayName ?? ''), 'a path ending in \\', String(x.m_pwszVolumeDisplayName)]],
+  ['unique', 'no volume is listed twice', '2.2.3.7', (x, _it, all) => [all.filter((o) => String(o.prop.Obj.value.m_pwszVolumeName).toLowerCase() === String(x.m_pwszVolumeName).toLowerCase()).length === 1, 'once', 'twice']],
 ];
 
 const DIFF_VOLUME_RULES: Rule[] = [
-  ['type', 'VSS_MGMT_OBJECT_PROP.Type is VSS_MGMT_OBJECT_DIFF_VOLUME', '2.2.3.7', (_x, it) => [it.prop.Type === VSS_MGMT_OBJECT_DIFF_VOLUME, 'Type 2', `Type ${it.prop.Type}`]],
-  ['name', 'm_pwszVolumeName is a volume name \\\\?\\Volume{GUID}\\', '2.2.3.5', (x) => [VOLUME_NAME.test(x.m_pwszVolumeName ?? ''), 'a volume GUID name', String(x.m_pwszVolumeName)]],
-  ['display-name', 'm_pwszVolumeDisplayName is given', '2.2.3.5', (x) => [!!x.m_pwszVolumeDisplayName, 'a display name', String(x.m_pwszVolumeDisplayName)]],
-  ['total', 'm_llVolumeTotalSpace is greater than zero', '2.2.3.5', (x) => [x.m_llVolumeTotalSpace > 0n, '> 0', String(x.m_llVolumeTotalSpace)]],
-  ['free', 'm_llVolumeFreeSpace is between 0 and m_llVolumeTotalSpace', '2.2.3.5', (x) => [x.m_llVolumeFreeSpace >= 0n && x.m_llVolumeFreeSpace <= x.m_llVolumeTotalSpace, `0..${x.m_llVolumeTotalSpace}`, String(x.m_llVolumeFreeSpace)]],
+  ['type', 'VSS_MGMT_OBJECT_PROP.Type is VSS_MGMT_OBJECT_DIFF_VOLUME', '2.2.3.6', (_x, it) => [it.prop.Type === VSS_MGMT_OBJECT_DIFF_VOLUME, 'Type 2', `Type ${it.prop.Type}`]],
+  ['name', 'm_pwszVolumeName is a volume name \\\\?\\Volume{GUID}\\', '2.2.3.8', (x) => [VOLUME_NAME.test(x.m_pwszVolumeName ?? ''), 'a volume GUID name', String(x.m_pwszVolumeName)]],
+  ['display-name', 'm_pwszVolumeDisplayName is given', '2.2.3.8', (x) => [!!x.m_pwszVolumeDisplayName, 'a display name', String(x.m_pwszVolumeDisplayName)]],
+  ['total', 'm_llVolumeTotalSpace is greater than zero', '2.2.3.8', (x) => [x.m_llVolumeTotalSpace > 0n, '> 0', String(x.m_llVolumeTotalSpace)]],
+  ['free', 'm_llVolumeFreeSpace is between 0 and m_llVolumeTotalSpace', '2.2.3.8', (x) => [x.m_llVolumeFreeSpace >= 0n && x.m_llVolumeFreeSpace <= x.m_llVolumeTotalSpace, `0..${x.m_llVolumeTotalSpace}`, String(x.m_llVolumeFreeSpace)]],
 ];
 
 const DIFF_AREA_RULES: Rule[] = [
-  ['type', 'VSS_MGMT_OBJECT_PROP.Type is VSS_MGMT_OBJECT_DIFF_AREA', '2.2.3.7', (_x, it) => [it.prop.Type === VSS_MGMT_OBJECT_DIFF_AREA, 'Type 3', `Type ${it.prop.Type}`]],
-  ['volume-name', 'm_pwszVolumeName is a volume name \\\\?\\Volume{GUID}\\', '2.2.3.6', (x) => [VOLUME_NAME.test(x.m_pwszVolumeName ?? ''), 'a volume GUID name', String(x.m_pwszVolumeName)]],
-  ['storage-name', 'm_pwszDiffAreaVolumeName is a volume name \\\\?\\Volume{GUID}\\', '2.2.3.6', (x) => [VOLUME_NAME.test(x.m_pwszDiffAreaVolumeName ?? ''), 'a volume GUID name', String(x.m_pwszDiffAreaVolumeName)]],
-  ['used', 'm_llUsedDiffSpace is at least 0', '2.2.3.6', (x) => [x.m_llUsedDiffSpace >= 0n, '>= 0', String(x.m_llUsedDiffSpace)]],
-  ['used-allocated', 'm_llUsedDiffSpace is at most m_llAllocatedDiffSpace', '2.2.3.6', (x) => [x.m_llUsedDiffSpace <= x.m_llAllocatedDiffSpace, `<= ${x.m_llAllocatedDiffSpace}`, String(x.m_llUsedDiffSpace)]],
-  ['allocated-maximum', 'm_llAllocatedDiffSpace is at most m_llMaximumDiffSpace (unless that is -1, no limit)', '2.2.3.6', (x) => [x.m_llMaximumDiffSpace === -1n || x.m_llAllocatedDiffSpace <= x.m_llMaximumDiffSpace, `<= ${x.m_llMaximumDiffSpace}`, String(x.m_llAllocatedDiffSpace)]],
-  ['maximum', 'm_llMaximumDiffSpace is -1 (no limit) or greater than zero', '2.2.3.6', (x) => [x.m_llMaximumDiffSpace === -1n || x.m_llMaximumDiffSpace > 0n, '-1 or > 0', String(x.m_llMaximumDiffSpace)]],
+  ['type', 'VSS_MGMT_OBJECT_PROP.Type is VSS_MGMT_OBJECT_DIFF_AREA', '2.2.3.6', (_x, it) => [it.prop.Type === VSS_MGMT_OBJECT_DIFF_AREA, 'Type 3', `Type ${it.prop.Type}`]],
+  ['volume-name', 'm_pwszVolumeName is a volume name \\\\?\\Volume{GUID}\\', '2.2.3.9', (x) => [VOLUME_NAME.test(x.m_pwszVolumeName ?? ''), 'a volume GUID name', String(x.m_pwszVolumeName)]],
+  ['storage-name', 'm_pwszDiffAreaVolumeName is a volume name \\\\?\\Volume{GUID}\\', '2.2.3.9', (x) => [VOLUME_NAME.test(x.m_pwszDiffAreaVolumeName ?? ''), 'a volume GUID name', String(x.m_pwszDiffAreaVolumeName)]],
+  ['used', 'm_llUsedDiffSpace is at least 0', '2.2.3.9', (x) => [x.m_llUsedDiffSpace >= 0n, '>= 0', String(x.m_llUsedDiffSpace)]],
+  ['used-allocated', 'm_llUsedDiffSpace is at most m_llAllocatedDiffSpace', '2.2.3.9', (x) => [x.m_llUsedDiffSpace <= x.m_llAllocatedDiffSpace, `<= ${x.m_llAllocatedDiffSpace}`, String(x.m_llUsedDiffSpace)]],
+  ['allocated-maximum', 'm_llAllocatedDiffSpace is at most m_llMaximumDiffSpace (unless that is -1, no limit)', '2.2.3.9', (x) => [x.m_llMaximumDiffSpace === -1n || x.m_llAllocatedDiffSpace <= x.m_llMaximumDiffSpace, `<= ${x.m_llMaximumDiffSpace}`, String(x.m_llAllocatedDiffSpace)]],
+  ['maximum', 'm_llMaximumDiffSpace is -1 (no limit) or greater than zero', '2.2.3.9', (x) => [x.m_llMaximumDiffSpace === -1n || x.m_llMaximumDiffSpace > 0n, '-1 or > 0', String(x.m_llMaximumDiffSpace)]],
   ['one-per-volume', 'a volume has at most one storage association', '3.1.4.4.2', (x, _it, all) => [all.filter((o) => String(o.prop.Obj.value.m_pwszVolumeName).toLowerCase() === String(x.m_pwszVolumeName).toLowerCase()).length === 1, 'one', 'several']],
 ];
 
