@@ -4,6 +4,7 @@
  * of never firing. The engine (src/store/faults.ts) matches plain strings and knows no IDL.
  */
 import type { InterfaceDecl } from '../dcerpc/interface.js';
+import { ndrZeroAnswer } from '../dcerpc/zero-answer.js';
 import { epm } from '../interfaces/epm/idl.js';
 import { mgmt } from '../interfaces/mgmt/idl.js';
 import { IObjectExporter } from '../interfaces/oxid/idl.js';
@@ -27,6 +28,9 @@ const SERVED: readonly InterfaceDecl[] = [
   mgmt,
 ];
 
+/** The DCOM interfaces: their hresult answer is the dispatcher's refusal, which every method has. */
+const DCOM = new Set<InterfaceDecl>([IVssSnapshotMgmt, IVssDifferentialSoftwareSnapshotMgmt, IVssEnumObject, IVssEnumMgmtObject, IRemUnknown, IRemUnknown2]);
+
 /** The method names of each interface, by the interface's name. */
 export const FAULT_METHODS: ReadonlyMap<string, readonly string[]> = new Map(SERVED.map((d) => [d.name, d.opnums.flatMap((m) => (m ? [m.name] : []))]));
 
@@ -37,5 +41,19 @@ export function servedRule(rule: FaultRuleSpec, at = ''): FaultRuleSpec {
   const names = FAULT_METHODS.get(iface)!;
   const method = names.find((n) => n.toLowerCase() === rule.method.toLowerCase());
   if (!method) throw new FieldError(fieldName(at, 'method'), `not a method of ${iface} (one of ${names.join(', ')})`);
+  const decl = SERVED.find((d) => d.name === iface)!;
+  if (rule.action === 'hresult' && !DCOM.has(decl) && !hasZeroAnswer(decl, method)) {
+    // Its out-parameters have no zeroed form (mgmt's princ_name, sized by the caller): the runtime could only fault.
+    throw new FieldError(fieldName(at, 'action'), `${iface}.${method} has no zeroed answer to carry a return value; use action fault`);
+  }
   return { ...rule, interface: iface, method };
+}
+
+function hasZeroAnswer(decl: InterfaceDecl, name: string): boolean {
+  try {
+    ndrZeroAnswer(decl.opnums.find((m) => m?.name === name)!, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -99,6 +99,14 @@ describe('actions', () => {
     expect(String(e)).toContain('RPC_E_DISCONNECTED');
   });
 
+  test('hresult on a port-135 interface: its out-parameters zeroed, the return value set', async () => {
+    emulated.faults.add(faultRuleFromJson({ interface: 'IRemoteSCMActivator', method: 'RemoteCreateInstance', action: 'hresult', status: 'E_OUTOFMEMORY', count: 1 }));
+    const e = await failure(ScmpClient.connect(opts()));
+    expect(String(e)).toContain('E_OUTOFMEMORY');
+    expect(fired()).toEqual([expect.objectContaining({ interface: 'IRemoteSCMActivator', method: 'RemoteCreateInstance', action: 'hresult', status: 'E_OUTOFMEMORY' })]);
+    await withClient(async (c) => expect(await snapshotsOf(c)).toEqual(expect.any(Array)));
+  });
+
   test('delay: the real answer after the wait', async () => {
     await withClient(async (c) => {
       const real = await snapshotsOf(c);
