@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { refuse, StoreError } from './errors.js';
 import { filetimeFromDate } from './filetime.js';
 import { HostStore, type HostStoreOptions } from './host-store.js';
-import { FaultRules } from './faults.js';
+import { DEFAULT_FAULT_SETTINGS, FaultRules, type FaultSettings } from './faults.js';
 import { E_INVALIDARG, E_OUTOFMEMORY, VSS_E_OBJECT_NOT_FOUND, VSS_E_UNEXPECTED } from '../status/index.js';
 import type { HostModel, Snapshot } from './model.js';
 import { documentFromXml } from './requester/document-xml.js';
@@ -23,6 +23,8 @@ export interface EmulatedHostOptions extends HostStoreOptions {
   requester?: Partial<RequesterSettings>;
   /** Where the host keeps what survives a reboot; without one, everything is in memory. */
   stateDir?: string;
+  /** Limits of the scripted faults (maxRules, maxDelayMs, maxArgs). */
+  faults?: Partial<FaultSettings>;
 }
 
 /** What `vssadmin delete shadows` chooses among a volume's shadow copies. */
@@ -35,7 +37,7 @@ export class EmulatedHost {
   private storeNow: HostStore;
   readonly requesterSettings: Readonly<RequesterSettings>;
   /** Scripted faults (issue 16): rules the RPC runtime consults before each method; volume names resolve in the store of the moment. */
-  readonly faults: FaultRules = new FaultRules((name) => this.store.resolveVolume(name)?.mountName);
+  readonly faults: FaultRules;
   private readonly sessionMap = new Map<Guid, RequesterSession>();
   private readonly savedDocuments = new Map<string, string>();
   private readonly stateDir: StateDir | undefined;
@@ -55,6 +57,7 @@ export class EmulatedHost {
    */
   constructor(model: HostModel | HostStore, options: EmulatedHostOptions = {}) {
     this.requesterSettings = { ...DEFAULT_REQUESTER_SETTINGS, ...options.requester };
+    this.faults = new FaultRules((name) => this.store.resolveVolume(name)?.mountName, { ...DEFAULT_FAULT_SETTINGS, ...options.faults });
     this.newGuid = options.newGuid ?? randomUUID;
     this.now = options.now ?? (() => filetimeFromDate(new Date()));
     this.storeOptions = { settings: options.settings, newGuid: this.newGuid, now: this.now };

@@ -49,3 +49,20 @@ test('a bad rule: 400 naming the field, audited as a bad request; nothing added'
   expect(audits().at(-1)).toMatchObject({ route: '/api/faults', status: 400 });
   expect(host.faults.list()).toEqual([]);
 });
+
+test('the limits are settings of the host: maxRules, maxDelayMs', async () => {
+  const small = new EmulatedHost(defaultHostModel(), { faults: { maxRules: 1, maxDelayMs: 100 } });
+  const a = await startAdminServer({ host: small, token: TOKEN, port: 0, log: createLogger('error', () => {}) });
+  try {
+    const c = new AdminClient(a.url, TOKEN);
+    const slow = await c.request('POST', '/api/faults', { interface: 'IVssEnumObject', method: 'Next', action: 'delay', ms: 101 });
+    expect(slow.status).toBe(400);
+    expect((slow.body as { error: { field: string; message: string } }).error).toMatchObject({ field: 'ms', message: expect.stringContaining('maxDelayMs') });
+    expect((await c.request('POST', '/api/faults', { interface: 'IVssEnumObject', method: 'Next', action: 'delay', ms: 100 })).status).toBe(200);
+    const more = await c.request('POST', '/api/faults', { interface: 'IVssEnumObject', method: 'Next', action: 'hang' });
+    expect(more.status).toBe(400);
+    expect((more.body as { error: { message: string } }).error.message).toContain('maxRules');
+  } finally {
+    await a.close();
+  }
+});
