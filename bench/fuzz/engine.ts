@@ -117,6 +117,8 @@ export interface RunOptions {
   fromIndex?: number;
   /** Called before each input (a watchdog's progress mark). */
   onInput?: (index: number) => void;
+  /** Called at each crash or slow input as it is found (a worker that hangs later loses nothing). */
+  onFinding?: (kind: 'crash' | 'slow', f: Finding) => void;
 }
 
 export function describeError(e: unknown): string {
@@ -149,12 +151,18 @@ export function fuzzTarget(target: FuzzTarget, o: RunOptions): TargetResult {
       target.run(input, pick);
     } catch (e) {
       if (!target.expected(e) && res.crashes.length < 20) {
-        res.crashes.push({ index: i, input: input.subarray(0, 512).toString('hex'), pick, error: describeError(e) });
+        const f = { index: i, input: input.subarray(0, 512).toString('hex'), pick, error: describeError(e) };
+        res.crashes.push(f);
+        o.onFinding?.('crash', f);
       }
     }
     const ms = performance.now() - t0;
     if (ms > res.slowest.ms) res.slowest = { index: i, ms: Math.round(ms * 100) / 100 };
-    if (ms > slowMs && res.slow.length < 20) res.slow.push({ index: i, input: input.subarray(0, 512).toString('hex'), pick, error: `took ${Math.round(ms)} ms` });
+    if (ms > slowMs && res.slow.length < 20) {
+      const f = { index: i, input: input.subarray(0, 512).toString('hex'), pick, error: `took ${Math.round(ms)} ms` };
+      res.slow.push(f);
+      o.onFinding?.('slow', f);
+    }
     res.inputs++;
   }
   return res;

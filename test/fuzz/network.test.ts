@@ -107,3 +107,19 @@ describe(`${INPUTS} inputs per target, seed 0x${SEED.toString(16)}`, () => {
     expect(r.inputs).toBe(INPUTS);
   });
 });
+
+describe('npm run fuzz', () => {
+  test('runs the named targets in worker threads for the seconds given and prints inputs, crashes, hangs and peak memory as JSON', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const run = fileURLToPath(new URL('../../dist/bench/fuzz/run.js', import.meta.url));
+    const r = spawnSync(process.execPath, [run, '--seconds', '1', '--seed', '42', '--targets', 'pdu,spnego'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.seed).toBe(42);
+    expect(out.targets.map((t: { target: string }) => t.target)).toEqual(['pdu', 'spnego']);
+    expect(out.totals.inputs).toBeGreaterThan(0);
+    expect(out.totals).toMatchObject({ crashes: 0, hangs: 0 });
+    expect(out.totals.peakRssBytes).toBeGreaterThan(0);
+    expect(r.stderr).toMatch(/fuzz: pdu: \d+ inputs, 0 crashes, 0 hangs/);
+  });
+});
