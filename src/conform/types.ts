@@ -24,7 +24,9 @@ export type Need =
  */
 export type Breaker =
   | { fault: FaultSpec }
-  | { server: string[]; note: string; /** A fault rule the server starts with besides (host model `faults`). */ fault?: FaultSpec };
+  | { server: string[]; note: string; /** A fault rule the server starts with besides (host model `faults`). */ fault?: FaultSpec }
+  /** scmpd's embedded default host (fixtures/default-host.json) with wrong data: `edit` changes its JSON. */
+  | { hostModel: string; edit(model: Record<string, any>): void };
 
 /** A fault rule as the pairing test asks scmpd for it. */
 export interface FaultSpec {

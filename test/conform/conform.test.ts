@@ -32,7 +32,7 @@ describe('scmp conform against scmpd', () => {
     for (const c of CATALOGUE) {
       expect(c.ref.section, c.id).toMatch(/^\d+(\.\d+)*$/);
       expect(c.requirement.length, c.id).toBeGreaterThan(10);
-      expect('fault' in c.breaker || 'server' in c.breaker, c.id).toBe(true);
+      expect('fault' in c.breaker || 'server' in c.breaker || 'hostModel' in c.breaker, c.id).toBe(true);
     }
   });
 

@@ -1,7 +1,8 @@
 /**
  * The host the conformance tests point `scmp conform` at: the embedded default host plus a
  * second association on the archive volume (E:\ stores there too), so that every
- * enumerator rule has two items to look at, an administrator and a plain user.
+ * enumerator rule has two items to look at, an administrator and a plain user. A check's
+ * breaker may first edit the default host's data (`edit`).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,8 +13,9 @@ export const ADMIN = { user: 'Administrator', password: 'Conform-Admin-1' };
 export const USER = { user: 'bob', password: 'Conform-User-2' };
 
 /** A host model file (in a fresh temporary folder) and the folder's removal. */
-export function conformHostModel(faults: unknown[] = []): { file: string; dir: string; remove(): void } {
+export function conformHostModel(faults: unknown[] = [], edit?: (m: Record<string, any>) => void): { file: string; dir: string; remove(): void } {
   const model = JSON.parse(readFileSync(fileURLToPath(new URL('../../fixtures/default-host.json', import.meta.url)), 'utf8'));
+  edit?.(model);
   const refs = model.volumes.find((v: any) => v.fileSystem === 'ReFS').mountName;
   const archive = model.volumes.find((v: any) => (v.mountPoints ?? []).some((m: string) => /archive/.test(m))).mountName;
   model.diffAreas.push({ volume: refs, diffAreaVolume: archive, maximumBytes: String(1024 * 1024 * 1024) });

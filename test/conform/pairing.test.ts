@@ -2,7 +2,8 @@
  * The suite proves itself (issue 16, point 3): for every check, the scripted fault or server
  * setting it names as its breaker makes it fail. Fault breakers share one scmpd (each rule
  * added through the admin API, its checks run, the rules cleared); each server setting gets
- * a scmpd of its own. A check that passes whatever the server does would show up here.
+ * a scmpd of its own, and so does each host model with wrong data. A check that passes
+ * whatever the server does would show up here.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CATALOGUE } from '../../src/conform/catalogue.js';
@@ -59,10 +60,12 @@ function settingArgs(server: string[]): string[] {
 const failedOrReport = (rs: Result[]) => rs.filter((r) => r.verdict !== 'fail').map((r) => `${r.id}: ${r.verdict}${r.reason ? ` (${r.reason})` : ''}`);
 
 const byFault = new Map<string, { spec: FaultSpec; checks: Check[] }>();
+const byModel: Array<{ note: string; edit(m: Record<string, any>): void; check: Check }> = [];
 const bySetting = new Map<string, { server: string[]; fault?: FaultSpec; checks: Check[] }>();
 for (const c of CATALOGUE) {
   const b = c.breaker;
-  if (!('server' in b)) {
+  if ('hostModel' in b) byModel.push({ note: b.hostModel, edit: b.edit, check: c });
+  else if (!('server' in b)) {
     const key = JSON.stringify(rule(b.fault));
     byFault.set(key, { spec: b.fault, checks: [...(byFault.get(key)?.checks ?? []), c] });
   } else {
@@ -82,7 +85,7 @@ afterAll(() => {
 
 describe('every check fails under its breaker', () => {
   it('every check of the catalogue has exactly one pairing below', () => {
-    const n = [...byFault.values(), ...bySetting.values()].reduce((s, g) => s + g.checks.length, 0);
+    const n = [...byFault.values(), ...bySetting.values()].reduce((s, g) => s + g.checks.length, 0) + byModel.length;
     expect(n).toBe(CATALOGUE.length);
   });
 
@@ -114,6 +117,21 @@ describe('every check fails under its breaker', () => {
     } finally {
       s.child.kill('SIGTERM');
       own?.remove();
+    }
+  });
+
+  it.each(byModel.map((g) => [g.check.id, g] as const))('%s with the host model changed', async (_id, g) => {
+    const own = conformHostModel([], g.edit);
+    try {
+      const s = await spawnScmpd(['--no-admin', ...conformServerArgs(own.file)]);
+      try {
+        const rs = await runChecks(targetAt(s.port), [g.check], { allowChanges: true });
+        expect(failedOrReport(rs)).toEqual([]);
+      } finally {
+        s.child.kill('SIGTERM');
+      }
+    } finally {
+      own.remove();
     }
   });
 

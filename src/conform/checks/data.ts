@@ -5,7 +5,8 @@
 import { VSS_MGMT_OBJECT_DIFF_AREA, VSS_MGMT_OBJECT_DIFF_VOLUME, VSS_MGMT_OBJECT_VOLUME, VSS_OBJECT_SNAPSHOT, VSS_SYSTEM_PROVIDER_ID } from '../../interfaces/scmp/types.js';
 import { expect, NotApplicable, type Ctx } from '../context.js';
 import type { Check } from '../types.js';
-import { answers, check, DIFF, ENUM_MGMT, ENUM_OBJ, GUID_NULL, MGMT, ref, VOLUME_NAME } from './define.js';
+import { answers, check, DIFF, ENUM_MGMT, ENUM_OBJ, GUID_NULL, MGMT, ref, VOLUME_NAME, wrongData } from './define.js';
+import type { Breaker } from '../types.js';
 
 /** FILETIME of 2000-01-01 and one day. */
 const FT_2000 = 125911584000000000n;
@@ -17,9 +18,9 @@ const VSS_VOLSNAP_ATTR_EXPOSED_LOCALLY = 0x800;
 const VSS_VOLSNAP_ATTR_EXPOSED_REMOTELY = 0x1000;
 
 type Item = { volume: string; prop: any };
-type Rule = [id: string, requirement: string, section: string, test: (x: any, item: Item, all: Item[]) => [ok: boolean, expected: string, got: string]];
+type Rule = [id: string, requirement: string, section: string, test: (x: any, item: Item, all: Item[]) => [ok: boolean, expected: string, got: string], breaker?: Breaker];
 
-function each(id: string, requirement: string, section: string, list: (c: Ctx) => Promise<Item[]>, breaker: ReturnType<typeof answers>, test: Rule[3], what: string): Check {
+function each(id: string, requirement: string, section: string, list: (c: Ctx) => Promise<Item[]>, breaker: Breaker, test: Rule[3], what: string): Check {
   return check(id, requirement, ref('MS-SCMP', section), breaker, async (c) => {
     const all = await list(c);
     if (all.length === 0) throw new NotApplicable(`the host lists no ${what}`);
@@ -39,7 +40,7 @@ const SNAPSHOT_RULES: Rule[] = [
   ['count-of-set', 'm_lSnapshotsCount is at least the number of listed shadow copies of its set', '2.2.3.3', (x, _it, all) => {
     const n = all.filter((o) => o.prop.Obj.value.m_SnapshotSetId === x.m_SnapshotSetId).length;
     return [x.m_lSnapshotsCount >= n, `at least ${n}`, String(x.m_lSnapshotsCount)];
-  }],
+  }, wrongData('a copy of a two-copy set counting 1', (m) => { m.snapshots[3].countInSet = 1; })],
   ['device-object', 'm_pwszSnapshotDeviceObject names a device (\\\\?\\GLOBALROOT\\Device\\…)', '2.2.3.3', (x) => [/^\\\\\?\\GLOBALROOT\\Device\\./i.test(x.m_pwszSnapshotDeviceObject ?? ''), 'a \\\\?\\GLOBALROOT\\Device\\ path', String(x.m_pwszSnapshotDeviceObject)]],
   ['original-volume', 'm_pwszOriginalVolumeName is a volume name \\\\?\\Volume{GUID}\\', '2.2.3.3', (x) => [VOLUME_NAME.test(x.m_pwszOriginalVolumeName ?? ''), 'a volume GUID name', String(x.m_pwszOriginalVolumeName)]],
   ['originating-machine', 'm_pwszOriginatingMachine names a machine', '2.2.3.3', (x) => [!!x.m_pwszOriginatingMachine, 'a machine name', String(x.m_pwszOriginatingMachine)]],
@@ -50,10 +51,10 @@ const SNAPSHOT_RULES: Rule[] = [
     const exposed = (x.m_lSnapshotAttributes & (VSS_VOLSNAP_ATTR_EXPOSED_LOCALLY | VSS_VOLSNAP_ATTR_EXPOSED_REMOTELY)) !== 0;
     return [exposed || x.m_pwszExposedName === null, 'NULL', String(x.m_pwszExposedName)];
   }],
-  ['timestamp-set', 'm_tsCreationTimestamp is a time after 2000-01-01', '2.2.3.3', (x) => [x.m_tsCreationTimestamp > FT_2000, 'after 2000', String(x.m_tsCreationTimestamp)]],
-  ['timestamp-past', 'm_tsCreationTimestamp is not in the future (a day of clock skew allowed)', '2.2.3.3', (x) => [x.m_tsCreationTimestamp < nowFt() + FT_DAY, 'not in the future', String(x.m_tsCreationTimestamp)]],
+  ['timestamp-set', 'm_tsCreationTimestamp is a time after 2000-01-01', '2.2.3.3', (x) => [x.m_tsCreationTimestamp > FT_2000, 'after 2000', String(x.m_tsCreationTimestamp)], wrongData('a copy created in 1990', (m) => { m.snapshots[0].created = '1990-01-01T00:00:00Z'; })],
+  ['timestamp-past', 'm_tsCreationTimestamp is not in the future (a day of clock skew allowed)', '2.2.3.3', (x) => [x.m_tsCreationTimestamp < nowFt() + FT_DAY, 'not in the future', String(x.m_tsCreationTimestamp)], wrongData('a copy created in 2199', (m) => { m.snapshots[0].created = '2199-01-01T00:00:00Z'; })],
   ['state', 'm_eStatus is VSS_SS_CREATED (12) for a listed shadow copy', '2.2.2.4', (x) => [x.m_eStatus === 12, 'VSS_SS_CREATED', String(x.m_eStatus)]],
-  ['set-time', 'the shadow copies of one set share their creation time', '2.2.3.3', (x, _it, all) => [all.every((o) => o.prop.Obj.value.m_SnapshotSetId !== x.m_SnapshotSetId || o.prop.Obj.value.m_tsCreationTimestamp === x.m_tsCreationTimestamp), 'one time per set', 'different times in a set']],
+  ['set-time', 'the shadow copies of one set share their creation time', '2.2.3.3', (x, _it, all) => [all.every((o) => o.prop.Obj.value.m_SnapshotSetId !== x.m_SnapshotSetId || o.prop.Obj.value.m_tsCreationTimestamp === x.m_tsCreationTimestamp), 'one time per set', 'different times in a set'], wrongData('the two copies of a set a second apart', (m) => { m.snapshots[3].created = '2025-11-17T23:30:12.250Z'; })],
 ];
 
 const VOLUME_RULES: Rule[] = [
@@ -83,10 +84,10 @@ const DIFF_AREA_RULES: Rule[] = [
 ];
 
 export const DATA_CHECKS: Check[] = [
-  ...SNAPSHOT_RULES.map(([id, req, sec, t]) => each(`data.snapshot.${id}`, `every shadow copy listed: ${req}`, sec, (c) => c.snapshots(), answers(ENUM_OBJ, 'Next'), t, 'shadow copy')),
+  ...SNAPSHOT_RULES.map(([id, req, sec, t, b]) => each(`data.snapshot.${id}`, `every shadow copy listed: ${req}`, sec, (c) => c.snapshots(), b ?? answers(ENUM_OBJ, 'Next'), t, 'shadow copy')),
   ...VOLUME_RULES.map(([id, req, sec, t]) => each(`data.volume.${id}`, `every volume listed: ${req}`, sec, async (c) => (await c.items('volumes', '0')).map((prop) => ({ volume: 'QueryVolumesSupportedForSnapshots', prop })), answers(MGMT, 'QueryVolumesSupportedForSnapshots'), t, 'volume')),
   ...DIFF_VOLUME_RULES.map(([id, req, sec, t]) => each(`data.diff-volume.${id}`, `every storage volume listed: ${req}`, sec, (c) => c.diffVolumes(), answers(DIFF, 'QueryVolumesSupportedForDiffAreas'), t, 'storage volume')),
-  ...DIFF_AREA_RULES.map(([id, req, sec, t]) => each(`data.diff-area.${id}`, `every association listed: ${req}`, sec, (c) => c.diffAreas(), answers(DIFF, 'QueryDiffAreasForVolume'), t, 'storage association')),
+  ...DIFF_AREA_RULES.map(([id, req, sec, t, b]) => each(`data.diff-area.${id}`, `every association listed: ${req}`, sec, (c) => c.diffAreas(), b ?? answers(DIFF, 'QueryDiffAreasForVolume'), t, 'storage association')),
   check('data.diff-area.storage-supported', "every association's storage volume is among QueryVolumesSupportedForDiffAreas of its volume", ref('MS-SCMP', '3.1.4.4.4'), answers(DIFF, 'QueryVolumesSupportedForDiffAreas'), async (c) => {
     const areas = await c.diffAreas();
     if (areas.length === 0) throw new NotApplicable('the host has no storage association');

@@ -20,6 +20,9 @@ export const drops = (iface: string, method: string): Breaker => ({ fault: { int
 /** scmpd started with other settings. */
 export const setting = (note: string, ...server: string[]): Breaker => ({ server, note });
 
+/** The default host model (fixtures/default-host.json) changed by `edit`: data a server must never send. */
+export const wrongData = (hostModel: string, edit: (m: Record<string, any>) => void): Breaker => ({ hostModel, edit });
+
 export const MGMT = 'IVssSnapshotMgmt';
 export const DIFF = 'IVssDifferentialSoftwareSnapshotMgmt';
 export const ENUM_OBJ = 'IVssEnumObject';
