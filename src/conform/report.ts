@@ -20,7 +20,7 @@ export function formatText(rs: readonly Result[], host: string): string {
     return head;
   });
   const s = summary(rs);
-  return `${lines.join('\n')}\n\n${host}: ${s.total} checks, ${s.passed} passed, ${s.failed} failed, ${s.notApplicable} not applicable\n`;
+  return `${lines.join('\n')}\n\n${host}: ${s.total} check${s.total === 1 ? '' : 's'}, ${s.passed} passed, ${s.failed} failed, ${s.notApplicable} not applicable\n`;
 }
 
 export function formatJson(rs: readonly Result[], host: string): string {
