@@ -232,6 +232,14 @@ export class ServerAssociation implements ConnectionInfo {
     else this.host.log[level](msg, all);
   }
 
+  /** A limit refused something: one line per message and source a window, whoever the peer is. */
+  private refusal(msg: string, fields: Record<string, unknown>): void {
+    if (!this.host.log.enabled('warn')) return;
+    const all = { conn: this.id, peer: `${this.remoteAddress}:${this.remotePort}`, ...fields };
+    if (this.host.peerLog) this.host.peerLog.line('warn', msg, this.remoteAddress, all);
+    else this.host.log.warn(msg, all);
+  }
+
   private authenticated(): boolean {
     for (const s of this.authSlots.values()) if (s.state === 'established') return true;
     return false;
@@ -520,10 +528,12 @@ export class ServerAssociation implements ConnectionInfo {
         auth: slot,
       };
       this.calls.set(h.callId, call);
-      if (this.calls.size > this.host.settings.maxCallsInFlight) this.refuse(call, FAULT.nca_s_server_too_busy);
-      else if (fromSource >= this.host.settings.maxCallsInFlightPerSource) {
+      if (this.calls.size > this.host.settings.maxCallsInFlight) {
+        this.refusal('calls in flight per connection exceeded', { limit: this.host.settings.maxCallsInFlight });
+        this.refuse(call, FAULT.nca_s_server_too_busy);
+      } else if (fromSource >= this.host.settings.maxCallsInFlightPerSource) {
         // One client address's share of the server's calls, whatever connections it spreads them over.
-        this.log('warn', 'calls in flight per source exceeded', { limit: this.host.settings.maxCallsInFlightPerSource });
+        this.refusal('calls in flight per source exceeded', { limit: this.host.settings.maxCallsInFlightPerSource });
         this.refuse(call, FAULT.nca_s_server_too_busy);
       } else if ((h.drep & 0x0f) !== 0 || h.drep >> 8 !== 0) {
         // Only ASCII characters and IEEE floats are understood (EBCDIC, VAX, Cray, IBM are not).
@@ -548,7 +558,7 @@ export class ServerAssociation implements ConnectionInfo {
         // The process-wide reassembly budget is spent: this call is refused as a busy
         // server's would be (its octets are freed, its remaining fragments dropped); the
         // connection and the other calls go on.
-        this.log('warn', 'reassembly budget exhausted', { limit: this.host.settings.maxReassemblyBytesTotal });
+        this.refusal('reassembly budget exhausted', { limit: this.host.settings.maxReassemblyBytesTotal });
         this.refuse(call, FAULT.nca_s_server_too_busy);
       }
     }

@@ -15,7 +15,7 @@ import { RpcServer } from '../../src/dcerpc/server.js';
 import type { RpcSettings } from '../../src/dcerpc/settings.js';
 import { epm, RPC_C_EP, RPC_C_VERS } from '../../src/interfaces/epm/idl.js';
 import { serveEpm } from '../../src/interfaces/epm/server.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, RateLimitedLog } from '../../src/log.js';
 import { GUID_NULL } from '../../src/ndr/index.js';
 import { echo } from '../helpers/echo.js';
 
@@ -253,6 +253,24 @@ describe('defect 8: log level and log floods', () => {
     expect(o.time).not.toBe('x');
     expect(o.authLevel).toBe(1);
     expect(Object.keys(o).slice(0, 3)).toEqual(['time', 'level', 'msg']);
+  });
+
+  test('RateLimitedLog: lines per message and source per window; the next window opens with "log lines suppressed" and its count', () => {
+    const lines: Line[] = [];
+    let now = 0;
+    const rl = new RateLimitedLog(createLogger('info', (l) => lines.push(JSON.parse(l))), { logLinesPerSource: 2, logRateWindowMs: 1000 }, () => now);
+    for (let i = 0; i < 7; i++) rl.line('info', 'bad', '10.0.0.1', { i });
+    rl.line('info', 'other', '10.0.0.1');
+    rl.line('info', 'bad', '10.0.0.2');
+    expect(lines.map((l) => `${l.msg} ${l.source} ${l.i ?? ''}`)).toEqual(['bad 10.0.0.1 0', 'bad 10.0.0.1 1', 'other 10.0.0.1 ', 'bad 10.0.0.2 ']);
+    now = 1000;
+    rl.line('info', 'bad', '10.0.0.1', { i: 7 });
+    expect(lines.slice(4)).toEqual([
+      expect.objectContaining({ level: 'info', msg: 'log lines suppressed', of: 'bad', source: '10.0.0.1', suppressed: 5 }),
+      expect.objectContaining({ msg: 'bad', source: '10.0.0.1', i: 7 }),
+    ]);
+    rl.flush();
+    expect(lines).toHaveLength(6);
   });
 
   test('500 malformed binds from one source write at most logLinesPerSource lines, then "log lines suppressed" with the count', async () => {
