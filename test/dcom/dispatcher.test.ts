@@ -182,15 +182,10 @@ describe('ORPCTHIS: the method refused with its HRESULT, out-parameters zero, on
 });
 
 describe('the caller: the policy decides, the dispatcher answers', () => {
-  const openToUsers = new Set([IID_IRemUnknown, IID_IRemUnknown2]);
-
-  test('a non-administrator gets E_ACCESSDENIED on every MS-SCMP method, refused like any other failure', async () => {
+  // IRemUnknown too (issue 18, defect 7): the process's access check covers its remote unknown.
+  test('a non-administrator gets E_ACCESSDENIED on every method of every object interface, IRemUnknown(2) included, refused like any other failure', async () => {
     await forEveryMethod(async ({ iface, m }) => {
       const got = await answer(user, iface.contextId, m, argsFor(m, orpcThis()), iface.ipid);
-      if (openToUsers.has(iface.served.decl.uuid)) {
-        // The method ran: what it answers is its own business, not a refusal of the caller.
-        return { got: (got as { hr?: number }).hr === DCOM_E.E_ACCESSDENIED, want: false };
-      }
       return { got, want: refusal(m, DCOM_E.E_ACCESSDENIED) };
     });
   });
