@@ -4,8 +4,9 @@
  * returning its FuzzTarget[] to ALL_TARGETS below, and its own CI test beside ours.
  */
 import { networkTargets, type FuzzTarget } from './targets.js';
+import { hostTargets } from './host-targets.js';
 
-export const ALL_TARGETS: ReadonlyArray<() => FuzzTarget[]> = [networkTargets];
+export const ALL_TARGETS: ReadonlyArray<() => FuzzTarget[]> = [networkTargets, hostTargets];
 
 export function allTargets(): FuzzTarget[] {
   return ALL_TARGETS.flatMap((make) => make());

@@ -8,9 +8,10 @@
  * StoreError, or validate.ts's TypeError ("host model: …", its way of saying a model is
  * inconsistent). Anything else is a finding.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { BadRequest, Fields } from '../../src/admin/fields.js';
 import { ROUTES, type Method } from '../../src/admin/routes.js';
 import { DEFAULT_WRITERS as W, defaultHostModel } from '../../src/store/default-host.js';
@@ -137,19 +138,36 @@ function aDocument(h: EmulatedHost): string {
   return s.saveAsXml();
 }
 
-/** state.json, loaded as a start loads it: the directory opened, the file read and checked, the host built on it. */
-function stateFileTarget(dir: string): FuzzTarget {
-  const made = new EmulatedHost(defaultHostModel(), { stateDir: dir });
-  made.createShadow('D:', 0x1d);
-  made.store.addDiffArea('E:', 'D:', 1024n * 1024n * 1024n);
-  made.saveDocument('backup-1', aDocument(made));
-  const seed = readFileSync(join(dir, STATE_FILE));
+/**
+ * state.json, loaded as a start loads it: the directory opened, the file read and checked,
+ * the host built on it. The directory exists only during a run (a worker stopped by the
+ * fuzz runner's watchdog leaves nothing behind but, at most, the one of its last input).
+ */
+function stateFileTarget(): FuzzTarget {
+  const dir = join(tmpdir(), `scmp-fuzz-state-${process.pid}-${threadId}`);
+  const inDir = <T>(f: () => T): T => {
+    mkdirSync(dir, { recursive: true });
+    try {
+      return f();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const seed = inDir(() => {
+    const made = new EmulatedHost(defaultHostModel(), { stateDir: dir });
+    made.createShadow('D:', 0x1d);
+    made.store.addDiffArea('E:', 'D:', 1024n * 1024n * 1024n);
+    made.saveDocument('backup-1', aDocument(made));
+    return readFileSync(join(dir, STATE_FILE));
+  });
   return {
     name: 'state-file',
     seeds: [seed],
     run(input, pick) {
-      writeFileSync(join(dir, STATE_FILE), textOf(input, pick, [seed]));
-      new EmulatedHost(defaultHostModel(), { stateDir: dir });
+      inDir(() => {
+        writeFileSync(join(dir, STATE_FILE), textOf(input, pick, [seed]));
+        new EmulatedHost(defaultHostModel(), { stateDir: dir });
+      });
     },
     expected: (e) => e instanceof StateDirError || e instanceof StoreError || modelTypeError(e),
   };
@@ -244,11 +262,7 @@ function adminBodiesTarget(): FuzzTarget & { lastRefusals: string[] } {
   return target;
 }
 
-/** The host-side targets; `dispose` removes the state target's directory. */
-export function hostTargets(): { targets: FuzzTarget[]; dispose(): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'scmp-fuzz-state-'));
-  return {
-    targets: [hostModelTarget(), stateFileTarget(dir), adminBodiesTarget()],
-    dispose: () => rmSync(dir, { recursive: true, force: true }),
-  };
+/** The host-side targets (bench/fuzz/all.ts lists them for `npm run fuzz`; test/fuzz/host-files.test.ts runs them in CI). */
+export function hostTargets(): FuzzTarget[] {
+  return [hostModelTarget(), stateFileTarget(), adminBodiesTarget()];
 }

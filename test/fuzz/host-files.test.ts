@@ -4,14 +4,13 @@
  * put into the JSON) from a fixed seed, a fixed number of inputs each. None may throw
  * anything but its layer's own refusal, and none may run away. bench/fuzz/host-targets.ts.
  */
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { badSeeds, fuzzTarget } from '../../bench/fuzz/engine.js';
 import { hostTargets } from '../../bench/fuzz/host-targets.js';
 
 const SEED = 0x18f09;
 const INPUTS: Record<string, number> = { 'host-model': 3000, 'state-file': 600, 'admin-bodies': 4000 };
-const { targets, dispose } = hostTargets();
-afterAll(dispose);
+const targets = hostTargets();
 
 describe('host targets', () => {
   test('the targets: the host model file, the state file, admin bodies', () => {
