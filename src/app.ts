@@ -1,4 +1,5 @@
 import { InterfaceRegistry } from './dcerpc/registry.js';
+import { CaptureRecorder } from './pcap/recorder.js';
 import type { ConnectionTap } from './dcerpc/tap.js';
 import { ListenError, RpcServer, type Endpoint } from './dcerpc/server.js';
 import type { RpcSettings } from './dcerpc/settings.js';
@@ -58,6 +59,11 @@ export interface ScmpOptions {
   store?: HostStore;
   /** Told of every connection on every endpoint and its bytes: scmpd's --capture recorder. */
   tap?: ConnectionTap;
+  /**
+   * Record every connection as pcapng (scmpd's --capture): the recorder is made at start
+   * (a file that cannot be opened stops it) and closed after the server. Ignored when `tap` is given.
+   */
+  capture?: { file: string; keysFile?: string; maxFileBytes?: number; totalBytes?: number };
   /** Scripted faults to start with (src/store/faults.ts); the admin API changes them at run time. */
   faults?: FaultRuleSpec[];
 }
@@ -191,6 +197,11 @@ async function listenEndpoints(rpc: RpcServer, registries: { main: InterfaceRegi
  * Composes the layers into one host's server: the RPC runtime, and on its main endpoint
  * the endpoint mapper and the management interface (the latter on every endpoint).
  */
+function captureRecorder(c: NonNullable<ScmpOptions['capture']>, log: Logger): CaptureRecorder {
+  const settings = { ...(c.maxFileBytes !== undefined ? { maxFileBytes: c.maxFileBytes } : {}), ...(c.totalBytes !== undefined ? { totalBytes: c.totalBytes } : {}) };
+  return new CaptureRecorder({ file: c.file, keysFile: c.keysFile, settings, log });
+}
+
 export async function startScmp(opts: ScmpOptions = {}): Promise<ScmpServer> {
   const log = opts.log ?? createLogger('info');
   const emulated = opts.emulated ?? new EmulatedHost(opts.store ?? defaultHostModel());
@@ -198,7 +209,8 @@ export async function startScmp(opts: ScmpOptions = {}): Promise<ScmpServer> {
   const security = securityOf(host, opts, log);
   const policy = hardenedPolicy(opts.minAuthLevel ?? AUTH_LEVEL.pkt_integrity);
   for (const f of opts.faults ?? []) emulated.faults.add(f);
-  const rpc = new RpcServer({ settings: opts.rpc, log, security, authorize: policy.authorize, tap: opts.tap, intercept: emulated.faults.interceptor(log) });
+  const recorder = !opts.tap && opts.capture ? captureRecorder(opts.capture, log) : undefined;
+  const rpc = new RpcServer({ settings: opts.rpc, log, security, authorize: policy.authorize, tap: opts.tap ?? recorder, intercept: emulated.faults.interceptor(log) });
   const exporter = new ObjectExporter({ ...DEFAULT_EXPORTER_SETTINGS, ...opts.exporter });
   const dcom = composeDcom(exporter, host.netbiosName, policy, {
     // Read at every call: a simulated reboot gives the host a new store.
@@ -206,7 +218,14 @@ export async function startScmp(opts: ScmpOptions = {}): Promise<ScmpServer> {
       return emulated.store;
     },
   });
-  const { main, objects } = await listenEndpoints(rpc, registriesOf(rpc, dcom), opts);
+  let endpoints;
+  try {
+    endpoints = await listenEndpoints(rpc, registriesOf(rpc, dcom), opts);
+  } catch (e) {
+    await recorder?.close();
+    throw e;
+  }
+  const { main, objects } = endpoints;
   dcom.bindings.objectPort = objects.port;
   exporter.start();
   return {
@@ -223,6 +242,8 @@ export async function startScmp(opts: ScmpOptions = {}): Promise<ScmpServer> {
     close: async () => {
       exporter.stop();
       await rpc.close();
+      // After the server: every connection's end is in the file, which ends on a whole block.
+      await recorder?.close();
     },
   };
 }

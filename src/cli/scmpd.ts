@@ -8,7 +8,7 @@ import { createLogger, type Logger } from '../log.js';
 import { USAGE, UsageError, parseArgs, type ScmpdArgs } from './args.js';
 import { DEFAULT_LAB_ACCOUNT, parseAccountSpec, type Account } from '../security/accounts.js';
 import { NTOWFv1 } from '../security/ntlm/crypto.js';
-import { HostModelError, parseHostModel } from '../store/model-file.js';
+import { HostModelError, parseHostModel, type CaptureSpec } from '../store/model-file.js';
 import { HostStore } from '../store/host-store.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,7 +39,7 @@ const TOKEN_RULE = 'the token must be 16 to 512 printable characters without spa
 const prefixed = (prefix: string, message: string) => message.split('\n').map((l) => `${prefix}${l}`);
 
 /** The host model file, checked completely: every bad field is named at once. */
-function readHostModel(file: string): { model: HostModel; accounts: Account[]; faults: FaultRuleSpec[] } {
+function readHostModel(file: string): { model: HostModel; accounts: Account[]; faults: FaultRuleSpec[]; capture?: CaptureSpec } {
   try {
     const parsed = parseHostModel(readFileSync(file, 'utf8'));
     new HostStore(parsed.model);
@@ -48,7 +48,7 @@ function readHostModel(file: string): { model: HostModel; accounts: Account[]; f
     );
     // Scripted faults name interfaces and methods this host serves (a misspelt one would never fire).
     const faults = parsed.faults.map((f, i) => servedRule(f, `faults[${i}]`));
-    return { model: parsed.model, accounts, faults };
+    return { model: parsed.model, accounts, faults, ...(parsed.capture ? { capture: parsed.capture } : {}) };
   } catch (e) {
     if (e instanceof HostModelError || e instanceof FieldError || e instanceof TypeError || (e as NodeJS.ErrnoException).code) {
       throw new StartError(prefixed(`host model ${file}: `, (e as Error).message), 2);
@@ -146,12 +146,12 @@ function argsOrExitCode(argv: string[]): ScmpdArgs | number {
 }
 
 /** The host model (the file's or the default) and the emulated host over the state directory. */
-function openHost(args: ScmpdArgs): { model: HostModel; fileAccounts: Account[]; emulated: EmulatedHost } {
-  const { model, accounts: fileAccounts, faults } = args.hostModel !== undefined ? readHostModel(args.hostModel) : { model: defaultHostModel(), accounts: [], faults: [] };
+function openHost(args: ScmpdArgs): { model: HostModel; fileAccounts: Account[]; emulated: EmulatedHost; capture?: CaptureSpec } {
+  const { model, accounts: fileAccounts, faults, capture } = args.hostModel !== undefined ? readHostModel(args.hostModel) : { model: defaultHostModel(), accounts: [], faults: [], capture: undefined };
   try {
     const emulated = new EmulatedHost(model, { stateDir: args.stateDir });
     for (const f of faults) emulated.faults.add(f);
-    return { model, fileAccounts, emulated };
+    return { model, fileAccounts, emulated, ...(capture ? { capture } : {}) };
   } catch (e) {
     if (e instanceof StateDirError || e instanceof TypeError || e instanceof StoreError || (e as NodeJS.ErrnoException).code) {
       throw new StartError(prefixed(`state directory ${args.stateDir}: `, (e as Error).message), 2);
@@ -190,15 +190,22 @@ async function listenAdmin(args: ScmpdArgs, listen: string, emulated: EmulatedHo
   }
 }
 
-/** --capture: the recorder, its files opened now (a path that cannot be written stops the start). */
-function startCapture(args: ScmpdArgs, log: Logger): CaptureRecorder | undefined {
-  if (args.capture === undefined) return undefined;
+/**
+ * --capture (or the host model's `capture`, which the flags override): the recorder, its
+ * files opened now (a path that cannot be written stops the start).
+ */
+function startCapture(args: ScmpdArgs, fromModel: CaptureSpec | undefined, log: Logger): CaptureRecorder | undefined {
+  const file = args.capture ?? fromModel?.file;
+  if (file === undefined) return undefined;
+  const keysFile = args.captureKeys ?? (args.capture === undefined ? fromModel?.keysFile : undefined);
+  const maxFileBytes = args.captureMaxBytes ?? fromModel?.maxFileBytes;
+  const totalBytes = args.captureTotalBytes ?? fromModel?.totalBytes;
   try {
-    const rec = new CaptureRecorder({ file: args.capture, keysFile: args.captureKeys, settings: { ...(args.captureMaxBytes !== undefined ? { maxFileBytes: args.captureMaxBytes } : {}), ...(args.captureTotalBytes !== undefined ? { totalBytes: args.captureTotalBytes } : {}) }, log });
-    log.info('capturing', { file: args.capture, keys: args.captureKeys, maxFileBytes: rec.settings.maxFileBytes, totalBytes: rec.settings.totalBytes });
+    const rec = new CaptureRecorder({ file, keysFile, settings: { ...(maxFileBytes !== undefined ? { maxFileBytes } : {}), ...(totalBytes !== undefined ? { totalBytes } : {}) }, log });
+    log.info('capturing', { file, keys: keysFile, maxFileBytes: rec.settings.maxFileBytes, totalBytes: rec.settings.totalBytes, from: args.capture !== undefined ? '--capture' : 'host model' });
     return rec;
   } catch (e) {
-    throw new StartError([`--capture: ${(e as Error).message}`], 2);
+    throw new StartError([`${args.capture !== undefined ? '--capture' : `host model ${args.hostModel}: capture.file`}: ${(e as Error).message}`], 2);
   }
 }
 
@@ -242,11 +249,11 @@ async function main(): Promise<number> {
   const log = createLogger(args.logLevel);
   // The host model and the state directory are read and checked completely before anything
   // listens: a malformed file never starts a half-configured server.
-  const { model, fileAccounts, emulated } = openHost(args);
+  const { model, fileAccounts, emulated, capture: modelCapture } = openHost(args);
   reportStartingPoint(log, { hostModel: args.hostModel, stateDir: args.stateDir, model, emulated });
   const token = args.adminListen !== undefined ? adminToken(args, log) : undefined;
   const accounts = accountsOf(args, fileAccounts, log);
-  const capture = startCapture(args, log);
+  const capture = startCapture(args, modelCapture, log);
   const server = await listenScmp(args, { port: args.port, objectPort: args.objectPort, log, accounts, minAuthLevel: args.minAuthLevel, allowNtlmV1: args.allowNtlmV1, emulated, ...(capture ? { tap: capture } : {}) }, log);
   const admin = args.adminListen !== undefined ? await listenAdmin(args, args.adminListen, emulated, token!, server, log) : undefined;
   stopOnSignals(server, admin, log, capture);

@@ -42,6 +42,16 @@ export interface HostModelFile {
   accounts: AccountEntry[];
   /** Scripted faults the server starts with (src/store/faults.ts); not part of the host's state. */
   faults: FaultRuleSpec[];
+  /** What scmpd records (as --capture and its flags, which override it); not part of the host's state. */
+  capture?: CaptureSpec;
+}
+
+/** A host model's `capture`: the file, and optionally the keys file and the sizes in bytes. */
+export interface CaptureSpec {
+  file: string;
+  keysFile?: string;
+  maxFileBytes?: number;
+  totalBytes?: number;
 }
 
 const str = (v: Json, field: string, re?: RegExp, what?: string): string => string(v, field, re ? { form: { re, what: what! } } : {});
@@ -100,7 +110,7 @@ export function hostModelFromJson(root: Json, settings: StoreSettings = DEFAULT_
   const p = new FieldProblems();
   const r = p.take<Record<string, Json> | undefined>(() => object(root, '(file)'), undefined);
   if (!r) throw HostModelError.of(p.list);
-  keysOnly(p, r, '(root)', ['host', 'volumes', 'providers', 'snapshots', 'diffAreas', 'writers', 'accounts', 'faults']);
+  keysOnly(p, r, '(root)', ['host', 'volumes', 'providers', 'snapshots', 'diffAreas', 'writers', 'accounts', 'faults', 'capture']);
   const host = parseHost(p, r.host);
   const { volumes, volumeRef } = parseVolumes(p, r.volumes);
   const providers = r.providers === undefined ? [{ ...SYSTEM_PROVIDER }] : list(p, r.providers, 'providers', (x, f) => parseProvider(p, x, f));
@@ -110,8 +120,21 @@ export function hostModelFromJson(root: Json, settings: StoreSettings = DEFAULT_
   const accounts = optionalList(p, r.accounts, 'accounts', (x, f) => parseAccount(p, x, f));
   const faults = optionalList(p, r.faults, 'faults', (x, f) => parseFaultRule(p, x, f));
   if (faults.length > DEFAULT_FAULT_SETTINGS.maxRules) p.add('faults', `more than ${DEFAULT_FAULT_SETTINGS.maxRules} rules (setting maxRules)`);
+  const capture = r.capture === undefined ? undefined : parseCapture(p, r.capture);
   if (p.list.length > 0) throw HostModelError.of(p.list);
-  return { model: { host, volumes, providers, snapshots, diffAreas, writers }, accounts, faults };
+  return { model: { host, volumes, providers, snapshots, diffAreas, writers }, accounts, faults, ...(capture ? { capture } : {}) };
+}
+
+function parseCapture(p: FieldProblems, v: Json): CaptureSpec | undefined {
+  const c = record(p, v, 'capture');
+  if (!c) return undefined;
+  keysOnly(p, c, 'capture', ['file', 'keysFile', 'maxFileBytes', 'totalBytes']);
+  const spec: CaptureSpec = { file: p.take(() => str(c.file, 'capture.file', /^./, 'a file name'), '') };
+  if (c.keysFile !== undefined) spec.keysFile = p.take(() => str(c.keysFile, 'capture.keysFile', /^./, 'a file name'), '');
+  // Whole bytes; at least a megabyte, so that a file holds more than its headers.
+  if (c.maxFileBytes !== undefined) spec.maxFileBytes = p.take(() => int(c.maxFileBytes, 'capture.maxFileBytes', 1 << 20), 0);
+  if (c.totalBytes !== undefined) spec.totalBytes = p.take(() => int(c.totalBytes, 'capture.totalBytes', 1 << 20), 0);
+  return spec;
 }
 
 function parseHost(p: FieldProblems, v: Json): Host {
