@@ -147,7 +147,11 @@ async function main(): Promise<void> {
   );
 }
 
-main().catch((e) => {
-  process.stderr.write(`soak: ${(e as Error).stack ?? e}\n`);
-  process.exit(1);
-});
+main().then(
+  // The clients' sockets may linger in TIME_WAIT handling; the figures are out.
+  () => process.exit(0),
+  (e) => {
+    process.stderr.write(`soak: ${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+  },
+);

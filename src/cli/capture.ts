@@ -82,6 +82,18 @@ function parse(argv: string[]): CaptureArgs {
   return { file: words[2]!, creds, keysPath, filter, json };
 }
 
+/** Reads a key file (scmpd --capture-keys) into `creds`; false, said on `err`, when it cannot be read. */
+export async function loadKeyFile(creds: CaptureCredentials, path: string | undefined, err: NodeJS.WritableStream): Promise<boolean> {
+  if (path === undefined) return true;
+  try {
+    creds.keysFile = (await readFile(path, 'utf8')).split('\n');
+    return true;
+  } catch (e) {
+    err.write(`scmp: cannot read the key file ${path}: ${(e as Error).message}\n`);
+    return false;
+  }
+}
+
 export async function captureMain(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   let args: CaptureArgs;
   try {
@@ -91,14 +103,7 @@ export async function captureMain(argv: string[], out: NodeJS.WritableStream = p
     err.write(`scmp: ${e.message} (scmp help capture show shows how)\n`);
     return EXIT.USAGE;
   }
-  if (args.keysPath !== undefined) {
-    try {
-      args.creds.keysFile = (await readFile(args.keysPath, 'utf8')).split('\n');
-    } catch (e) {
-      err.write(`scmp: cannot read the key file ${args.keysPath}: ${(e as Error).message}\n`);
-      return EXIT.CAPTURE;
-    }
-  }
+  if (!(await loadKeyFile(args.creds, args.keysPath, err))) return EXIT.CAPTURE;
   const wanted = callFilter(args.filter);
   let shown = 0;
   let calls = 0;

@@ -4,14 +4,15 @@
  * field, after volatile values are mapped. Text, --json or --junit FILE; exit 0 when
  * everything matched.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { loadKeyFile } from './capture.js';
+import { writeFile } from 'node:fs/promises';
 import type { CaptureCredentials } from '../capture/keys.js';
 import { AUTH_LEVEL, AUTH_TYPE } from '../dcerpc/constants.js';
 import { replay, type ReplayReport, type ReplayTarget } from '../replay/engine.js';
 import { readRecording, type Recording } from '../replay/recording.js';
 import { formatResult, formatSummary, reportJson, reportJunit } from '../replay/report.js';
 import { EXIT } from './exit-codes.js';
-import { CliUsageError, ntHashOf, parseTarget, PASSWORD_ENV, promptHidden } from './target.js';
+import { CliUsageError, connectOptions, ntHashOf, parseTarget, PASSWORD_ENV, promptHidden } from './target.js';
 
 export const REPLAY_USAGE = `Usage: scmp replay CAPTURE --target TARGET [-hashes LMHASH:NTHASH] [--auth-type TYPE]
                    [--auth-level LEVEL] [--port N] [--timeout SECONDS]
@@ -144,42 +145,19 @@ export function parseReplay(argv: string[]): ReplayArgs {
   return { ...a, capture: words[0]!, target: a.target } as ReplayArgs;
 }
 
-/** The target's address and credentials, the options checked. */
+/** The target's address and credentials, checked as the network verbs check them (target.ts). */
 function replayTarget(a: ReplayArgs, password: string | undefined): ReplayTarget {
-  const t = parseTarget(a.target);
-  if (t.user === undefined) throw new UsageError('the target names no user: give it as [domain/]user[:password]@host');
-  let authType: number | undefined;
-  if (a.authType !== undefined) {
-    const v = a.authType.toLowerCase();
-    if (v !== 'spnego' && v !== 'ntlm') throw new UsageError(`--auth-type is spnego or ntlm, not ${JSON.stringify(a.authType)}`);
-    authType = v === 'ntlm' ? AUTH_TYPE.winnt : AUTH_TYPE.gss_negotiate;
-  }
-  let authLevel: number | undefined;
-  if (a.authLevel !== undefined) {
-    const v = a.authLevel.toLowerCase();
-    if (v !== 'privacy' && v !== 'integrity') throw new UsageError(`--auth-level is privacy or integrity, not ${JSON.stringify(a.authLevel)}`);
-    authLevel = v === 'privacy' ? AUTH_LEVEL.pkt_privacy : AUTH_LEVEL.pkt_integrity;
-  }
-  let port = 135;
-  if (a.port !== undefined) {
-    port = Number(a.port);
-    if (!/^\d+$/.test(a.port) || port < 1 || port > 65535) throw new UsageError(`--port is a TCP port (1 to 65535), not ${JSON.stringify(a.port)}`);
-  }
-  let timeoutMs = 30_000;
-  if (a.timeout !== undefined) {
-    const s = Number(a.timeout);
-    if (!/^\d+(\.\d+)?$/.test(a.timeout) || !(s > 0) || s > 86_400) throw new UsageError(`--timeout is a number of seconds above 0 (at most 86400), not ${JSON.stringify(a.timeout)}`);
-    timeoutMs = Math.max(1, Math.round(s * 1000));
-  }
+  const o = connectOptions(parseTarget(a.target), { hashes: a.hashes, authType: a.authType, authLevel: a.authLevel, port: a.port, timeout: a.timeout });
+  // Without --auth-type / --auth-level, each connection keeps the recording's.
   return {
-    host: t.host,
-    port,
-    user: t.user,
-    domain: t.domain,
-    ...(a.hashes !== undefined ? { ntHash: Buffer.from(ntHashOf(a.hashes), 'hex') } : { password }),
-    ...(authType !== undefined ? { authType } : {}),
-    ...(authLevel !== undefined ? { authLevel } : {}),
-    timeoutMs,
+    host: o.host,
+    port: o.port!,
+    user: o.user,
+    domain: o.domain ?? '',
+    ...(o.ntHash !== undefined ? { ntHash: typeof o.ntHash === 'string' ? Buffer.from(o.ntHash, 'hex') : o.ntHash } : { password }),
+    ...(a.authType !== undefined ? { authType: o.authType === 'ntlm' ? AUTH_TYPE.winnt : AUTH_TYPE.gss_negotiate } : {}),
+    ...(a.authLevel !== undefined ? { authLevel: o.authLevel === 'integrity' ? AUTH_LEVEL.pkt_integrity : AUTH_LEVEL.pkt_privacy } : {}),
+    timeoutMs: o.timeoutMs!,
   };
 }
 
@@ -204,14 +182,7 @@ export async function replayMain(argv: string[], env: NodeJS.ProcessEnv = proces
     err.write(`scmp: ${e.message} (scmp help replay shows how)\n`);
     return EXIT.USAGE;
   }
-  if (args.keysPath !== undefined) {
-    try {
-      args.creds.keysFile = (await readFile(args.keysPath, 'utf8')).split('\n');
-    } catch (e) {
-      err.write(`scmp: cannot read the key file ${args.keysPath}: ${(e as Error).message}\n`);
-      return EXIT.CAPTURE;
-    }
-  }
+  if (!(await loadKeyFile(args.creds, args.keysPath, err))) return EXIT.CAPTURE;
   let rec: Recording;
   try {
     rec = await readRecording(args.capture, args.creds);
