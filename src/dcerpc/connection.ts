@@ -39,6 +39,8 @@ export class ServerConnection {
     const tapped = this.tapped;
     this.association = new ServerAssociation(host, endpoint, peers, {
       write: (pdu) => this.write(pdu),
+      cork: () => this.socket.cork(),
+      uncork: () => this.socket.uncork(),
       end: () => this.end(),
       // A scripted fault's drop: RST, as a crashed host or a cut network; destroy() alone sends FIN.
       reset: () => {
@@ -76,7 +78,11 @@ export class ServerConnection {
    * running keeps the connection (its answer is due).
    */
   private armIdle(): void {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
+    // Restarting the timer that exists costs less than a new one for every PDU.
+    if (this.idleTimer) {
+      this.idleTimer.refresh();
+      return;
+    }
     this.idleTimer = setTimeout(() => {
       if (this.association.callsInFlight > 0) return this.armIdle();
       this.timedOut('idle timeout', this.host.settings.idleTimeoutMs);

@@ -88,6 +88,12 @@ export interface AssociationIo {
   end(): void;
   /** Cuts the transport at once (a scripted fault's drop); without it, end(). */
   reset?(): void;
+  /**
+   * Holds what write() queues until uncork(), then passes it to the transport at once (one
+   * system call for all the fragments of a response, not one each).
+   */
+  cork?(): void;
+  uncork?(): void;
   /** A security context was established (for a capture's key file: tap.ts). */
   securityEstablished?(ctx: TappedSecurityContext): void;
 }
@@ -729,7 +735,13 @@ export class ServerAssociation implements ConnectionInfo {
     const fragments = encodeFragments(stub, this.maxXmit, false, security, (f, verifier) =>
       encodeResponse({ callId, flags: f.flags, allocHint: f.allocHint, contextId: contextId & 0xff, stub: f.chunk }, verifier),
     );
+    if (fragments.length === 1) {
+      this.send(fragments[0]!);
+      return;
+    }
+    this.io.cork?.();
     for (const pdu of fragments) this.send(pdu);
+    this.io.uncork?.();
   }
 
   // ---- authentication -------------------------------------------------------------------

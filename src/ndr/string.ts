@@ -11,19 +11,6 @@ import type { NdrWriter } from './writer.js';
  */
 type Width = 1 | 2;
 
-function encodeChars(s: string, width: Width): Buffer {
-  if (width === 2) {
-    const b = Buffer.allocUnsafe((s.length + 1) * 2);
-    b.write(s, 0, 'utf16le');
-    b.writeUInt16LE(0, s.length * 2);
-    return b;
-  }
-  const b = Buffer.allocUnsafe(s.length + 1);
-  b.write(s, 0, 'latin1');
-  b[s.length] = 0;
-  return b;
-}
-
 function readChars(r: NdrReader, count: number, width: Width): string {
   if (count === 0) throw new NdrError('string without its terminating NUL');
   r.checkCount(count, width);
@@ -44,12 +31,12 @@ function readChars(r: NdrReader, count: number, width: Width): string {
   return swapped.toString('utf16le');
 }
 
-function writeCounted(w: NdrWriter, chars: Buffer, width: Width): void {
-  const n = chars.length / width;
+/** offset (0), actual_count (the characters and their NUL), then the characters. */
+function writeCounted(w: NdrWriter, s: string, width: Width): void {
   w.u32(0);
-  w.u32(n);
+  w.u32(s.length + 1);
   if (width === 2) w.align(2);
-  w.bytes(chars);
+  w.chars(s, width);
 }
 
 function readOffsetAndActual(r: NdrReader, max: number): number {
@@ -80,9 +67,8 @@ export function conformantString(width: Width, opts: { sizeIs?: (scope: any) => 
     writeConformance: (w, v, scope) => w.u32(maxOf(v, scope)),
     readConformance: (r) => r.u32(),
     writeScalars(w, v, scope, hoisted) {
-      const chars = encodeChars(v, width);
       if (!hoisted) w.u32(maxOf(v, scope));
-      writeCounted(w, chars, width);
+      writeCounted(w, v, width);
     },
     writeBuffers() {},
     readScalars(r, scope, conformance) {
@@ -105,9 +91,8 @@ export function varyingString(width: Width, n: number): NdrType<string> {
     conformant: false,
     deferred: false,
     writeScalars(w, v) {
-      const chars = encodeChars(v, width);
-      if (chars.length / width > n) throw new TypeError(`string of ${v.length} characters exceeds [string] [${n}]`);
-      writeCounted(w, chars, width);
+      if (v.length + 1 > n) throw new TypeError(`string of ${v.length} characters exceeds [string] [${n}]`);
+      writeCounted(w, v, width);
     },
     writeBuffers() {},
     readScalars(r) {

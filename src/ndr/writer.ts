@@ -136,6 +136,37 @@ export class NdrWriter {
     this.offset += b.length;
   }
 
+  /**
+   * The characters of `s` and a NUL: octets (latin1, the low 8 bits of each code unit) or
+   * UTF-16LE code units whatever the writer's byte order, as `[string]` arrays carry them.
+   * Written here rather than through a Buffer of their own: an enumeration marshals four
+   * strings per shadow copy, and a temporary Buffer for each cost more than the copy.
+   */
+  chars(s: string, width: 1 | 2): void {
+    const n = s.length;
+    this.reserve((n + 1) * width);
+    const b = this.buf;
+    let o = this.offset;
+    if (width === 2) {
+      // node's utf16le write is a call into C++: cheaper only for long strings.
+      if (n > 128) o += b.write(s, o, 'utf16le');
+      else
+        for (let i = 0; i < n; i++, o += 2) {
+          const c = s.charCodeAt(i);
+          b[o] = c;
+          b[o + 1] = c >>> 8;
+        }
+      b[o] = 0;
+      b[o + 1] = 0;
+      this.offset = o + 2;
+      return;
+    }
+    if (n > 128) o += b.write(s, o, 'latin1');
+    else for (let i = 0; i < n; i++) b[o++] = s.charCodeAt(i);
+    b[o] = 0;
+    this.offset = o + 1;
+  }
+
   /** Overwrites a u32 already written (for lengths known only afterwards). */
   patchU32(at: number, v: number): void {
     if (this.littleEndian) this.buf.writeUInt32LE(v >>> 0, at);

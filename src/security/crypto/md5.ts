@@ -1,3 +1,5 @@
+import { createHmac } from 'node:crypto';
+
 /**
  * MD5 (RFC 1321) in JavaScript, for one purpose: HMAC-MD5 over small messages, which NTLM
  * computes twice for every protected call. Precomputing the key's inner and outer states
@@ -117,12 +119,22 @@ export function md5js(...parts: Uint8Array[]): Buffer {
   return out;
 }
 
+/**
+ * Messages longer than this go to node's HMAC-MD5 (OpenSSL): past about 2 KiB its faster
+ * compression outweighs what creating the native object costs, and a privacy-level
+ * enumeration signs fragments of several KiB (measured: 5,840 octets take 16.8 us here,
+ * 10.3 us there; 1,024 octets 3.6 us here, 4.1 us there).
+ */
+const NATIVE_ABOVE = 2048;
+
 /** HMAC-MD5 (RFC 2104) under one key, its padded-key states computed once. */
 export class HmacMd5 {
   private readonly inner = new Int32Array(4);
   private readonly outer = new Int32Array(4);
+  private readonly key: Buffer;
 
   constructor(key: Uint8Array) {
+    this.key = Buffer.from(key);
     const k = new Uint8Array(64);
     k.set(key.length > 64 ? md5js(key) : key);
     for (const [pad, state] of [
@@ -136,6 +148,14 @@ export class HmacMd5 {
 
   /** HMAC over the concatenation of `parts`, into `out` (16 bytes). */
   macInto(parts: readonly Uint8Array[], out: Uint8Array): void {
+    let length = 0;
+    for (let i = 0; i < parts.length; i++) length += parts[i]!.length;
+    if (length > NATIVE_ABOVE) {
+      const h = createHmac('md5', this.key);
+      for (let i = 0; i < parts.length; i++) h.update(parts[i]!);
+      out.set(h.digest());
+      return;
+    }
     run(this.inner, 64, parts, INNER_DIGEST);
     run(this.outer, 64, [INNER_DIGEST], out);
   }
