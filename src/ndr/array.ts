@@ -2,6 +2,7 @@ import { NdrError } from './error.js';
 import type { NdrReader } from './reader.js';
 import type { NdrType, Scope } from './type.js';
 import type { NdrWriter } from './writer.js';
+import { specialize } from './specialize.js';
 
 /**
  * A size_is / length_is expression: reads sibling fields (or parameters) of the array.
@@ -16,26 +17,42 @@ interface ArrayOpts {
   lengthIs?: CountExpr;
 }
 
-function writeItems<T>(w: NdrWriter, elem: NdrType<T>, items: readonly T[], scope: Scope): void {
-  for (let i = 0; i < items.length; i++) elem.writeScalars(w, items[i]!, scope, false);
+/** The element loops of one array type. */
+interface Items {
+  write(w: NdrWriter, items: readonly any[], scope: Scope): void;
+  writeBuffers(w: NdrWriter, items: readonly any[], scope: Scope): void;
+  read(r: NdrReader, count: number, scope: Scope): any[];
+  readBuffers(r: NdrReader, items: any[], scope: Scope): any[];
 }
 
-function writeItemBuffers<T>(w: NdrWriter, elem: NdrType<T>, items: readonly T[], scope: Scope): void {
-  if (!elem.deferred) return;
-  for (let i = 0; i < items.length; i++) elem.writeBuffers(w, items[i]!, scope);
-}
-
-function readItems(r: NdrReader, elem: NdrType<any>, count: number, scope: Scope): any[] {
-  r.checkCount(count, elem.minSize);
-  const out = new Array(count);
-  for (let i = 0; i < count; i++) out[i] = elem.readScalars(r, scope, undefined);
-  return out;
-}
-
-function readItemBuffers(r: NdrReader, elem: NdrType<any>, items: any[], scope: Scope): any[] {
-  if (!elem.deferred) return items;
-  for (let i = 0; i < items.length; i++) items[i] = elem.readBuffers(r, items[i], scope);
-  return items;
+/**
+ * The loops over the elements, made for each array type with `elem` a constant of their
+ * own (see specialize.ts): an array of 64 VSS_OBJECT_PROP is one call site per element.
+ */
+function itemsOf(elem: NdrType<any>): Items {
+  return specialize<Items>(
+    `return {
+  write(w, items, scope) {
+    for (let i = 0; i < items.length; i++) elem.writeScalars(w, items[i], scope, false);
+  },
+  writeBuffers(w, items, scope) {
+    if (!elem.deferred) return;
+    for (let i = 0; i < items.length; i++) elem.writeBuffers(w, items[i], scope);
+  },
+  read(r, count, scope) {
+    r.checkCount(count, elem.minSize);
+    const out = new Array(count);
+    for (let i = 0; i < count; i++) out[i] = elem.readScalars(r, scope, undefined);
+    return out;
+  },
+  readBuffers(r, items, scope) {
+    if (!elem.deferred) return items;
+    for (let i = 0; i < items.length; i++) items[i] = elem.readBuffers(r, items[i], scope);
+    return items;
+  },
+};`,
+    { elem },
+  );
 }
 
 function checkExpr(expr: CountExpr | undefined, scope: Scope, wire: number, what: string): void {
@@ -53,6 +70,7 @@ function expected(expr: CountExpr | undefined, scope: Scope, fallback: number): 
 
 /** `T a[N]`: exactly N elements, no header. */
 export function fixedArray<T>(elem: NdrType<T>, n: number): NdrType<T[]> {
+  const items = itemsOf(elem);
   return {
     name: `${elem.name}[${n}]`,
     align: elem.align,
@@ -61,11 +79,11 @@ export function fixedArray<T>(elem: NdrType<T>, n: number): NdrType<T[]> {
     deferred: elem.deferred,
     writeScalars(w, v, scope) {
       if (v.length !== n) throw new TypeError(`${elem.name}[${n}] given ${v.length} elements`);
-      writeItems(w, elem, v, scope);
+      items.write(w, v, scope);
     },
-    writeBuffers: (w, v, scope) => writeItemBuffers(w, elem, v, scope),
-    readScalars: (r, scope) => readItems(r, elem, n, scope),
-    readBuffers: (r, v, scope) => readItemBuffers(r, elem, v, scope),
+    writeBuffers: (w, v, scope) => items.writeBuffers(w, v, scope),
+    readScalars: (r, scope) => items.read(r, n, scope),
+    readBuffers: (r, v, scope) => items.readBuffers(r, v, scope),
   };
 }
 
@@ -77,6 +95,7 @@ export function fixedArray<T>(elem: NdrType<T>, n: number): NdrType<T[]> {
  * left before anything is allocated; writing checks it when the scope knows it.
  */
 export function inlineArray<T>(elem: NdrType<T>, sizeIs: CountExpr): NdrType<T[]> {
+  const items = itemsOf(elem);
   return {
     name: `${elem.name}[n]`,
     align: elem.align,
@@ -86,20 +105,21 @@ export function inlineArray<T>(elem: NdrType<T>, sizeIs: CountExpr): NdrType<T[]
     writeScalars(w, v, scope) {
       const want = sizeIs(scope);
       if (want !== undefined && want !== v.length) throw new TypeError(`${elem.name}[${want}] given ${v.length} elements`);
-      writeItems(w, elem, v, scope);
+      items.write(w, v, scope);
     },
-    writeBuffers: (w, v, scope) => writeItemBuffers(w, elem, v, scope),
+    writeBuffers: (w, v, scope) => items.writeBuffers(w, v, scope),
     readScalars(r, scope) {
       const n = sizeIs(scope);
       if (n === undefined) throw new NdrError(`${elem.name}[n]: the count is not in scope`);
-      return readItems(r, elem, n, scope);
+      return items.read(r, n, scope);
     },
-    readBuffers: (r, v, scope) => readItemBuffers(r, elem, v, scope),
+    readBuffers: (r, v, scope) => items.readBuffers(r, v, scope),
   };
 }
 
 /** `[size_is(...)] T a[]`: max_count, then the elements. */
 export function conformantArray<T>(elem: NdrType<T>, opts: ArrayOpts = {}): NdrType<T[]> {
+  const items = itemsOf(elem);
   const maxOf = (v: readonly T[], scope: Scope) => {
     const m = expected(opts.sizeIs, scope, v.length);
     if (v.length !== m) throw new TypeError(`conformant array of ${elem.name}: ${v.length} elements, size_is ${m}`);
@@ -116,20 +136,21 @@ export function conformantArray<T>(elem: NdrType<T>, opts: ArrayOpts = {}): NdrT
     readConformance: (r) => r.u32(),
     writeScalars(w, v, scope, hoisted) {
       if (!hoisted) w.u32(maxOf(v, scope));
-      writeItems(w, elem, v, scope);
+      items.write(w, v, scope);
     },
-    writeBuffers: (w, v, scope) => writeItemBuffers(w, elem, v, scope),
+    writeBuffers: (w, v, scope) => items.writeBuffers(w, v, scope),
     readScalars(r, scope, conformance) {
       const max = conformance ?? r.u32();
       checkExpr(opts.sizeIs, scope, max, 'max_count');
-      return readItems(r, elem, max, scope);
+      return items.read(r, max, scope);
     },
-    readBuffers: (r, v, scope) => readItemBuffers(r, elem, v, scope),
+    readBuffers: (r, v, scope) => items.readBuffers(r, v, scope),
   };
 }
 
 /** `[length_is(...)] T a[N]`: offset and actual_count, then the elements sent. */
 export function varyingArray<T>(elem: NdrType<T>, n: number, opts: ArrayOpts = {}): NdrType<T[]> {
+  const items = itemsOf(elem);
   return {
     name: `${elem.name}[${n}] varying`,
     align: Math.max(4, elem.align),
@@ -140,17 +161,17 @@ export function varyingArray<T>(elem: NdrType<T>, n: number, opts: ArrayOpts = {
       if (v.length > n) throw new TypeError(`varying array of ${n} given ${v.length} elements`);
       w.u32(0);
       w.u32(v.length);
-      writeItems(w, elem, v, scope);
+      items.write(w, v, scope);
     },
-    writeBuffers: (w, v, scope) => writeItemBuffers(w, elem, v, scope),
+    writeBuffers: (w, v, scope) => items.writeBuffers(w, v, scope),
     readScalars(r, scope) {
       const offset = r.u32();
       const actual = r.u32();
       if (offset > n || actual > n - offset) throw new NdrError(`varying array bounds ${offset}+${actual} exceed ${n}`);
       checkExpr(opts.lengthIs, scope, actual, 'actual_count');
-      return readItems(r, elem, actual, scope);
+      return items.read(r, actual, scope);
     },
-    readBuffers: (r, v, scope) => readItemBuffers(r, elem, v, scope),
+    readBuffers: (r, v, scope) => items.readBuffers(r, v, scope),
   };
 }
 
@@ -160,6 +181,7 @@ export function varyingArray<T>(elem: NdrType<T>, n: number, opts: ArrayOpts = {
  * yields the elements sent; the offset must keep them inside max_count.
  */
 export function conformantVaryingArray<T>(elem: NdrType<T>, opts: ArrayOpts = {}): NdrType<T[]> {
+  const items = itemsOf(elem);
   const maxOf = (v: readonly T[], scope: Scope) => {
     const m = expected(opts.sizeIs, scope, v.length);
     if (v.length > m) throw new TypeError(`conformant varying array: ${v.length} elements exceed size_is ${m}`);
@@ -179,9 +201,9 @@ export function conformantVaryingArray<T>(elem: NdrType<T>, opts: ArrayOpts = {}
       if (len !== v.length) throw new TypeError(`length_is ${len} but ${v.length} elements given`);
       w.u32(0);
       w.u32(v.length);
-      writeItems(w, elem, v, scope);
+      items.write(w, v, scope);
     },
-    writeBuffers: (w, v, scope) => writeItemBuffers(w, elem, v, scope),
+    writeBuffers: (w, v, scope) => items.writeBuffers(w, v, scope),
     readScalars(r, scope, conformance) {
       const max = conformance ?? r.u32();
       checkExpr(opts.sizeIs, scope, max, 'max_count');
@@ -191,9 +213,9 @@ export function conformantVaryingArray<T>(elem: NdrType<T>, opts: ArrayOpts = {}
         throw new NdrError(`conformant varying array bounds ${offset}+${actual} exceed max_count ${max}`);
       }
       checkExpr(opts.lengthIs, scope, actual, 'actual_count');
-      return readItems(r, elem, actual, scope);
+      return items.read(r, actual, scope);
     },
-    readBuffers: (r, v, scope) => readItemBuffers(r, elem, v, scope),
+    readBuffers: (r, v, scope) => items.readBuffers(r, v, scope),
   };
 }
 

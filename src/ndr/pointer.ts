@@ -2,6 +2,7 @@ import { NdrError } from './error.js';
 import type { NdrReader } from './reader.js';
 import type { NdrType, Scope } from './type.js';
 import type { NdrWriter } from './writer.js';
+import { specialize } from './specialize.js';
 
 type Kind = 'ref' | 'unique' | 'ptr';
 
@@ -12,17 +13,26 @@ type Kind = 'ref' | 'unique' | 'ptr';
  * referent following at once because `params` runs each parameter's buffers immediately.
  */
 function pointer<T>(kind: Kind, to: NdrType<T>): NdrType<any> {
-  const writeReferent = (w: NdrWriter, v: T, scope: Scope) => {
+  // Made for each pointer type, `to` a constant of their own (see specialize.ts).
+  const { writeReferent, readReferent } = specialize<{
+    writeReferent(w: NdrWriter, v: T, scope: Scope): void;
+    readReferent(r: NdrReader, scope: Scope): T;
+  }>(
+    `return {
+  writeReferent(w, v, scope) {
     to.writeScalars(w, v, scope, false);
     to.writeBuffers(w, v, scope);
-  };
-  const readReferent = (r: NdrReader, scope: Scope): T => {
+  },
+  readReferent(r, scope) {
     r.enter();
     const partial = to.readScalars(r, scope, undefined);
     const v = to.readBuffers(r, partial, scope);
     r.leave();
     return v;
-  };
+  },
+};`,
+    { to },
+  );
   return {
     name: `[${kind}] ${to.name}*`,
     align: 4,

@@ -17,9 +17,11 @@ function primitive<T>(
     minSize: size,
     conformant: false,
     deferred: false,
-    writeScalars: (w, v) => write(w, v),
+    // The type's own functions, not a wrapper shared by every primitive (whose call of
+    // `write` would see them all: see specialize.ts). They ignore the further arguments.
+    writeScalars: write,
     writeBuffers: () => {},
-    readScalars: (r) => read(r),
+    readScalars: read,
     readBuffers: (_r, v) => v,
   };
 }

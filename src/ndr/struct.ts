@@ -1,6 +1,7 @@
 import type { NdrReader } from './reader.js';
 import type { Fields, NdrType, Scope, StructOf } from './type.js';
 import type { NdrWriter } from './writer.js';
+import { prop, specialize } from './specialize.js';
 
 /**
  * A structure. Fields are laid out in declaration order; the structure aligns to its
@@ -17,39 +18,49 @@ export function struct<F extends Fields>(name: string, fields: F): NdrType<Struc
   const minSize = types.reduce((a, t) => a + t.minSize, 0) + (conformant ? 4 : 0);
   const deferredIdx = types.flatMap((t, i) => (t.deferred ? [i] : []));
 
+  const t = types.map((_, i) => `t${i}`);
+  const bind: Record<string, unknown> = { align, conformant };
+  types.forEach((ty, i) => (bind[t[i]!] = ty));
+  // Each step written out with its own type's constant: see specialize.ts.
+  const code = specialize<Pick<NdrType<any>, 'writeScalars' | 'writeBuffers' | 'readScalars' | 'readBuffers'>>(
+    `let self;
+return {
+  bindSelf(s) { self = s; },
+  writeScalars(w, v, _scope, hoisted) {
+    if (conformant && !hoisted) self.writeConformance(w, v, _scope);
+    w.align(align);
+${keys.map((k, i) => `    ${t[i]}.writeScalars(w, ${prop('v', k)}, v, ${conformant && i === n - 1 ? 'true' : 'false'});`).join('\n')}
+  },
+  writeBuffers(w, v) {
+${deferredIdx.map((i) => `    ${t[i]}.writeBuffers(w, ${prop('v', keys[i]!)}, v);`).join('\n')}
+  },
+  readScalars(r, _scope, conformance) {
+    r.enter();
+    if (conformant && conformance === undefined) conformance = self.readConformance(r);
+    r.align(align);
+    const o = {};
+${keys.map((k, i) => `    ${prop('o', k)} = ${t[i]}.readScalars(r, o, ${i === n - 1 ? 'conformance' : 'undefined'});`).join('\n')}
+    r.leave();
+    return o;
+  },
+  readBuffers(r, o) {
+${deferredIdx.length === 0 ? '    return o;' : `    r.enter();\n${deferredIdx.map((i) => `    ${prop('o', keys[i]!)} = ${t[i]}.readBuffers(r, ${prop('o', keys[i]!)}, o);`).join('\n')}\n    r.leave();\n    return o;`}
+  },
+};`,
+    bind,
+  );
   const self: NdrType<StructOf<F>> = {
     name,
     align,
     minSize,
     conformant,
     deferred: deferredIdx.length > 0,
-    writeScalars(w: NdrWriter, v: any, _scope: Scope, hoisted: boolean) {
-      if (conformant && !hoisted) self.writeConformance!(w, v, _scope);
-      w.align(align);
-      for (let i = 0; i < n; i++) types[i]!.writeScalars(w, v[keys[i]!], v, conformant && i === n - 1);
-    },
-    writeBuffers(w: NdrWriter, v: any) {
-      for (const i of deferredIdx) types[i]!.writeBuffers(w, v[keys[i]!], v);
-    },
-    readScalars(r: NdrReader, _scope: Scope, conformance: number | undefined) {
-      r.enter();
-      if (conformant && conformance === undefined) conformance = self.readConformance!(r);
-      r.align(align);
-      const o: any = {};
-      for (let i = 0; i < n; i++) {
-        o[keys[i]!] = types[i]!.readScalars(r, o, i === n - 1 ? conformance : undefined);
-      }
-      r.leave();
-      return o;
-    },
-    readBuffers(r: NdrReader, o: any) {
-      if (deferredIdx.length === 0) return o;
-      r.enter();
-      for (const i of deferredIdx) o[keys[i]!] = types[i]!.readBuffers(r, o[keys[i]!], o);
-      r.leave();
-      return o;
-    },
+    writeScalars: code.writeScalars,
+    writeBuffers: code.writeBuffers,
+    readScalars: code.readScalars,
+    readBuffers: code.readBuffers,
   };
+  (code as unknown as { bindSelf(s: unknown): void }).bindSelf(self);
   if (conformant) {
     self.writeConformance = (w, v: any) => last!.writeConformance!(w, v[keys[n - 1]!], v);
     self.readConformance = (r) => last!.readConformance!(r);
@@ -67,34 +78,35 @@ export function struct<F extends Fields>(name: string, fields: F): NdrType<Struc
 export function params<F extends Fields>(name: string, fields: F): NdrType<StructOf<F>> {
   const keys = Object.keys(fields);
   const types = keys.map((k) => fields[k]!);
+  const bind: Record<string, unknown> = {};
+  types.forEach((ty, i) => (bind[`t${i}`] = ty));
+  // Written out per parameter list, each parameter's type a constant: see specialize.ts.
+  const code = specialize<Pick<NdrType<any>, 'writeScalars' | 'readScalars'>>(
+    `return {
+  writeScalars(w, v, scope) {
+    const s = scope ?? v;
+    let x;
+${keys.map((k, i) => `    x = ${prop('v', k)};\n    t${i}.writeScalars(w, x, s, false);${types[i]!.deferred ? `\n    t${i}.writeBuffers(w, x, s);` : ''}`).join('\n')}
+  },
+  readScalars(r, scope) {
+    const o = scope ? Object.create(scope) : {};
+    const out = {};
+    let x;
+${keys.map((k, i) => `    x = t${i}.readScalars(r, o, undefined);${types[i]!.deferred ? `\n    x = t${i}.readBuffers(r, x, o);` : ''}\n    ${prop('o', k)} = x;\n    ${prop('out', k)} = x;`).join('\n')}
+    return out;
+  },
+};`,
+    bind,
+  );
   return {
     name,
     align: 1,
     minSize: types.reduce((a, t) => a + t.minSize, 0),
     conformant: false,
     deferred: false,
-    writeScalars(w, v: any, scope) {
-      const s = scope ?? v;
-      for (let i = 0; i < keys.length; i++) {
-        const t = types[i]!;
-        const x = v[keys[i]!];
-        t.writeScalars(w, x, s, false);
-        if (t.deferred) t.writeBuffers(w, x, s);
-      }
-    },
+    writeScalars: code.writeScalars,
     writeBuffers() {},
-    readScalars(r, scope) {
-      const o: any = scope ? Object.create(scope) : {};
-      const out: any = {};
-      for (let i = 0; i < keys.length; i++) {
-        const t = types[i]!;
-        let x = t.readScalars(r, o, undefined);
-        if (t.deferred) x = t.readBuffers(r, x, o);
-        o[keys[i]!] = x;
-        out[keys[i]!] = x;
-      }
-      return out;
-    },
+    readScalars: code.readScalars,
     readBuffers: (_r, v) => v,
   };
 }

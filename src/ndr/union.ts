@@ -1,7 +1,7 @@
 import { NdrError } from './error.js';
 import type { NdrReader } from './reader.js';
 import type { NdrType, Scope, TypeOf } from './type.js';
-import type { NdrWriter } from './writer.js';
+import { specialize } from './specialize.js';
 
 /** An arm table: discriminant value → arm type (null for an empty arm). */
 export type Arms = Record<number, NdrType<any> | null>;
@@ -34,38 +34,48 @@ function unionType<A extends Arms>(
   const armAlign = armTypes.reduce((a, t) => Math.max(a, t.align), 1);
   const deferred = armTypes.some((t) => t.deferred);
   const align = Math.max(disc.align, armAlign);
+  // Made for each union type, its discriminant and arms constants of their own (see
+  // specialize.ts). An encapsulated union is a structure whose second member is the union
+  // proper, aligned to its most-aligned arm; like any structure it starts at its own
+  // (largest member's) alignment. A non-encapsulated arm aligns only itself.
+  const code = specialize<Pick<NdrType<any>, 'writeScalars' | 'writeBuffers' | 'readScalars' | 'readBuffers'>>(
+    `return {
+  writeScalars(w, v, scope) {
+    const arm = armFor(arms, opts, v.tag, name);
+    ${encapsulated ? 'w.align(align);' : ''}
+    disc.writeScalars(w, v.tag, scope, false);
+    ${encapsulated ? 'w.align(armAlign);' : ''}
+    if (arm) arm.writeScalars(w, v.value, scope, false);
+  },
+  writeBuffers(w, v, scope) {
+    const arm = armFor(arms, opts, v.tag, name);
+    if (arm?.deferred) arm.writeBuffers(w, v.value, scope);
+  },
+  readScalars(r, scope) {
+    ${encapsulated ? 'r.align(align);' : ''}
+    const tag = disc.readScalars(r, scope, undefined);
+    const arm = armFor(arms, opts, tag, name);
+    ${encapsulated ? 'r.align(armAlign);' : ''}
+    return { tag, value: arm ? arm.readScalars(r, scope, undefined) : null };
+  },
+  readBuffers(r, v, scope) {
+    const arm = armFor(arms, opts, v.tag, name);
+    if (arm?.deferred) v.value = arm.readBuffers(r, v.value, scope);
+    return v;
+  },
+};`,
+    { armFor, arms, opts, name, disc, align, armAlign },
+  );
   return {
     name,
     align,
     minSize: disc.minSize,
     conformant: false,
     deferred,
-    writeScalars(w: NdrWriter, v: any, scope: Scope) {
-      const arm = armFor(arms, opts, v.tag, name);
-      // An encapsulated union is a structure whose second member is the union proper,
-      // aligned to its most-aligned arm; like any structure it starts at its own
-      // (largest member's) alignment. A non-encapsulated arm aligns only itself.
-      if (encapsulated) w.align(align);
-      disc.writeScalars(w, v.tag, scope, false);
-      if (encapsulated) w.align(armAlign);
-      if (arm) arm.writeScalars(w, v.value, scope, false);
-    },
-    writeBuffers(w: NdrWriter, v: any, scope: Scope) {
-      const arm = armFor(arms, opts, v.tag, name);
-      if (arm?.deferred) arm.writeBuffers(w, v.value, scope);
-    },
-    readScalars(r: NdrReader, scope: Scope) {
-      if (encapsulated) r.align(align);
-      const tag = disc.readScalars(r, scope, undefined) as number;
-      const arm = armFor(arms, opts, tag, name);
-      if (encapsulated) r.align(armAlign);
-      return { tag, value: arm ? arm.readScalars(r, scope, undefined) : null };
-    },
-    readBuffers(r: NdrReader, v: any, scope: Scope) {
-      const arm = armFor(arms, opts, v.tag, name);
-      if (arm?.deferred) v.value = arm.readBuffers(r, v.value, scope);
-      return v;
-    },
+    writeScalars: code.writeScalars,
+    writeBuffers: code.writeBuffers,
+    readScalars: code.readScalars,
+    readBuffers: code.readBuffers,
   };
 }
 
