@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomOctets } from './random.js';
 import { GUID_NULL, type Guid } from '../ndr/guid.js';
 
 /**
@@ -58,7 +58,7 @@ export class AssociationGroups {
     let id: number;
     // Any non-zero 32-bit value is valid (C706 12.6.4.3): all 32 bits are random, so an id
     // is not found by counting; joining is checked against the client machine anyway.
-    do id = randomBytes(4).readUInt32LE(0);
+    do id = randomOctets(4).readUInt32LE(0);
     while (id === 0 || this.groups.has(id));
     const g = new AssociationGroup(id, this.maxHandles, clientMachine(clientAddress));
     this.groups.set(id, g);
@@ -95,7 +95,7 @@ export function clientMachine(address: string): string {
 }
 
 export function randomGuid(): Guid {
-  const b = randomBytes(16);
+  const b = randomOctets(16);
   b[6] = (b[6]! & 0x0f) | 0x40;
   b[8] = (b[8]! & 0x3f) | 0x80;
   const h = b.toString('hex');

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomOctets } from '../dcerpc/random.js';
 import { randomGuid } from '../dcerpc/association.js';
 import type { Guid } from '../ndr/guid.js';
 import * as S from '../status/codes.js';
@@ -86,7 +86,7 @@ interface PingSet {
 function random64(): bigint {
   // Never zero: zero means "no set" and "no OXID" on the wire.
   let v = 0n;
-  while (v === 0n) v = randomBytes(8).readBigUInt64LE(0);
+  while (v === 0n) v = randomOctets(8).readBigUInt64LE(0);
   return v;
 }
 

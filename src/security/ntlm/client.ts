@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomOctets } from '../../dcerpc/random.js';
 import { MSV_AV, MSV_AV_FLAG_MIC_PRESENT, NTLMSSP_NEGOTIATE as F } from './constants.js';
 import { NTOWFv1, NTOWFv2FromHash, computeV2, hmacMd5, ntlmv2Temp, sessionKeys, type SessionKeys } from './crypto.js';
 import { rc4 } from '../crypto/rc4.js';
@@ -48,13 +48,13 @@ export class NtlmClientContext {
     avFlags.writeUInt32LE(MSV_AV_FLAG_MIC_PRESENT, 0);
     const echoed: Array<[number, Buffer]> = [...pairs.entries()].filter(([id]) => id !== MSV_AV.Flags);
     if (!opts.noMic) echoed.push([MSV_AV.Flags, avFlags]);
-    const clientChallenge = randomBytes(8);
+    const clientChallenge = randomOctets(8);
     const temp = ntlmv2Temp(time, clientChallenge, encodeAvPairs(echoed).subarray(0, -4));
     const v2 = computeV2(responseKeyNT, ch.serverChallenge, clientChallenge, temp);
     let exported: Buffer = v2.sessionBaseKey;
     let encryptedRandomSessionKey: Buffer = Buffer.alloc(0);
     if (flags & F.KEY_EXCH) {
-      exported = randomBytes(16);
+      exported = randomOctets(16);
       encryptedRandomSessionKey = rc4(v2.sessionBaseKey, exported);
     }
     const msg = encodeAuthenticate({

@@ -1,23 +1,17 @@
-import { createHash, createHmac } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { des7 } from '../crypto/des.js';
 import { md4 } from '../crypto/md4.js';
 import { Rc4 } from '../crypto/rc4.js';
-import { HmacMd5 } from '../crypto/md5.js';
+import { HmacMd5, md5js } from '../crypto/md5.js';
 import { NTLMSSP_NEGOTIATE as F } from './constants.js';
 
 /** The cryptographic functions of MS-NLMP 3.3 and 3.4, named as the specification names them. */
 
-export const hmacMd5 = (key: Uint8Array, ...data: Uint8Array[]): Buffer => {
-  const h = createHmac('md5', key);
-  for (const d of data) h.update(d);
-  return h.digest();
-};
-export const md5 = (...data: Uint8Array[]): Buffer => {
-  const h = createHash('md5');
-  for (const d of data) h.update(d);
-  return h.digest();
-};
+// In JavaScript (src/security/crypto/md5.ts), not node's createHmac / createHash: the
+// handshake hashes a few dozen octets about ten times per side, and creating a native hash
+// object for each cost more than the hashing (a quarter of an activation's cryptography).
+export const hmacMd5 = (key: Uint8Array, ...data: Uint8Array[]): Buffer => new HmacMd5(key).mac(...data);
+export const md5 = (...data: Uint8Array[]): Buffer => md5js(...data);
 const utf16 = (s: string) => Buffer.from(s, 'utf16le');
 
 export function NTOWFv1(password: string): Buffer {
@@ -105,21 +99,28 @@ export function KXKEY(flags: number, sessionBaseKey: Buffer, lmChallengeResponse
 
 export type Direction = 'client' | 'server';
 
+/** The magic constants of SIGNKEY and SEALKEY (MS-NLMP 3.4.5.2, 3.4.5.3), as octets once. */
 const MAGIC = {
-  sign: { client: 'session key to client-to-server signing key magic constant\0', server: 'session key to server-to-client signing key magic constant\0' },
-  seal: { client: 'session key to client-to-server sealing key magic constant\0', server: 'session key to server-to-client sealing key magic constant\0' },
+  sign: {
+    client: Buffer.from('session key to client-to-server signing key magic constant\0', 'latin1'),
+    server: Buffer.from('session key to server-to-client signing key magic constant\0', 'latin1'),
+  },
+  seal: {
+    client: Buffer.from('session key to client-to-server sealing key magic constant\0', 'latin1'),
+    server: Buffer.from('session key to server-to-client sealing key magic constant\0', 'latin1'),
+  },
 };
 
 /** SIGNKEY: undefined without extended session security (the session key signs). */
 export function SIGNKEY(flags: number, exportedSessionKey: Buffer, dir: Direction): Buffer | undefined {
   if (!(flags & F.EXTENDED_SESSIONSECURITY)) return undefined;
-  return md5(exportedSessionKey, Buffer.from(MAGIC.sign[dir], 'latin1'));
+  return md5(exportedSessionKey, MAGIC.sign[dir]);
 }
 
 export function SEALKEY(flags: number, exportedSessionKey: Buffer, dir: Direction): Buffer {
   if (flags & F.EXTENDED_SESSIONSECURITY) {
     const k = flags & F.N128 ? exportedSessionKey : flags & F.N56 ? exportedSessionKey.subarray(0, 7) : exportedSessionKey.subarray(0, 5);
-    return md5(k, Buffer.from(MAGIC.seal[dir], 'latin1'));
+    return md5(k, MAGIC.seal[dir]);
   }
   if (flags & F.LM_KEY) {
     return flags & F.N56

@@ -1,4 +1,5 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { randomOctets } from '../../dcerpc/random.js';
 import type { Accounts } from '../accounts.js';
 import { ANONYMOUS, type HostNames, type Identity } from '../identity.js';
 import { MSV_AV, MSV_AV_FLAG_MIC_PRESENT, NTLMSSP_NEGOTIATE as F, SERVER_VERSION } from './constants.js';
@@ -87,7 +88,7 @@ export class NtlmServerContext {
       [MSV_AV.DnsComputerName, u(h.dnsName)],
       [MSV_AV.Timestamp, filetime()],
     ]);
-    this.serverChallenge = randomBytes(8);
+    this.serverChallenge = randomOctets(8);
     this.challengeFlags = flags;
     this.negotiateRaw = Buffer.from(token);
     this.challengeRaw = encodeChallenge({
