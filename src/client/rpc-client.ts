@@ -1,4 +1,5 @@
 import * as net from 'node:net';
+import { cachedLookup } from './name-cache.js';
 import type { InOf, InterfaceDecl, MethodDecl, OutOf } from '../dcerpc/interface.js';
 import { AUTH_LEVEL, NDR20_SYNTAX, PFC, RESULT } from '../dcerpc/constants.js';
 import { PduFramer } from '../dcerpc/pdu/framer.js';
@@ -138,7 +139,8 @@ export class RpcClient {
 
   static connect<T extends RpcClient>(this: new (s: net.Socket) => T, host: string, port: number, timeoutMs = 10_000): Promise<T> {
     return new Promise((resolve, reject) => {
-      const s = net.connect({ host, port });
+      // Names through the process's shared cache (name-cache.ts); addresses need no lookup.
+      const s = net.connect({ host, port, lookup: cachedLookup });
       const timer = setTimeout(() => {
         s.destroy();
         reject(new Error(`connect to ${host}:${port} timed out`));
