@@ -12,11 +12,13 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { DEFAULT_EXPORTER_SETTINGS, ObjectExporter } from '../src/dcom/exporter.js';
-import { decodeObjref } from '../src/dcom/objref.js';
 import { CLSID_ShadowCopyProvider, IID_IVssSnapshotMgmt, ShadowCopyProviderClass } from '../src/interfaces/scmp/class.js';
-import { IVssEnumMgmtObject, IVssEnumObject, IVssSnapshotMgmt } from '../src/interfaces/scmp/idl.js';
-import { VSS_SYSTEM_PROVIDER_ID } from '../src/interfaces/scmp/types.js';
 import { longSession } from './long-session.js';
+import { buildGenerator } from './loadgen.js';
+import { alternate, type Peer } from './peers.js';
+import { startSamba, type Samba } from './samba.js';
+import { enumerationPoint, fullPoll, linearFit, startHost, stopHost } from './full-poll.js';
+import { scale } from './scale.js';
 
 const BENCH_ACCOUNT = { user: 'bench', password: 'Bench-Pass-1', domain: '' };
 const benchAuth = () => ({ ctx: new NtlmRpcClientContext(BENCH_ACCOUNT), level: AUTH_LEVEL.pkt_integrity });
@@ -190,75 +192,6 @@ async function activations(port: number, objectPort: number, results: Record<str
   };
 }
 
-/** Activates the shadow-copy class with NTLM at integrity; returns the IVssSnapshotMgmt IPID. */
-async function activateMgmt(port: number): Promise<string> {
-  const a = await activate('127.0.0.1', port, benchAuth(), CLSID_ShadowCopyProvider, IID_IVssSnapshotMgmt, 'FILESRV01');
-  if (a.hr !== 0) throw new Error(`activation failed: 0x${a.hr.toString(16)}`);
-  return a.ipid;
-}
-
-const orpc = () => newOrpcThis();
-
-/**
- * One client enumerates every shadow copy of every volume at privacy (Next in batches of
- * 64) on a host of 100 volumes with `perVolume` copies each; the host runs in its own process.
- */
-async function enumeration(perVolume: number) {
-  const host = await startChild(here('./scmp-host.js'), ['100', String(perVolume), `${BENCH_ACCOUNT.user}:${BENCH_ACCOUNT.password}:admin`], /ready (\d+) (\d+)/);
-  try {
-    const [port, objectPort] = [Number(host.match[1]), Number(host.match[2])];
-    const mgmtIpid = await activateMgmt(port);
-    const c = await RpcClient.connect('127.0.0.1', objectPort);
-    await c.bindInterface(IVssSnapshotMgmt, { auth: { ctx: new NtlmRpcClientContext(BENCH_ACCOUNT), level: AUTH_LEVEL.pkt_privacy } });
-    await c.alterContext([{ contextId: 1, abstractSyntax: { uuid: IVssEnumObject.uuid, major: 0, minor: 0 } }]);
-    await c.alterContext([{ contextId: 2, abstractSyntax: { uuid: IVssEnumMgmtObject.uuid, major: 0, minor: 0 } }]);
-    const ipidOf = (p: { abData: Buffer } | null) => {
-      const o = decodeObjref(p!.abData);
-      if (o.kind !== 'standard') throw new Error('expected a standard OBJREF');
-      return o.std.ipid;
-    };
-    const started = performance.now();
-    const bytes0 = c.stats.bytes;
-    let calls = 0;
-    let copies = 0;
-    const vr = await c.call(0, IVssSnapshotMgmt.methods.QueryVolumesSupportedForSnapshots, { ORPCthis: orpc(), ProviderId: VSS_SYSTEM_PROVIDER_ID, lContext: 0 }, { object: mgmtIpid });
-    calls++;
-    const volumes: string[] = [];
-    const ve = ipidOf(vr.ppEnum);
-    for (;;) {
-      const n = await c.call(2, IVssEnumMgmtObject.methods.Next, { ORPCthis: orpc(), celt: 64 }, { object: ve });
-      calls++;
-      for (const v of n.rgelt) volumes.push((v.Obj.value as { m_pwszVolumeName: string }).m_pwszVolumeName);
-      if (n.hr !== 0) break;
-    }
-    for (const name of volumes) {
-      const q = await c.call(0, IVssSnapshotMgmt.methods.QuerySnapshotsByVolume, { ORPCthis: orpc(), pwszVolumeName: name, ProviderId: VSS_SYSTEM_PROVIDER_ID }, { object: mgmtIpid });
-      calls++;
-      const e = ipidOf(q.ppEnum);
-      for (;;) {
-        const n = await c.call(1, IVssEnumObject.methods.Next, { ORPCthis: orpc(), celt: 64 }, { object: e });
-        calls++;
-        copies += n.pceltFetched;
-        if (n.hr !== 0) break;
-      }
-    }
-    const seconds = (performance.now() - started) / 1000;
-    await c.close();
-    return {
-      volumes: volumes.length,
-      perVolume,
-      shadowCopies: copies,
-      calls,
-      callsPerSecond: Math.round(calls / seconds),
-      bytesPerSecond: Math.round((c.stats.bytes - bytes0) / seconds),
-      msPer1000ShadowCopies: Number(((seconds * 1000 * 1000) / copies).toFixed(2)),
-      seconds: Number(seconds.toFixed(3)),
-    };
-  } finally {
-    host.child.kill('SIGTERM');
-  }
-}
-
 /** Heap held per exported object with one marshaled interface, measured in this process. */
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 
@@ -367,6 +300,78 @@ async function captureCost(plainPort: number) {
   };
 }
 
+/** Samba is stopped however the run ends (its workers go with samba-dcerpcd). */
+function stopAtExit(samba: Samba): void {
+  process.on('exit', () => void samba.stop());
+}
+
+/**
+ * The C load generator (or its Node fallback) against scmpd, the echo ceiling and Samba's
+ * samba-dcerpcd, in alternating rounds: the small call (mgmt is_server_listening, no
+ * authentication) on 1 and 16 connections, and connect + bind + call + close loops.
+ */
+async function generatorFigures(gen: ReturnType<typeof buildGenerator>, samba: Samba | { skipped: string }, scmpPort: number, echoPort: number) {
+  const peers: Peer[] = [
+    { name: 'scmpd', host: '127.0.0.1', port: scmpPort },
+    { name: 'echo', host: '127.0.0.1', port: echoPort },
+    ...('skipped' in samba ? [] : [{ name: 'samba', host: samba.host, port: samba.port }]),
+  ];
+  const out: Record<string, unknown> = {
+    generator: gen.kind === 'c' ? 'C (bench/loadgen.c)' : 'Node processes (bench/loadgen-node.ts)',
+    note: gen.note,
+    call: 'bind mgmt v1.0 (NDR20, no authentication), then mgmt is_server_listening (24-byte request, 32-byte response)',
+    peers: Object.fromEntries(peers.map((p) => [p.name, `${p.host}:${p.port}`])),
+    samba: 'skipped' in samba ? { skipped: samba.skipped } : 'samba-dcerpcd --libexec-rpcds with a private smb.conf (rpc start on demand helpers = false), 127.0.0.1:135',
+    durationMsPerPeer: DURATION_MS,
+    rounds: 6,
+  };
+  for (const [mode, n] of [
+    ['call', 1],
+    ['call', 16],
+    ['connect', 1],
+    ['connect', 16],
+  ] as const) {
+    progress(`load generator: ${mode === 'call' ? 'small call' : 'connect, bind, call, close'}, ${n} connection${n > 1 ? 's' : ''}: ${peers.map((p) => p.name).join(', ')} in alternating rounds`);
+    // Connect loops come from 16 source addresses so that TIME_WAIT's 4-tuples do not run out.
+    out[`${mode}_${n}conn`] = await alternate(gen, peers, mode, n, DURATION_MS, 6, mode === 'connect' ? { net: '127.77', count: 16 } : undefined);
+  }
+  return out;
+}
+
+/**
+ * Enumeration's cost curve (1, 10, 100 volumes × 10, 100, 512 copies each, each host in its
+ * own process) and, on the 100 × 512 host, the full poll.
+ */
+async function enumerationAndPoll(results: Record<string, unknown>) {
+  const points = [];
+  for (const perVolume of [10, 100, 512]) {
+    for (const volumes of [1, 10, 100]) {
+      progress(`enumeration, ${volumes} volume${volumes > 1 ? 's' : ''} with ${perVolume} shadow copies each`);
+      const host = await startHost(volumes, perVolume);
+      try {
+        points.push(await enumerationPoint(host, perVolume, Math.min(500, DURATION_MS / 4)));
+        if (volumes === 100 && perVolume === 512) {
+          progress('full poll: activation at privacy, every shadow copy of the 100 × 512 host, release');
+          results.fullPoll = await fullPoll(host, DURATION_MS);
+        }
+      } finally {
+        await stopHost(host);
+      }
+    }
+  }
+  const small = (results.authenticatedCall as Record<string, { server: LoadResult }>)['privacy_1conn']!.server;
+  results.enumeration = {
+    what: 'one client, privacy, every shadow copy of every volume of a 100-volume host, Next in batches of 64 (mean of repeated enumerations on one session)',
+    runs: points.filter((p) => p.volumes === 100),
+    ceiling: { what: 'the small call at privacy on 1 connection, same run (calls/s)', callsPerSecond: small.callsPerSecond },
+  };
+  results.enumerationCurve = {
+    what: 'enumeration at privacy (one session, Next in batches of 64) on hosts of 1, 10, 100 volumes with 10, 100, 512 shadow copies each: mean ms of one full enumeration',
+    points: points.map((p) => ({ volumes: p.volumes, perVolume: p.perVolume, shadowCopies: p.shadowCopies, ms: p.ms, msPer1000ShadowCopies: p.msPer1000ShadowCopies })),
+    fit: linearFit(points),
+  };
+}
+
 async function main(): Promise<void> {
   // is_server_listening: a 24-byte request, a 32-byte response (status + boolean).
   const scmpd = await startChild(
@@ -379,6 +384,13 @@ async function main(): Promise<void> {
   const echoPort = Number(echo.match[1]);
 
   const results: Record<string, unknown> = {};
+  const gen = buildGenerator(tempFolder('scmp-bench-loadgen-'));
+  progress(`load generator: ${gen.note}`);
+  const samba = await startSamba(tempFolder('scmp-bench-samba-'));
+  if ('skipped' in samba) progress(`Samba skipped: ${samba.skipped}`);
+  else stopAtExit(samba);
+  results.loadgen = await generatorFigures(gen, samba, scmpPort, echoPort);
+
   const smallCall: Record<string, unknown> = {};
   for (const n of [1, 16]) {
     progress(`small call, ${n} connection${n > 1 ? 's' : ''}, against the echo ceiling`);
@@ -415,17 +427,7 @@ async function main(): Promise<void> {
   results.memoryPerObject = memoryPerObject();
   progress('a long session: 5,000 changes of interface on one connection, beside one at its limits');
   results.longSession = await longSession(5000);
-  const enumerations = [];
-  for (const n of [10, 100, 512]) {
-    progress(`enumeration, 100 volumes with ${n} shadow copies each`);
-    enumerations.push(await enumeration(n));
-  }
-  const small = (results.authenticatedCall as Record<string, { server: LoadResult }>)['privacy_1conn']!.server;
-  results.enumeration = {
-    what: 'one client, privacy, every shadow copy of every volume of a 100-volume host, Next in batches of 64',
-    runs: enumerations,
-    ceiling: { what: 'the small call at privacy on 1 connection, same run (calls/s)', callsPerSecond: small.callsPerSecond },
-  };
+  await enumerationAndPoll(results);
 
   const stateDir = tempFolder('scmp-bench-state-');
   const durable = await adminChanges(stateDir);
@@ -437,8 +439,12 @@ async function main(): Promise<void> {
     ceiling: { what: 'write + fsync + rename + fsync of the folder, of a file the size of the state, in a loop', ...durableWriteCeiling(stateBytes) },
   };
 
+  progress('scale: 10,000 idle bound connections');
+  results.scale = await scale(gen, 10_000, Math.max(500, DURATION_MS / 3), progress, 'skipped' in samba ? undefined : samba);
+
   scmpd.child.kill('SIGTERM');
   echo.child.kill('SIGTERM');
+  if (!('skipped' in samba)) await samba.stop();
   progress('done');
   process.stdout.write(
     JSON.stringify({ node: process.version, date: new Date().toISOString(), cpus: (await import('node:os')).cpus().length, results }, null, 2) + '\n',

@@ -1,0 +1,222 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { RpcClient } from '../src/client/rpc-client.js';
+import { activate, newOrpcThis } from '../src/client/activation.js';
+import { AUTH_LEVEL } from '../src/dcerpc/constants.js';
+import { decodeObjref } from '../src/dcom/objref.js';
+import { IRemUnknown } from '../src/interfaces/remunknown/idl.js';
+import { CLSID_ShadowCopyProvider, IID_IVssSnapshotMgmt } from '../src/interfaces/scmp/class.js';
+import { IVssEnumMgmtObject, IVssEnumObject, IVssSnapshotMgmt } from '../src/interfaces/scmp/idl.js';
+import { VSS_SYSTEM_PROVIDER_ID } from '../src/interfaces/scmp/types.js';
+import { NtlmRpcClientContext } from '../src/security/ntlm/rpc.js';
+
+/**
+ * What a monitoring or backup product does with an SCMP host, measured on generated hosts
+ * (bench/scmp-host.ts, each in its own process): the full poll (activate at privacy,
+ * enumerate every shadow copy of every volume, release every reference), and what
+ * enumeration costs as volumes and copies per volume grow.
+ */
+
+export const BENCH_ACCOUNT = { user: 'bench', password: 'Bench-Pass-1', domain: '' };
+const privacy = () => ({ ctx: new NtlmRpcClientContext(BENCH_ACCOUNT), level: AUTH_LEVEL.pkt_privacy });
+const orpc = () => newOrpcThis();
+const BATCH = 64; // Next's celt, as the existing enumeration figure uses
+
+export interface Host {
+  port: number;
+  objectPort: number;
+  child: ChildProcess;
+}
+
+export async function startHost(volumes: number, perVolume: number): Promise<Host> {
+  const script = fileURLToPath(new URL('./scmp-host.js', import.meta.url));
+  const child = spawn(process.execPath, [script, String(volumes), String(perVolume), `${BENCH_ACCOUNT.user}:${BENCH_ACCOUNT.password}:admin`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const m = await new Promise<RegExpMatchArray>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const r = out.match(/ready (\d+) (\d+)/);
+      if (r) resolve(r);
+    });
+    child.on('exit', (code) => reject(new Error(`scmp-host exited with ${code}: ${out}`)));
+  });
+  return { port: Number(m[1]), objectPort: Number(m[2]), child };
+}
+
+export function stopHost(h: Host): Promise<void> {
+  return new Promise((resolve) => {
+    if (h.child.exitCode !== null || h.child.signalCode !== null) return resolve();
+    h.child.once('exit', () => resolve());
+    h.child.kill('SIGKILL'); // nothing of a generated host outlives it
+  });
+}
+
+interface Ref {
+  ipid: string;
+  cPublicRefs: number;
+}
+
+function refOf(p: { abData: Buffer } | null): Ref {
+  const o = decodeObjref(p!.abData);
+  if (o.kind !== 'standard') throw new Error('expected a standard OBJREF');
+  return { ipid: o.std.ipid, cPublicRefs: o.std.cPublicRefs };
+}
+
+/** A session on the exporter: IVssSnapshotMgmt (context 0), the two enumerators (1, 2), IRemUnknown (3), all at privacy. */
+async function exporterSession(h: Host): Promise<{ c: RpcClient; mgmt: Ref; ipidRemUnknown: string }> {
+  const a = await activate('127.0.0.1', h.port, privacy(), CLSID_ShadowCopyProvider, IID_IVssSnapshotMgmt, 'FILESRV01');
+  if (a.hr !== 0) throw new Error(`activation failed: 0x${a.hr.toString(16)}`);
+  const c = await RpcClient.connect('127.0.0.1', h.objectPort);
+  await c.bindInterface(IVssSnapshotMgmt, { auth: privacy() });
+  await c.alterContext([{ contextId: 1, abstractSyntax: { uuid: IVssEnumObject.uuid, major: 0, minor: 0 } }]);
+  await c.alterContext([{ contextId: 2, abstractSyntax: { uuid: IVssEnumMgmtObject.uuid, major: 0, minor: 0 } }]);
+  await c.alterContext([{ contextId: 3, abstractSyntax: { uuid: IRemUnknown.uuid, major: 0, minor: 0 } }]);
+  return { c, mgmt: { ipid: a.ipid, cPublicRefs: a.cPublicRefs }, ipidRemUnknown: a.ipidRemUnknown };
+}
+
+/** Every shadow copy of every volume, Next in batches of 64; returns the enumerators' references for release. */
+async function enumerateAll(c: RpcClient, mgmtIpid: string) {
+  let calls = 0;
+  let copies = 0;
+  const refs: Ref[] = [];
+  const vr = await c.call(0, IVssSnapshotMgmt.methods.QueryVolumesSupportedForSnapshots, { ORPCthis: orpc(), ProviderId: VSS_SYSTEM_PROVIDER_ID, lContext: 0 }, { object: mgmtIpid });
+  calls++;
+  if (vr.hr !== 0) throw new Error(`QueryVolumesSupportedForSnapshots: 0x${(vr.hr >>> 0).toString(16)}`);
+  const volumes: string[] = [];
+  const ve = refOf(vr.ppEnum);
+  refs.push(ve);
+  for (;;) {
+    const n = await c.call(2, IVssEnumMgmtObject.methods.Next, { ORPCthis: orpc(), celt: BATCH }, { object: ve.ipid });
+    calls++;
+    for (const v of n.rgelt) volumes.push((v.Obj.value as { m_pwszVolumeName: string }).m_pwszVolumeName);
+    if (n.hr !== 0) break;
+  }
+  for (const name of volumes) {
+    const q = await c.call(0, IVssSnapshotMgmt.methods.QuerySnapshotsByVolume, { ORPCthis: orpc(), pwszVolumeName: name, ProviderId: VSS_SYSTEM_PROVIDER_ID }, { object: mgmtIpid });
+    calls++;
+    if (q.hr !== 0) throw new Error(`QuerySnapshotsByVolume: 0x${(q.hr >>> 0).toString(16)}`);
+    const e = refOf(q.ppEnum);
+    refs.push(e);
+    for (;;) {
+      const n = await c.call(1, IVssEnumObject.methods.Next, { ORPCthis: orpc(), celt: BATCH }, { object: e.ipid });
+      calls++;
+      copies += n.pceltFetched;
+      if (n.hr !== 0) break;
+    }
+  }
+  return { volumes: volumes.length, copies, calls, refs };
+}
+
+/** RemRelease of every reference, as a client's proxies do when it lets go (one call, the refs batched). */
+async function releaseAll(c: RpcClient, ipidRemUnknown: string, refs: Ref[]): Promise<void> {
+  const r = await c.call(
+    3,
+    IRemUnknown.methods.RemRelease,
+    { ORPCthis: orpc(), cInterfaceRefs: refs.length, InterfaceRefs: refs.map((x) => ({ ipid: x.ipid, cPublicRefs: x.cPublicRefs, cPrivateRefs: 0 })) },
+    { object: ipidRemUnknown },
+  );
+  if (r.hr !== 0) throw new Error(`RemRelease: 0x${(r.hr >>> 0).toString(16)}`);
+}
+
+/** One full poll; returns its duration (ms) and what it saw. */
+async function onePoll(h: Host) {
+  const t0 = performance.now();
+  const s = await exporterSession(h);
+  const e = await enumerateAll(s.c, s.mgmt.ipid);
+  await releaseAll(s.c, s.ipidRemUnknown, [...e.refs, s.mgmt]);
+  await s.c.close();
+  return { ms: performance.now() - t0, ...e };
+}
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+
+/** Full polls of one client in a closed loop for `ms` (at least `minPolls`). */
+export async function fullPoll(h: Host, ms: number, minPolls = 5) {
+  const times: number[] = [];
+  let seen = { volumes: 0, copies: 0, calls: 0 };
+  const started = performance.now();
+  while (performance.now() - started < ms || times.length < minPolls) {
+    const p = await onePoll(h);
+    times.push(p.ms);
+    seen = { volumes: p.volumes, copies: p.copies, calls: p.calls + 1 };
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const sorted = [...times].sort((a, b) => a - b);
+  return {
+    what: 'one client: activation at NTLM privacy, every shadow copy of every volume (Next in batches of 64), RemRelease of every reference (mgmt and enumerators, one call); closed loop',
+    volumes: seen.volumes,
+    shadowCopiesPerPoll: seen.copies,
+    callsPerPoll: seen.calls,
+    polls: times.length,
+    pollsPerSecond: Number((times.length / seconds).toFixed(3)),
+    p50ms: Number(pct(sorted, 0.5).toFixed(1)),
+    p99ms: Number(pct(sorted, 0.99).toFixed(1)),
+    note: times.length < 100 ? `p99 of ${times.length} polls is their maximum but one or the maximum itself` : undefined,
+  };
+}
+
+/** Enumeration alone on an existing session, repeated for at least `ms`: the mean of one. */
+export async function enumerationPoint(h: Host, perVolume: number, ms: number) {
+  const s = await exporterSession(h);
+  // One enumeration first, not counted: the host process's code paths warm up.
+  await releaseAll(s.c, s.ipidRemUnknown, (await enumerateAll(s.c, s.mgmt.ipid)).refs);
+  let n = 0;
+  let last = { volumes: 0, copies: 0, calls: 0 };
+  const bytes0 = s.c.stats.bytes;
+  const started = performance.now();
+  do {
+    const e = await enumerateAll(s.c, s.mgmt.ipid);
+    await releaseAll(s.c, s.ipidRemUnknown, e.refs);
+    last = { volumes: e.volumes, copies: e.copies, calls: e.calls };
+    n++;
+  } while (performance.now() - started < ms);
+  const seconds = (performance.now() - started) / 1000 / n;
+  const bytes = (s.c.stats.bytes - bytes0) / n;
+  await releaseAll(s.c, s.ipidRemUnknown, [s.mgmt]);
+  await s.c.close();
+  return {
+    volumes: last.volumes,
+    perVolume,
+    shadowCopies: last.copies,
+    calls: last.calls,
+    enumerations: n,
+    callsPerSecond: Math.round(last.calls / seconds),
+    bytesPerSecond: Math.round(bytes / seconds),
+    msPer1000ShadowCopies: last.copies ? Number(((seconds * 1e6) / last.copies).toFixed(2)) : null,
+    ms: Number((seconds * 1000).toFixed(2)),
+  };
+}
+
+/**
+ * Least squares of ms = a + b·volumes + c·copies over the points, each weighted by 1/ms so
+ * that relative errors count alike (the points span 10 to 51,200 copies); "linear" when
+ * every point is within 20% of the fit.
+ */
+export function linearFit(points: { volumes: number; shadowCopies: number; ms: number }[]) {
+  // Weighted normal equations of a 3-parameter fit, solved by Cramer's rule.
+  const rows = points.map((p) => [1 / p.ms, p.volumes / p.ms, p.shadowCopies / p.ms]);
+  const m = [0, 1, 2].map((i) => [0, 1, 2].map((j) => rows.reduce((s, r) => s + r[i]! * r[j]!, 0)));
+  const v = [0, 1, 2].map((i) => rows.reduce((s, r) => s + r[i]!, 0));
+  const det = (a: number[][]) =>
+    a[0]![0]! * (a[1]![1]! * a[2]![2]! - a[1]![2]! * a[2]![1]!) - a[0]![1]! * (a[1]![0]! * a[2]![2]! - a[1]![2]! * a[2]![0]!) + a[0]![2]! * (a[1]![0]! * a[2]![1]! - a[1]![1]! * a[2]![0]!);
+  const d = det(m);
+  const coef = [0, 1, 2].map((k) => det(m.map((row, i) => row.map((x, j) => (j === k ? v[i]! : x)))) / d);
+  const worst = points
+    .map((p) => {
+      const fit = coef[0]! + coef[1]! * p.volumes + coef[2]! * p.shadowCopies;
+      return { volumes: p.volumes, shadowCopies: p.shadowCopies, ms: p.ms, fitMs: Number(fit.toFixed(2)), off: Math.abs(p.ms - fit) / p.ms };
+    })
+    .sort((a, b) => b.off - a.off)[0]!;
+  const linear = points.every((p) => {
+    const fit = coef[0]! + coef[1]! * p.volumes + coef[2]! * p.shadowCopies;
+    return Math.abs(p.ms - fit) <= 0.2 * p.ms;
+  });
+  return {
+    model: 'ms = fixed + perVolume·volumes + perCopy·shadowCopies (least squares of relative error); linear when every point is within 20% of it',
+    fixedMs: Number(coef[0]!.toFixed(3)),
+    msPerVolume: Number(coef[1]!.toFixed(4)),
+    msPer1000ShadowCopies: Number((coef[2]! * 1000).toFixed(3)),
+    linear,
+    worstPoint: { volumes: worst.volumes, shadowCopies: worst.shadowCopies, ms: worst.ms, fitMs: worst.fitMs, offPercent: Number((worst.off * 100).toFixed(1)) },
+  };
+}
