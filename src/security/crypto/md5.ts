@@ -128,22 +128,26 @@ export function md5js(...parts: Uint8Array[]): Buffer {
 const NATIVE_ABOVE = 2048;
 
 /** HMAC-MD5 (RFC 2104) under one key, its padded-key states computed once. */
+/** The padded key of an HMAC being set up (scratch: a constructor runs to completion). */
+const PADDED = new Uint8Array(64);
+
 export class HmacMd5 {
   private readonly inner = new Int32Array(4);
   private readonly outer = new Int32Array(4);
-  private readonly key: Buffer;
+  /** For the native path: the key as given (a session's keys are never changed in place). */
+  private readonly key: Uint8Array;
 
   constructor(key: Uint8Array) {
-    this.key = Buffer.from(key);
-    const k = new Uint8Array(64);
-    k.set(key.length > 64 ? md5js(key) : key);
-    for (const [pad, state] of [
-      [0x36, this.inner],
-      [0x5c, this.outer],
-    ] as const) {
-      state.set(INIT);
-      compress(state, k.map((b) => b ^ pad), 0);
-    }
+    this.key = key;
+    // A handshake sets up about a dozen of these: the pads are made in scratch space, not
+    // with TypedArray.map and a new array per pad, which cost more than the hashing.
+    const k = key.length > 64 ? md5js(key) : key;
+    for (let i = 0; i < 64; i++) PADDED[i] = (i < k.length ? k[i]! : 0) ^ 0x36;
+    this.inner.set(INIT);
+    compress(this.inner, PADDED, 0);
+    for (let i = 0; i < 64; i++) PADDED[i] = (i < k.length ? k[i]! : 0) ^ 0x5c;
+    this.outer.set(INIT);
+    compress(this.outer, PADDED, 0);
   }
 
   /** HMAC over the concatenation of `parts`, into `out` (16 bytes). */
