@@ -72,9 +72,10 @@ export const GUID: NdrType<Guid> = {
   deferred: false,
   writeScalars(w, v) {
     w.align(4);
-    w.zeros(16);
-    const at = w.offset - 16;
+    const at = w.offset;
+    w.room(16);
     writeGuid(w.buf, at, v);
+    w.offset = at + 16;
     // Data1, Data2 and Data3 follow the stream's byte order; Data4 is eight plain octets.
     if (!w.littleEndian) {
       w.buf.subarray(at, at + 4).swap32();
@@ -85,7 +86,7 @@ export const GUID: NdrType<Guid> = {
   readScalars(r) {
     r.align(4);
     const at = r.offset;
-    r.bytes(16);
+    r.skip(16);
     return readGuid(r.buf, at, r.littleEndian);
   },
   readBuffers: (_r, v) => v,

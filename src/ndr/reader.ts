@@ -148,6 +148,12 @@ export class NdrReader {
     return v;
   }
 
+  /** Steps over the next n bytes (checked), for a caller that reads them from `buf` itself. */
+  skip(n: number): void {
+    this.need(n);
+    this.offset += n;
+  }
+
   /** A view (not a copy) of the next n bytes. */
   bytes(n: number): Buffer {
     this.need(n);

@@ -14,19 +14,21 @@ type Width = 1 | 2;
 function readChars(r: NdrReader, count: number, width: Width): string {
   if (count === 0) throw new NdrError('string without its terminating NUL');
   r.checkCount(count, width);
+  // Read from the stream's buffer in place (no view of it made per string).
+  const b = r.buf;
   if (width === 1) {
-    const b = r.bytes(count);
-    if (b[count - 1] !== 0) throw new NdrError('string not terminated by NUL');
-    return b.toString('latin1', 0, count - 1);
+    const at = r.offset;
+    r.skip(count);
+    if (b[at + count - 1] !== 0) throw new NdrError('string not terminated by NUL');
+    return b.toString('latin1', at, at + count - 1);
   }
   r.align(2);
-  const b = r.bytes(count * 2);
-  if (r.littleEndian) {
-    if (b.readUInt16LE((count - 1) * 2) !== 0) throw new NdrError('string not terminated by NUL');
-    return b.toString('utf16le', 0, (count - 1) * 2);
-  }
-  if (b.readUInt16BE((count - 1) * 2) !== 0) throw new NdrError('string not terminated by NUL');
-  const swapped = Buffer.from(b.subarray(0, (count - 1) * 2));
+  const at = r.offset;
+  r.skip(count * 2);
+  const end = at + (count - 1) * 2;
+  if (b[end] !== 0 || b[end + 1] !== 0) throw new NdrError('string not terminated by NUL');
+  if (r.littleEndian) return b.toString('utf16le', at, end);
+  const swapped = Buffer.from(b.subarray(at, end));
   swapped.swap16();
   return swapped.toString('utf16le');
 }
