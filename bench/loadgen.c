@@ -63,6 +63,7 @@ static int mode, ep, opnum = 2;
 static uint32_t *hist;
 static uint64_t calls, errors, cycles, refused;
 static int counting;
+static int stopping; /* past the deadline: answers are awaited, no new call or cycle begins */
 
 static uint64_t now_ns(void) {
   struct timespec ts;
@@ -159,7 +160,7 @@ static void close_conn(struct conn *c) {
 static void fail(struct conn *c) {
   if (counting) errors++;
   close_conn(c);
-  if (mode != M_HOLD) {
+  if (mode != M_HOLD && !stopping) {
     if (open_conn(c) < 0) c->state = S_DEAD;
   }
 }
@@ -179,7 +180,7 @@ static void on_pdu(struct conn *c, const uint8_t *p, uint16_t len) {
   if (get32(p + 12) != c->call_id) { fail(c); return; }
   if (c->state == S_BIND) {
     if (ptype != 12 || !bind_accepted(p, len)) { if (counting) refused++; fail(c); return; }
-    if (mode == M_HOLD) { c->state = S_IDLE; return; }
+    if (mode == M_HOLD || stopping) { c->state = S_IDLE; return; }
     c->state = S_CALL;
     if (send_request(c) < 0) fail(c);
     return;
@@ -187,6 +188,11 @@ static void on_pdu(struct conn *c, const uint8_t *p, uint16_t len) {
   if (c->state == S_CALL) {
     if (ptype != 2) { fail(c); return; }
     record(c->t0);
+    if (stopping) {
+      if (mode == M_CONNECT) close_conn(c);
+      else c->state = S_IDLE;
+      return;
+    }
     if (mode == M_CONNECT) {
       if (counting) cycles++;
       close_conn(c);
@@ -324,9 +330,23 @@ int main(int argc, char **argv) {
   uint64_t t0 = now_ns();
   loop_until(t0 + (uint64_t)ms * 1000000u, cs);
   double secs = (now_ns() - t0) / 1e9;
-  uint64_t done = mode == M_CALL ? calls : cycles;
+  counting = 0;
   int alive = 0;
   for (int i = 0; i < n; i++) alive += cs[i].state != S_DEAD;
+  /* The answers still due are read (for up to a second) before the sockets close, so that the
+     server sees each connection end with a FIN after its last answer, not a reset. */
+  stopping = 1;
+  struct epoll_event evs[256];
+  for (uint64_t until = now_ns() + 1000000000u; now_ns() < until;) {
+    int busy = 0;
+    for (int i = 0; i < n; i++) busy += cs[i].state == S_CONNECTING || cs[i].state == S_BIND || cs[i].state == S_CALL;
+    if (!busy) break;
+    int k = epoll_wait(ep, evs, 256, 50);
+    for (int i = 0; i < k; i++) on_event((struct conn *)evs[i].data.ptr, evs[i].events);
+  }
+  for (int i = 0; i < n; i++)
+    if (cs[i].state != S_DEAD) close_conn(&cs[i]);
+  uint64_t done = mode == M_CALL ? calls : cycles;
   printf("{\"mode\":\"%s\",\"connections\":%d,\"alive\":%d,\"seconds\":%.6f,\"%s\":%llu,\"perSecond\":%.1f,\"errors\":%llu,\"refused\":%llu,\"p50us\":%llu,\"p99us\":%llu,\"hist\":[",
          argv[3], n, alive, secs, mode == M_CALL ? "calls" : "cycles", (unsigned long long)done, done / secs, (unsigned long long)errors,
          (unsigned long long)refused, (unsigned long long)pct(done, 0.5), (unsigned long long)pct(done, 0.99));

@@ -440,7 +440,7 @@ async function main(): Promise<void> {
   };
 
   progress('scale: 10,000 idle bound connections');
-  results.scale = await scale(gen, 10_000, Math.max(500, DURATION_MS / 3), progress, 'skipped' in samba ? undefined : samba);
+  results.scale = await scale(gen, 10_000, DURATION_MS, progress, 'skipped' in samba ? undefined : samba);
 
   scmpd.child.kill('SIGTERM');
   echo.child.kill('SIGTERM');
