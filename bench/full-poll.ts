@@ -220,3 +220,28 @@ export function linearFit(points: { volumes: number; shadowCopies: number; ms: n
     worstPoint: { volumes: worst.volumes, shadowCopies: worst.shadowCopies, ms: worst.ms, fitMs: worst.fitMs, offPercent: Number((worst.off * 100).toFixed(1)) },
   };
 }
+
+/**
+ * Linearity along each axis, from the grid itself: the cost of each added volume (at a fixed
+ * number of copies per volume) from 1→10 and 10→100 volumes, and of each added copy (at a
+ * fixed number of volumes) from 10→100 and 100→512 per volume. Linear on an axis when the
+ * two steps' marginal costs are within 25% of each other at every row of the grid.
+ */
+export function axes(points: { volumes: number; perVolume: number; ms: number }[]) {
+  const at = (v: number, p: number) => points.find((x) => x.volumes === v && x.perVolume === p)?.ms;
+  const vs = [...new Set(points.map((p) => p.volumes))].sort((a, b) => a - b);
+  const ps = [...new Set(points.map((p) => p.perVolume))].sort((a, b) => a - b);
+  const within = (a: number, b: number) => Math.abs(a - b) <= 0.25 * Math.max(Math.abs(a), Math.abs(b));
+  const perVolume = ps.map((p) => {
+    const steps = vs.slice(1).map((v, i) => (at(v, p)! - at(vs[i]!, p)!) / (v - vs[i]!));
+    return { perVolume: p, msPerAddedVolume: steps.map((x) => Number(x.toFixed(3))), linear: steps.every((x) => within(x, steps[0]!)) };
+  });
+  const perCopy = vs.map((v) => {
+    const steps = ps.slice(1).map((p, i) => ((at(v, p)! - at(v, ps[i]!)!) * 1000) / (v * (p - ps[i]!)));
+    return { volumes: v, msPer1000AddedCopies: steps.map((x) => Number(x.toFixed(2))), linear: steps.every((x) => within(x, steps[0]!)) };
+  });
+  return {
+    inVolumes: { linear: perVolume.every((r) => r.linear), steps: `${vs.join('→')} volumes`, rows: perVolume },
+    inCopiesPerVolume: { linear: perCopy.every((r) => r.linear), steps: `${ps.join('→')} copies per volume`, rows: perCopy },
+  };
+}

@@ -17,7 +17,7 @@ import { longSession } from './long-session.js';
 import { buildGenerator } from './loadgen.js';
 import { alternate, type Peer } from './peers.js';
 import { startSamba, type Samba } from './samba.js';
-import { enumerationPoint, fullPoll, linearFit, startHost, stopHost } from './full-poll.js';
+import { axes, enumerationPoint, fullPoll, linearFit, startHost, stopHost } from './full-poll.js';
 import { scale } from './scale.js';
 
 const BENCH_ACCOUNT = { user: 'bench', password: 'Bench-Pass-1', domain: '' };
@@ -369,6 +369,7 @@ async function enumerationAndPoll(results: Record<string, unknown>) {
     what: 'enumeration at privacy (one session, Next in batches of 64) on hosts of 1, 10, 100 volumes with 10, 100, 512 shadow copies each: mean ms of one full enumeration',
     points: points.map((p) => ({ volumes: p.volumes, perVolume: p.perVolume, shadowCopies: p.shadowCopies, ms: p.ms, msPer1000ShadowCopies: p.msPer1000ShadowCopies })),
     fit: linearFit(points),
+    linearity: axes(points),
   };
 }
 

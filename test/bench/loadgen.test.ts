@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScmp, type ScmpServer } from '../../src/app.js';
 import { silentLogger } from '../../src/log.js';
 import { buildGenerator, hold, load, merge, type Generator, type LoadRun } from '../../bench/loadgen.js';
-import { linearFit } from '../../bench/full-poll.js';
+import { axes, linearFit } from '../../bench/full-poll.js';
 
 /**
  * The benchmark's load generator speaks real DCE/RPC: against scmpd its binds are accepted
@@ -113,5 +113,14 @@ describe('bench enumeration cost fit', () => {
   it('calls a quadratic cost not linear', () => {
     const f = linearFit(grid.map((p) => ({ ...p, ms: 1 + 1e-6 * p.shadowCopies * p.shadowCopies })));
     expect(f.linear).toBe(false);
+  });
+  it('tells along which axis a cost is not linear', () => {
+    const cells = [1, 10, 100].flatMap((volumes) => [10, 100, 512].map((perVolume) => ({ volumes, perVolume })));
+    const linear = axes(cells.map((c) => ({ ...c, ms: 3 + 2 * c.volumes + 0.02 * c.volumes * c.perVolume })));
+    expect([linear.inVolumes.linear, linear.inCopiesPerVolume.linear]).toEqual([true, true]);
+    expect(linear.inCopiesPerVolume.rows[0]!.msPer1000AddedCopies).toEqual([20, 20]);
+    // Each volume's copies cost more the more copies it has (a per-volume scan of its list per Next).
+    const scan = axes(cells.map((c) => ({ ...c, ms: 3 + c.volumes * (1 + 1e-4 * c.perVolume * c.perVolume) })));
+    expect([scan.inVolumes.linear, scan.inCopiesPerVolume.linear]).toEqual([true, false]);
   });
 });
