@@ -92,7 +92,7 @@ export async function scale(gen: Generator, n: number, callMs: number, progress:
  * unanswered meanwhile).
  */
 async function sambaPeer(gen: Generator, samba: Samba, n: number) {
-  await load(gen, samba.host, samba.port, 'call', 1, 200);
+  const before = figure(await load(gen, samba.host, samba.port, 'call', 1, 500, { warmMs: 100 }));
   await sleep(300);
   const rss0 = samba.rss();
   const held = await hold(gen, samba.host, samba.port, n, { net: '127.10', count: 8 });
@@ -104,6 +104,8 @@ async function sambaPeer(gen: Generator, samba: Samba, n: number) {
     what: `samba-dcerpcd with ${n} idle bound connections: RSS of samba-dcerpcd and its rpcd workers together`,
     held: held.held,
     bytesPerConnection: held.held ? Math.round((rss1 - rss0) / held.held) : null,
+    smallCall1connBefore: before,
     smallCall1connWhileHeld: during,
+    note: 'one samba-dcerpcd on port 135: before and while held are measured one after the other, not in alternating rounds',
   };
 }
