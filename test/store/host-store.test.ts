@@ -195,6 +195,26 @@ describe('QuerySnapshotsByVolume (3.1.1.4.3)', () => {
     for (const name of ['D:', 'd:\\', V.data, V.data.toUpperCase()]) expect(s.snapshotsByVolume(name, SYS)).toEqual(expected);
   });
 
+  test('a query after each change sees it (older copies first), and no longer an undone one; what it hands out is a copy', () => {
+    const s = store();
+    const before = ids(s.snapshotsByVolume('D:\\', SYS));
+    const older = s.addSnapshot({ volume: 'D:', context: VSS_CTX_CLIENT_ACCESSIBLE, sizeBytes: 1n, creationTime: 1n });
+    const newer = s.addSnapshot({ volume: 'D:', context: VSS_CTX_CLIENT_ACCESSIBLE, sizeBytes: 1n });
+    expect(ids(s.snapshotsByVolume('D:\\', SYS))).toEqual([older.id, ...before, newer.id]);
+    s.deleteSnapshot(older.id);
+    expect(ids(s.snapshotsByVolume('D:\\', SYS))).toEqual([...before, newer.id]);
+    s.onCommit = () => {
+      throw new Error('disk full');
+    };
+    expect(() => s.deleteSnapshot(newer.id)).toThrow('disk full');
+    expect(ids(s.snapshotsByVolume('D:\\', SYS))).toEqual([...before, newer.id]);
+    s.onCommit = undefined;
+    const [first] = s.snapshotsByVolume('D:\\', SYS);
+    (first as { id: string }).id = UNKNOWN_PROVIDER;
+    expect(ids(s.snapshotsByVolume('D:\\', SYS))).toEqual([...before, newer.id]);
+    expect(s.snapshotsByVolume('C:\\', SYS)).toHaveLength(1);
+  });
+
   test('a volume without shadow copies gives an empty list, even one that takes none', () => {
     const s = store();
     expect(s.snapshotsByVolume('E:\\', SYS)).toEqual([]);
