@@ -107,12 +107,37 @@ export class NdrWriter {
     this.u32(v);
   }
 
+  // The two halves stored as u32 stores are: Buffer's writeBigUInt64*() checks the range
+  // with BigInt comparisons first (and asUintN made a BigInt more), about twice the cost,
+  // once per LONGLONG of every enumerated shadow copy and volume. `& 0xffffffffn` and the
+  // shift keep the low 64 bits of a negative value as two's complement, as asUintN did.
   u64(v: bigint): void {
     this.align(8);
     this.reserve(8);
-    if (this.littleEndian) this.buf.writeBigUInt64LE(BigInt.asUintN(64, v), this.offset);
-    else this.buf.writeBigUInt64BE(BigInt.asUintN(64, v), this.offset);
-    this.offset += 8;
+    const lo = Number(v & 0xffffffffn);
+    const hi = Number((v >> 32n) & 0xffffffffn);
+    const b = this.buf;
+    const o = this.offset;
+    this.offset = o + 8;
+    if (this.littleEndian) {
+      b[o] = lo;
+      b[o + 1] = lo >>> 8;
+      b[o + 2] = lo >>> 16;
+      b[o + 3] = lo >>> 24;
+      b[o + 4] = hi;
+      b[o + 5] = hi >>> 8;
+      b[o + 6] = hi >>> 16;
+      b[o + 7] = hi >>> 24;
+    } else {
+      b[o] = hi >>> 24;
+      b[o + 1] = hi >>> 16;
+      b[o + 2] = hi >>> 8;
+      b[o + 3] = hi;
+      b[o + 4] = lo >>> 24;
+      b[o + 5] = lo >>> 16;
+      b[o + 6] = lo >>> 8;
+      b[o + 7] = lo;
+    }
   }
 
   i64(v: bigint): void {

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NdrWriter, conformantString, ndrDecode, ndrEncode, readGuid, struct, u16, u32, unique, wstring, writeGuid } from '../../src/ndr/index.js';
+import { NdrWriter, conformantArray, conformantString, i64, ndrDecode, ndrEncode, readGuid, struct, u16, u32, u64, u8, unique, wstring, writeGuid } from '../../src/ndr/index.js';
 
 /** The forms writeGuid always accepted: the canonical text in either case. */
 const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -129,5 +129,53 @@ describe('code made per structure (specialize.ts)', () => {
     const back = ndrDecode(S, stub);
     expect(back).toEqual(v);
     expect(Object.keys(back)).toEqual(Object.keys(v));
+  });
+});
+
+describe('hypers stored as two halves (NdrWriter.u64)', () => {
+  it('writes what Buffer.writeBigUInt64LE/BE of asUintN(64) wrote, negative and over-wide values too, at any offset', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(1n << 70n), max: 1n << 70n }), fc.integer({ min: 0, max: 7 }), fc.boolean(), (v, pad, little) => {
+        const w = new NdrWriter(8, little);
+        w.zeros(pad);
+        w.u64(v);
+        // Aligned to 8: at 0 when nothing precedes it, at 8 after 1 to 7 octets.
+        const at = pad === 0 ? 0 : 8;
+        const ref = Buffer.alloc(at + 8);
+        if (little) ref.writeBigUInt64LE(BigInt.asUintN(64, v), at);
+        else ref.writeBigUInt64BE(BigInt.asUintN(64, v), at);
+        expect(w.finish().toString('hex')).toBe(ref.toString('hex'));
+      }),
+    );
+  });
+
+  it('round-trips through the types that use it', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n }), (a, b) => {
+        expect(ndrDecode(u64, ndrEncode(u64, a))).toBe(a);
+        expect(ndrDecode(i64, ndrEncode(i64, b))).toBe(b);
+      }),
+    );
+  });
+});
+
+describe('writers sized from the last stream of the same type (ndrEncode)', () => {
+  const S = struct('sized', { n: u32, items: conformantArray(struct('item', { a: u8, s: unique(wstring), h: u64 })) });
+
+  it('writes the same octets as a writer grown from 256, whether the stream is larger or smaller than the last', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.record({ a: fc.integer({ min: 0, max: 255 }), s: fc.option(fc.string(), { nil: null }), h: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }) }), { maxLength: 40 }), { minLength: 1, maxLength: 6 }),
+        (lists) => {
+          for (const items of lists) {
+            const v = { n: items.length, items };
+            const fresh = Buffer.from(ndrEncode(S, v, undefined, new NdrWriter()));
+            const hinted = ndrEncode(S, v);
+            expect(hinted.toString('hex')).toBe(fresh.toString('hex'));
+            expect(ndrDecode(S, hinted)).toEqual(v);
+          }
+        },
+      ),
+    );
   });
 });
