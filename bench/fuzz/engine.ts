@@ -3,19 +3,11 @@
  * index) alone, so any input a run reports can be made again from its two numbers, and a
  * run stops at a time or input budget.
  */
+import { prng } from '../../src/store/faults.js';
 import type { FuzzTarget } from './targets.js';
 
-/** mulberry32: a small, fast, seedable generator (the quality a fuzzer needs, no more). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the scripted faults' seedable generator: the quality a fuzzer needs, no more. */
+export { prng };
 
 /** Values that sit on the edges of the length and count fields decoders trust. */
 const INTERESTING_U32 = [0, 1, 2, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff];

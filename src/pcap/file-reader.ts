@@ -37,14 +37,7 @@ interface Interface {
   offsetNs: bigint;
 }
 
-const PCAP_US = 0xa1b2c3d4;
-const PCAP_NS = 0xa1b23c4d;
-const SHB = 0x0a0d0d0a;
-const BOM = 0x1a2b3c4d;
-const IDB = 1;
-const PB = 2;
-const SPB = 3;
-const EPB = 6;
+import { BYTE_ORDER_MAGIC as BOM, EPB_TYPE as EPB, IDB_TYPE as IDB, PB_TYPE as PB, PCAP_MAGIC_NS as PCAP_NS, PCAP_MAGIC_US as PCAP_US, SHB_TYPE as SHB, SPB_TYPE as SPB } from './pcapng-blocks.js';
 
 /** Sniffs the format from the first bytes; undefined when not (yet) known. */
 export function sniffFormat(head: Buffer): 'pcap' | 'pcapng' | 'unknown' {

@@ -6,10 +6,7 @@
 
 /** LINKTYPE_RAW: each packet starts at its IP header; readers tell IPv4 from IPv6 by the version nibble. */
 export const LINKTYPE_RAW = 101;
-const SHB_TYPE = 0x0a0d0d0a;
-const IDB_TYPE = 0x00000001;
-const EPB_TYPE = 0x00000006;
-const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
+import { BYTE_ORDER_MAGIC, EPB_TYPE, IDB_TYPE, SHB_TYPE } from './pcapng-blocks.js';
 const OPT_ENDOFOPT = 0;
 const SHB_USERAPPL = 4;
 const IF_TSRESOL = 9;

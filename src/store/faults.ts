@@ -139,8 +139,8 @@ export function faultRuleToJson(r: FaultRuleSpec): Record<string, Json> {
   return out;
 }
 
-/** mulberry32: a small deterministic PRNG, so a seeded rule fires on the same calls every run. */
-function prng(seed: number): () => number {
+/** mulberry32: a small deterministic PRNG, so a seeded rule fires on the same calls every run (the fuzzer's too). */
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
