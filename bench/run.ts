@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { RpcClient } from '../src/client/rpc-client.js';
-import { activate, newOrpcThis, release } from '../src/client/activation.js';
+import { activate, release } from '../src/client/activation.js';
 import { AdminClient } from '../src/admin/client.js';
 import { mgmt } from '../src/interfaces/mgmt/idl.js';
 import { AUTH_LEVEL } from '../src/dcerpc/constants.js';

@@ -125,8 +125,8 @@ function hostModelTarget(): FuzzTarget {
   };
 }
 
-/** A real Backup Components Document, as a backup session saves it. */
-function aDocument(h: EmulatedHost): string {
+/** A real Backup Components Document, as a backup session saves it (the state-file tests use it too). */
+export function aDocument(h: EmulatedHost): string {
   const s = h.openSession();
   s.initializeForBackup();
   s.setBackupState({ selectComponents: true, bootableSystemState: false, backupType: 'full', partialFileSupport: false });

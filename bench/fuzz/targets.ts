@@ -13,7 +13,7 @@ import { parsePdu } from '../../src/dcerpc/pdu/parser.js';
 import { encodeAuth3, encodeBind, encodeBodiless, encodeRequest, encodeResponse, encodeFault } from '../../src/dcerpc/pdu/serializer.js';
 import { NDR20_SYNTAX, PFC } from '../../src/dcerpc/constants.js';
 import type { InterfaceDecl, MethodDecl } from '../../src/dcerpc/interface.js';
-import { implement, InterfaceRegistry } from '../../src/dcerpc/registry.js';
+import { InterfaceRegistry } from '../../src/dcerpc/registry.js';
 import { ServerAssociation } from '../../src/dcerpc/server-association.js';
 import { AssociationGroups } from '../../src/dcerpc/association.js';
 import { DEFAULT_RPC_SETTINGS } from '../../src/dcerpc/settings.js';

@@ -10,7 +10,7 @@ import { formatJson, formatJunit, formatText } from '../conform/report.js';
 import { allPassed, runChecks } from '../conform/runner.js';
 import type { ConformTarget, Credentials } from '../conform/session.js';
 import { EXIT } from './exit-codes.js';
-import { connectOptions, CliUsageError, parseTarget, PASSWORD_ENV, type ConnectionFlags } from './target.js';
+import { connectOptions, CliUsageError, CONNECTION_FLAGS, eachArgument, logonPassword, parseTarget, type ConnectionFlags } from './target.js';
 
 /** Each check's calls are limited to this by default (a host that hangs fails the check, not the run). */
 const DEFAULT_TIMEOUT_SECONDS = '10';
@@ -27,34 +27,23 @@ interface Parsed {
   list: boolean;
 }
 
-const CONNECTION_FLAGS: Record<string, keyof ConnectionFlags> = { hashes: 'hashes', 'auth-type': 'authType', 'auth-level': 'authLevel', port: 'port', timeout: 'timeout' };
-
 export function parseConform(argv: string[]): Parsed {
   const p: Parsed = { target: '', flags: {}, json: false, only: [], skip: [], allowChanges: false, list: false };
   const targets: string[] = [];
-  for (let i = 1; i < argv.length; i++) {
-    const a = argv[i]!;
-    const m = /^--?([a-z][a-z-]*)(?:=(.*))?$/i.exec(a);
-    if (!m) {
-      targets.push(a);
-      continue;
-    }
-    const name = m[1]!.toLowerCase();
-    const value = () => {
-      const v = m[2] ?? argv[++i];
-      if (v === undefined) throw new CliUsageError(`${a.replace(/=.*/, '')} needs a value`);
-      return v;
-    };
-    if (name === 'json') p.json = true;
-    else if (name === 'allow-changes') p.allowChanges = true;
-    else if (name === 'list') p.list = true;
-    else if (name === 'junit') p.junit = value();
-    else if (name === 'only') p.only.push(...value().split(',').filter(Boolean));
-    else if (name === 'skip') p.skip.push(...value().split(',').filter(Boolean));
-    else if (name === 'user-account') p.userAccount = value();
-    else if (name in CONNECTION_FLAGS) p.flags[CONNECTION_FLAGS[name]!] = value();
-    else throw new CliUsageError(`unknown option ${a} for conform`);
-  }
+  eachArgument(argv, 1, {
+    option(name, a, value) {
+      if (name === 'json') p.json = true;
+      else if (name === 'allow-changes') p.allowChanges = true;
+      else if (name === 'list') p.list = true;
+      else if (name === 'junit') p.junit = value();
+      else if (name === 'only') p.only.push(...value().split(',').filter(Boolean));
+      else if (name === 'skip') p.skip.push(...value().split(',').filter(Boolean));
+      else if (name === 'user-account') p.userAccount = value();
+      else if (name in CONNECTION_FLAGS) p.flags[CONNECTION_FLAGS[name]!] = value();
+      else throw new CliUsageError(`unknown option ${a} for conform`);
+    },
+    word: (w) => targets.push(w),
+  });
   if (p.list) return p;
   if (targets.length !== 1) throw new CliUsageError(targets.length === 0 ? 'conform needs a TARGET: [[domain/]user[:password]@]host' : `one TARGET only, not ${targets.join(' ')}`);
   p.target = targets[0]!;
@@ -68,7 +57,7 @@ function userAccount(text: string): Credentials {
   return { user: t.user, domain: t.domain, password: t.password };
 }
 
-export async function conformMain(argv: string[], env: NodeJS.ProcessEnv = process.env, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+export async function conformMain(argv: string[], env: NodeJS.ProcessEnv = process.env, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr, stdin: NodeJS.ReadStream = process.stdin): Promise<number> {
   let p: Parsed;
   let t: ConformTarget;
   try {
@@ -80,8 +69,7 @@ export async function conformMain(argv: string[], env: NodeJS.ProcessEnv = proce
     }
     const target = parseTarget(p.target);
     const o = connectOptions(target, { timeout: DEFAULT_TIMEOUT_SECONDS, ...p.flags });
-    const password = target.password ?? (o.ntHash === undefined ? env[PASSWORD_ENV] : undefined);
-    if (password === undefined && o.ntHash === undefined) throw new CliUsageError(`no password: give it in the target (user:password@host), in $${PASSWORD_ENV}, or with -hashes LMHASH:NTHASH`);
+    const password = await logonPassword(target.password, o.ntHash !== undefined, { env, stdin, err });
     t = {
       host: o.host,
       port: o.port!,

@@ -9,7 +9,7 @@ import { VSS_SYSTEM_PROVIDER_ID } from '../interfaces/scmp/types.js';
 import { E_ACCESSDENIED, VSS_E_OBJECT_NOT_FOUND } from '../status/codes.js';
 import { EXIT } from './exit-codes.js';
 import { parseSize, resolveSize, SizeError } from './sizes.js';
-import { connectOptions, CliUsageError, parseTarget, PASSWORD_ENV, promptHidden, type ConnectionFlags } from './target.js';
+import { connectOptions, CliUsageError, CONNECTION_FLAGS, eachArgument, logonPassword, parseTarget, type ConnectionFlags } from './target.js';
 import {
   formatShadows,
   formatShadowStorage,
@@ -51,7 +51,6 @@ const VERB_OPTIONS: Record<string, string[]> = {
   'resize shadowstorage': ['for', 'on', 'maxsize'],
   'delete shadowstorage': ['for', 'on'],
 };
-const CONNECTION_FLAGS: Record<string, keyof ConnectionFlags> = { hashes: 'hashes', 'auth-type': 'authType', 'auth-level': 'authLevel', port: 'port', timeout: 'timeout' };
 
 /** The verb's words, then options in any order (`--x v`, `--x=v`, `/x=v`, `-hashes v`) and one TARGET. */
 export function parseNetwork(argv: string[]): Parsed {
@@ -60,28 +59,21 @@ export function parseNetwork(argv: string[]): Parsed {
   if (!allowed) throw new CliUsageError(`unknown command: ${argv.join(' ')}`);
   const p: Parsed = { verb, target: '', flags: {}, options: new Map(), json: false };
   const targets: string[] = [];
-  for (let i = 2; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--json') {
-      p.json = true;
-      continue;
-    }
-    if (a === '/quiet' || a === '--quiet') continue; // vssadmin's /quiet: nothing is ever asked
-    const m = /^(?:--?|\/)([a-z][a-z-]*)(?:=(.*))?$/i.exec(a);
-    if (!m) {
-      targets.push(a);
-      continue;
-    }
-    const name = m[1]!.toLowerCase();
-    const value = () => {
-      const v = m[2] ?? argv[++i];
-      if (v === undefined) throw new CliUsageError(`${a.replace(/=.*/, '')} needs a value`);
-      return v;
-    };
-    if (name in CONNECTION_FLAGS && !a.startsWith('/')) p.flags[CONNECTION_FLAGS[name]!] = value();
-    else if (allowed.includes(name)) p.options.set(name, value());
-    else throw new CliUsageError(`unknown option ${a} for ${verb}`);
-  }
+  eachArgument(
+    argv,
+    2,
+    {
+      option(name, a, value) {
+        if (name === 'json' && a === '--json') p.json = true;
+        else if (name === 'quiet' && (a === '/quiet' || a === '--quiet')) return; // vssadmin's /quiet: nothing is ever asked
+        else if (name in CONNECTION_FLAGS && !a.startsWith('/')) p.flags[CONNECTION_FLAGS[name]!] = value();
+        else if (allowed.includes(name)) p.options.set(name, value());
+        else throw new CliUsageError(`unknown option ${a} for ${verb}`);
+      },
+      word: (w) => targets.push(w),
+    },
+    true,
+  );
   if (targets.length !== 1) throw new CliUsageError(targets.length === 0 ? `${verb} needs a TARGET: [[domain/]user[:password]@]host` : `one TARGET only, not ${targets.join(' ')}`);
   p.target = targets[0]!;
   const required: Record<string, string[]> = { 'add shadowstorage': ['for', 'on', 'maxsize'], 'resize shadowstorage': ['for', 'on', 'maxsize'], 'delete shadowstorage': ['for'] };
@@ -242,14 +234,6 @@ export function describeFailure(e: unknown, where: string): { line: string; code
   return { line: `${where} does not answer as a DCOM host (MS-SCMP over DCE/RPC): ${(e as Error)?.message ?? String(e)}`, code: EXIT.CONNECTION };
 }
 
-/** The password: from the target, $SCMP_PASSWORD, or a prompt on a terminal. */
-async function password(given: string | undefined, hashes: boolean, env: NodeJS.ProcessEnv, stdin: NodeJS.ReadStream, err: NodeJS.WritableStream): Promise<string | undefined> {
-  if (given !== undefined || hashes) return given;
-  if (env[PASSWORD_ENV] !== undefined) return env[PASSWORD_ENV];
-  if (!stdin.isTTY) throw new CliUsageError(`no password: give it in the target (user:password@host), in $${PASSWORD_ENV}, with -hashes LMHASH:NTHASH, or run on a terminal to be asked`);
-  return promptHidden('Password:', stdin, err);
-}
-
 export async function networkMain(argv: string[], env: NodeJS.ProcessEnv = process.env, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr, stdin: NodeJS.ReadStream = process.stdin): Promise<number> {
   let p: Parsed;
   let options: ReturnType<typeof connectOptions> & { password?: string };
@@ -257,7 +241,7 @@ export async function networkMain(argv: string[], env: NodeJS.ProcessEnv = proce
     p = parseNetwork(argv);
     const t = parseTarget(p.target);
     options = connectOptions(t, p.flags);
-    const pw = await password(t.password, p.flags.hashes !== undefined, env, stdin, err);
+    const pw = await logonPassword(t.password, p.flags.hashes !== undefined, { env, stdin, err });
     if (pw !== undefined && options.ntHash === undefined) options.password = pw;
   } catch (e) {
     if (e instanceof CliUsageError) {

@@ -12,7 +12,7 @@ import { replay, type ReplayReport, type ReplayTarget } from '../replay/engine.j
 import { readRecording, type Recording } from '../replay/recording.js';
 import { formatResult, formatSummary, reportJson, reportJunit } from '../replay/report.js';
 import { EXIT } from './exit-codes.js';
-import { CliUsageError, connectOptions, ntHashOf, parseTarget, PASSWORD_ENV, promptHidden } from './target.js';
+import { CliUsageError, connectOptions, logonPassword, ntHashOf, parseTarget, PASSWORD_ENV } from './target.js';
 
 export const REPLAY_USAGE = `Usage: scmp replay CAPTURE --target TARGET [-hashes LMHASH:NTHASH] [--auth-type TYPE]
                    [--auth-level LEVEL] [--port N] [--timeout SECONDS]
@@ -168,14 +168,7 @@ export async function replayMain(argv: string[], env: NodeJS.ProcessEnv = proces
   let target: ReplayTarget;
   try {
     args = parseReplay(argv);
-    let password = parseTarget(args.target).password;
-    if (password === undefined && args.hashes === undefined) {
-      password = env[PASSWORD_ENV];
-      if (password === undefined) {
-        if (!stdin.isTTY) throw new UsageError(`no password for the target: give it in --target (user:password@host), in $${PASSWORD_ENV}, with -hashes LMHASH:NTHASH, or run on a terminal to be asked`);
-        password = await promptHidden('Password:', stdin, err);
-      }
-    }
+    const password = await logonPassword(parseTarget(args.target).password, args.hashes !== undefined, { env, stdin, err }, { label: ' for the target', place: '--target' });
     target = replayTarget(args, password);
   } catch (e) {
     if (!(e instanceof CliUsageError)) throw e;

@@ -85,6 +85,52 @@ export function connectOptions(t: Target, f: ConnectionFlags): Omit<ScmpConnectO
   };
 }
 
+/** The connection options every command that logs on to a host takes, by option name. */
+export const CONNECTION_FLAGS: Readonly<Record<string, keyof ConnectionFlags>> = { hashes: 'hashes', 'auth-type': 'authType', 'auth-level': 'authLevel', port: 'port', timeout: 'timeout' };
+
+/**
+ * Walks a command line from `from`: each option (`--x v`, `--x=v`, `-x v`, and vssadmin's
+ * `/x=v` when `slashes`) to `option` with its lower-cased name and a reader of its value,
+ * each other word to `word`.
+ */
+export function eachArgument(
+  argv: readonly string[],
+  from: number,
+  handle: { option(name: string, text: string, value: () => string): void; word(w: string): void },
+  slashes = false,
+): void {
+  const form = slashes ? /^(?:--?|\/)([a-z][a-z-]*)(?:=(.*))?$/i : /^--?([a-z][a-z-]*)(?:=(.*))?$/i;
+  for (let i = from; i < argv.length; i++) {
+    const a = argv[i]!;
+    const m = form.exec(a);
+    if (!m) {
+      handle.word(a);
+      continue;
+    }
+    handle.option(m[1]!.toLowerCase(), a, () => {
+      const v = m[2] ?? argv[++i];
+      if (v === undefined) throw new CliUsageError(`${a.replace(/=.*/, '')} needs a value`);
+      return v;
+    });
+  }
+}
+
+/**
+ * The password for a logon: from the target, else $SCMP_PASSWORD, else asked for without
+ * echo on a terminal; none with -hashes. Without any: a usage error saying the four ways.
+ */
+export async function logonPassword(
+  given: string | undefined,
+  hashes: boolean,
+  io: { env: NodeJS.ProcessEnv; stdin: NodeJS.ReadStream; err: NodeJS.WritableStream },
+  say: { label: string; place: string } = { label: '', place: 'the target' },
+): Promise<string | undefined> {
+  if (given !== undefined || hashes) return given;
+  if (io.env[PASSWORD_ENV] !== undefined) return io.env[PASSWORD_ENV];
+  if (!io.stdin.isTTY) throw new CliUsageError(`no password${say.label}: give it in ${say.place} (user:password@host), in $${PASSWORD_ENV}, with -hashes LMHASH:NTHASH, or run on a terminal to be asked`);
+  return promptHidden('Password:', io.stdin, io.err);
+}
+
 /** Reads a line from a terminal without echoing it. */
 export function promptHidden(question: string, input: NodeJS.ReadStream, output: NodeJS.WritableStream): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -3,7 +3,7 @@
  * opened again after a check broke it), fresh sessions and raw RPC connections that are
  * closed after the check, the host's facts read once per run, and the verdict helpers.
  */
-import { RpcClient, syntaxOf, type ClientAuth } from '../client/rpc-client.js';
+import { RpcClient, type ClientAuth } from '../client/rpc-client.js';
 import type { InterfaceDecl } from '../dcerpc/interface.js';
 import { IVssDifferentialSoftwareSnapshotMgmt, IVssEnumMgmtObject, IVssEnumObject, IVssSnapshotMgmt } from '../interfaces/scmp/idl.js';
 import { IID_IVssDifferentialSoftwareSnapshotMgmt, VSS_SYSTEM_PROVIDER_ID } from '../interfaces/scmp/types.js';

@@ -1,4 +1,5 @@
 import { ndrDecode, ndrEncode } from '../ndr/index.js';
+import type { MethodDecl } from './interface.js';
 import type { TappedSecurityContext } from './tap.js';
 import { NdrError } from '../ndr/error.js';
 import type { Logger } from '../log.js';
@@ -644,7 +645,7 @@ export class ServerAssociation implements ConnectionInfo {
    * not run, except after a delay. A hang leaves the call unanswered and not counted as
    * running, so a graceful stop does not wait for it.
    */
-  private scripted(v: CallVerdict, call: PendingCall, ctx: PresentationContext, method: import('./interface.js').MethodDecl, args: any, run: () => void): void {
+  private scripted(v: CallVerdict, call: PendingCall, ctx: PresentationContext, method: MethodDecl, args: any, run: () => void): void {
     if ('hang' in v) return;
     if ('drop' in v) {
       this.state = 'closing';
@@ -668,7 +669,7 @@ export class ServerAssociation implements ConnectionInfo {
     }, v.delayMs);
   }
 
-  private invoke(call: PendingCall, ctx: PresentationContext, method: import('./interface.js').MethodDecl, handler: () => unknown, args: any): void {
+  private invoke(call: PendingCall, ctx: PresentationContext, method: MethodDecl, handler: () => unknown, args: any): void {
     this.running.add(call);
     let out: unknown;
     try {

@@ -1,6 +1,4 @@
-import type { NdrReader } from './reader.js';
-import type { Fields, NdrType, Scope, StructOf } from './type.js';
-import type { NdrWriter } from './writer.js';
+import type { Fields, NdrType, StructOf } from './type.js';
 import { prop, specialize } from './specialize.js';
 
 /**

@@ -1,6 +1,5 @@
 import { NdrError } from './error.js';
-import type { NdrReader } from './reader.js';
-import type { NdrType, Scope, TypeOf } from './type.js';
+import type { NdrType, TypeOf } from './type.js';
 import { specialize } from './specialize.js';
 
 /** An arm table: discriminant value → arm type (null for an empty arm). */

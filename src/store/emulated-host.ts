@@ -16,7 +16,7 @@ import { documentFromXml } from './requester/document-xml.js';
 import { RequesterSession } from './requester/session.js';
 import { DEFAULT_REQUESTER_SETTINGS, type RequesterSettings } from './requester/settings.js';
 import { DEFAULT_STORE_SETTINGS } from './settings.js';
-import { afterReboot, StateDir } from './state-dir.js';
+import { afterReboot, SAVED_DOCUMENT_NAME, StateDir } from './state-dir.js';
 import { VSS_CTX_CLIENT_ACCESSIBLE, VSS_VOLSNAP_ATTR_CLIENT_ACCESSIBLE, type Guid } from './vss.js';
 
 export interface EmulatedHostOptions extends HostStoreOptions {
@@ -29,9 +29,6 @@ export interface EmulatedHostOptions extends HostStoreOptions {
 
 /** What `vssadmin delete shadows` chooses among a volume's shadow copies. */
 export type DeleteShadowsSelector = { all: true } | { oldest: true } | { shadow: Guid };
-
-/** A document name: what a file name on any system can hold. */
-const DOCUMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export class EmulatedHost {
   private storeNow: HostStore;
@@ -120,7 +117,7 @@ export class EmulatedHost {
 
   /** Keeps a Backup Components Document on the host under a name (it must be one). */
   saveDocument(name: string, xml: string): void {
-    if (!DOCUMENT_NAME.test(name)) refuse(E_INVALIDARG, `document name ${JSON.stringify(name)}: letters, digits, '.', '_' and '-', at most 64`);
+    if (!SAVED_DOCUMENT_NAME.test(name)) refuse(E_INVALIDARG, `document name ${JSON.stringify(name)}: letters, digits, '.', '_' and '-', at most 64`);
     documentFromXml(xml, this.requesterSettings.xml);
     if (!this.savedDocuments.has(name) && this.savedDocuments.size >= this.requesterSettings.maxSavedDocuments) {
       refuse(E_OUTOFMEMORY, `${this.requesterSettings.maxSavedDocuments} documents are saved, the most this host keeps`);

@@ -7,10 +7,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { DEFAULT_WRITERS as W, defaultHostModel } from '../../src/store/default-host.js';
+import { defaultHostModel } from '../../src/store/default-host.js';
 import { EmulatedHost } from '../../src/store/emulated-host.js';
 import { STATE_FILE, StateDirError } from '../../src/store/state-dir.js';
 import { runScmpd } from '../helpers/scmpd.js';
+import { aDocument } from '../../bench/fuzz/host-targets.js';
 
 const made: string[] = [];
 const dir = () => {
@@ -21,19 +22,6 @@ const dir = () => {
 afterAll(() => {
   for (const d of made) rmSync(d, { recursive: true, force: true });
 });
-
-/** A real Backup Components Document, as a backup session saves it. */
-function aDocument(h: EmulatedHost): string {
-  const s = h.openSession();
-  s.initializeForBackup();
-  s.setBackupState({ selectComponents: true, bootableSystemState: false, backupType: 'full', partialFileSupport: false });
-  s.gatherWriterMetadata();
-  s.addComponent({ writerId: W.sql.id, type: 'database', logicalPath: 'FILESRV01', name: 'Sales' });
-  s.startSnapshotSet();
-  s.addToSnapshotSet('D:');
-  s.prepareForBackup();
-  return s.saveAsXml();
-}
 
 /** A state directory written by the host with one saved document `good`, then edited by `edit`. */
 function stateWith(edit: (documents: Record<string, unknown>, xml: string) => void): { d: string; xml: string } {

@@ -59,7 +59,6 @@ export class NtlmServerContext {
   private negotiateRaw: Buffer | undefined;
   private challengeRaw: Buffer | undefined;
   private serverChallenge: Buffer | undefined;
-  private challengeFlags = 0;
   private state: 'initial' | 'challenged' | 'done' = 'initial';
 
   constructor(private readonly opts: NtlmServerOptions) {}
@@ -89,7 +88,6 @@ export class NtlmServerContext {
       [MSV_AV.Timestamp, filetime()],
     ]);
     this.serverChallenge = randomOctets(8);
-    this.challengeFlags = flags;
     this.negotiateRaw = Buffer.from(token);
     this.challengeRaw = encodeChallenge({
       flags,
