@@ -145,7 +145,7 @@ describe('the host model file', () => {
 
   test('rules in `faults` are served from the start', async () => {
     const file = hostWith([{ interface: 'IVssSnapshotMgmt', method: 'QuerySnapshotsByVolume', args: { pwszVolumeName: 'c:' }, action: 'hresult', status: 'VSS_E_PROVIDER_VETO' }]);
-    const s = await spawnScmpd(['--host-model', file]);
+    const s = await spawnScmpd(['--no-admin', '--host-model', file]);
     try {
       const r = await runScmp(['list', 'shadows', `${ADMIN.user}:${ADMIN.password}@127.0.0.1`, '--port', String(s.port), '--for', 'C:']);
       expect(r.code).toBe(EXIT.REFUSED);
