@@ -19,13 +19,19 @@ afterAll(() => {
   for (const d of folders.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-/** Captures loopback traffic to and from `ports` with tshark (needs root or capture rights). */
-export async function startCapture(ports: number[]): Promise<Capture> {
+/**
+ * Captures loopback traffic to and from the server's `ports` on `host` with tshark (needs root
+ * or capture rights). The filter names the server's end of each connection — address and port
+ * together, in each direction — because tests run side by side: another test's client on
+ * 127.77.x.y once took one of these port numbers as its source port, and a filter on ports
+ * alone put its calls in this capture.
+ */
+export async function startCapture(ports: number[], host = '127.0.0.1'): Promise<Capture> {
   requirePackage('tshark');
   const dir = mkdtempSync(join(tmpdir(), 'scmp-cap-'));
   folders.push(dir);
   const file = join(dir, 'capture.pcapng');
-  const filter = ports.map((p) => `tcp port ${p}`).join(' or ');
+  const filter = ports.map((p) => `(src host ${host} and tcp src port ${p}) or (dst host ${host} and tcp dst port ${p})`).join(' or ');
   const p = spawn('tshark', ['-i', 'lo', '-f', filter, '-w', file, '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   await new Promise<void>((resolve, reject) => {

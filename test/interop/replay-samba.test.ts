@@ -20,7 +20,7 @@ let torture: TortureRun;
 beforeAll(async () => {
   const server = await scmpdOn(ADDRESS, PORT, ACCOUNT);
   try {
-    const tshark = await startCapture([PORT, server.objectPort]);
+    const tshark = await startCapture([PORT, server.objectPort], ADDRESS);
     torture = await smbtorture([`ncacn_ip_tcp:${ADDRESS}[seal,spnego]`, '-U', `Administrator%${PASSWORD}`, 'rpc.epmapper', 'rpc.oxidresolve.oxidresolver.ServerAlive2']);
     await tshark.stop();
     file = tshark.file;

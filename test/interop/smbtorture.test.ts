@@ -51,7 +51,7 @@ let capture: Capture;
 
 beforeAll(async () => {
   server = await scmpdOn(ADDRESS, PORT, ['--account', `${USER}:${PASSWORD}:admin`]);
-  capture = await startCapture([PORT, server.objectPort]);
+  capture = await startCapture([PORT, server.objectPort], ADDRESS);
   try {
     // Two at a time: the machine has two cores, and each run is a few short sessions.
     await bounded(
