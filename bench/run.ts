@@ -6,8 +6,8 @@ import { AdminClient } from '../src/admin/client.js';
 import { mgmt } from '../src/interfaces/mgmt/idl.js';
 import { AUTH_LEVEL } from '../src/dcerpc/constants.js';
 import { NtlmRpcClientContext } from '../src/security/ntlm/rpc.js';
-import { closeSync, fsyncSync, mkdtempSync, openSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -17,6 +17,7 @@ import { longSession } from './long-session.js';
 import { buildGenerator } from './loadgen.js';
 import { alternate, type Peer } from './peers.js';
 import { startSamba, type Samba } from './samba.js';
+import { enumerationWork } from './enumeration-work.js';
 import { axes, enumerationPoint, fullPoll, linearFit, startHost, stopHost } from './full-poll.js';
 import { scale } from './scale.js';
 
@@ -159,10 +160,12 @@ function objectPortOf(readyLine: string): Promise<number> {
  * Full activations, closed loop on 16 connections: bind with NTLM at integrity,
  * RemoteCreateInstance, connect to the exporter (NTLM again), RemRelease every reference.
  */
-async function activations(port: number, objectPort: number, results: Record<string, unknown>) {
+async function activations(port: number, objectPort: number, serverPid: number | undefined, results: Record<string, unknown>) {
   const durationMs = DURATION_MS;
   const latencies: number[] = [];
   const deadline = performance.now() + durationMs;
+  const serverCpu0 = processCpuMs(serverPid);
+  const clientCpu0 = process.cpuUsage();
   const started = performance.now();
   const one = async () => {
     const t0 = performance.now();
@@ -177,8 +180,14 @@ async function activations(port: number, objectPort: number, results: Record<str
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const clientCpu = process.cpuUsage(clientCpu0);
+  const serverCpu1 = processCpuMs(serverPid);
   const sorted = Float64Array.from(latencies).sort();
   const small = (results.authenticatedCall as Record<string, { server: LoadResult }>)['integrity_16conn']!.server;
+  const perActivation = (ms: number) => Number((ms / latencies.length).toFixed(3));
+  const clientMs = perActivation((clientCpu.user + clientCpu.system) / 1000);
+  const serverMs = serverCpu0 !== undefined && serverCpu1 !== undefined ? perActivation(serverCpu1 - serverCpu0) : undefined;
+  const cores = availableParallelism();
   return {
     what: 'bind with NTLM at integrity, RemoteCreateInstance, connect to the exporter with NTLM, RemRelease; 16 connections in parallel',
     connections: 16,
@@ -189,7 +198,32 @@ async function activations(port: number, objectPort: number, results: Record<str
     // Each activation is two TCP connections, two NTLM handshakes and two calls: six round trips.
     roundTripsPerActivation: 6,
     ceiling: { what: 'the small call at integrity on 16 connections, same run (calls/s)', callsPerSecond: small.callsPerSecond },
+    cpu: {
+      what: 'CPU time (user + system) per activation of the bench client (this process) and of scmpd, and the rate those two costs allow when they share this machine\'s cores and nothing else runs',
+      clientMsPerActivation: clientMs,
+      serverMsPerActivation: serverMs,
+      cores,
+      boundPerSecond: serverMs !== undefined ? Math.round((cores * 1000) / (clientMs + serverMs)) : undefined,
+      // scmpd is one JavaScript thread: however many cores, it answers at most this many.
+      serverThreadBoundPerSecond: serverMs !== undefined ? Math.round(1000 / serverMs) : undefined,
+    },
   };
+}
+
+/** USER_HZ: the unit of /proc's CPU times, 100 on every Linux build node runs on (`getconf CLK_TCK`). */
+const CLOCK_TICKS = 100;
+
+/** CPU time (user + system, ms) a process has used, from /proc (Linux); undefined elsewhere. */
+function processCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // Fields 14 and 15 of /proc/PID/stat, after the command name in parentheses, in clock ticks.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Heap held per exported object with one marshaled interface, measured in this process. */
@@ -364,6 +398,7 @@ async function enumerationAndPoll(results: Record<string, unknown>) {
     what: 'one client, privacy, every shadow copy of every volume of a 100-volume host, Next in batches of 64 (the fastest of at least 3 enumerations on one session: ms, msPer1000ShadowCopies; their mean: meanMs)',
     runs: points.filter((p) => p.volumes === 100),
     ceiling: { what: 'the small call at privacy on 1 connection, same run (calls/s)', callsPerSecond: small.callsPerSecond },
+    work: enumerationWork(),
   };
   results.enumerationCurve = {
     what: 'enumeration at privacy (one session, Next in batches of 64) on hosts of 1, 10, 100 volumes with 10, 100, 512 shadow copies each: ms of one full enumeration, the fastest of at least 3 (the least disturbed by other load), and their mean',
@@ -423,7 +458,7 @@ async function main(): Promise<void> {
   results.capture = await captureCost(scmpPort);
 
   progress('DCOM activations');
-  results.activation = await activations(scmpPort, await objectPortOf(scmpd.match.input ?? ''), results);
+  results.activation = await activations(scmpPort, await objectPortOf(scmpd.match.input ?? ''), scmpd.child.pid, results);
   progress('memory per exported object');
   results.memoryPerObject = memoryPerObject();
   progress('a long session: 5,000 changes of interface on one connection, beside one at its limits');

@@ -3,7 +3,7 @@ import { cachedLookup } from './name-cache.js';
 import type { InOf, InterfaceDecl, MethodDecl, OutOf } from '../dcerpc/interface.js';
 import { AUTH_LEVEL, NDR20_SYNTAX, PFC, RESULT } from '../dcerpc/constants.js';
 import { PduFramer } from '../dcerpc/pdu/framer.js';
-import { encodeFragments, verifyFragment } from '../dcerpc/protection.js';
+import { emitFragments, verifyFragment } from '../dcerpc/protection.js';
 import { StubAssembly } from '../dcerpc/reassembly.js';
 import { isLittleEndian, parsePdu } from '../dcerpc/pdu/parser.js';
 import { encodeAuth3, encodeBind, encodeRequest } from '../dcerpc/pdu/serializer.js';
@@ -360,13 +360,18 @@ export class RpcClient {
       this.pending.set(callId, { resolve: (s, le) => resolve({ stub: s, littleEndian: le }), reject, stub: new StubAssembly(), auth: a });
     });
     const security = a && { protection: a.ctx, authType: a.ctx.authType, level: a.level, contextId: a.contextId };
-    const fragments = encodeFragments(stub, this.maxXmitFrag, opts.object !== undefined, security, (f, verifier) =>
-      encodeRequest(
-        { callId, flags: f.flags, allocHint: f.allocHint, contextId, opnum, object: opts.object, stub: f.chunk, bigEndian: opts.bigEndian },
-        verifier,
-      ),
+    emitFragments(
+      stub,
+      this.maxXmitFrag,
+      opts.object !== undefined,
+      security,
+      (f, verifier) =>
+        encodeRequest(
+          { callId, flags: f.flags, allocHint: f.allocHint, contextId, opnum, object: opts.object, stub: f.chunk, bigEndian: opts.bigEndian },
+          verifier,
+        ),
+      (pdu) => this.writeFragment(pdu),
     );
-    for (const pdu of fragments) this.writeFragment(pdu);
     return promise;
   }
 

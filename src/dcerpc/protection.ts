@@ -60,9 +60,32 @@ export function verifyFragment(protection: PduProtection, level: number, pdu: Re
 }
 
 /**
- * Cuts a stub into fragments no larger than `maxFrag` and encodes each with `encode`,
- * protected when `security` is given: the one way requests and responses go out.
+ * Cuts a stub into fragments no larger than `maxFrag`, encodes each with `encode`, protected
+ * when `security` is given, and hands each to `emit` as soon as it is ready: the one way
+ * requests and responses go out. Fragment by fragment, not all at the end: the peer unseals
+ * the first fragment of a large answer while we seal the next (measured on a privacy-level
+ * enumeration, docs/decisions.md "fragments leave one by one").
  */
+export function emitFragments(
+  stub: Buffer,
+  maxFrag: number,
+  hasObject: boolean,
+  security: FragmentSecurity | undefined,
+  encode: (f: { flags: number; allocHint: number; chunk: Buffer }, auth: OutAuth | undefined) => Buffer,
+  emit: (pdu: Buffer) => void,
+): void {
+  for (const f of stubFragments(stub, stubRoom(maxFrag, hasObject, security?.protection))) {
+    if (!security) {
+      emit(encode(f, undefined));
+      continue;
+    }
+    const pdu = encode(f, placeholderVerifier(security));
+    protectFragment(security, pdu, hasObject);
+    emit(pdu);
+  }
+}
+
+/** emitFragments, collected: the fragments of one stub in order. */
 export function encodeFragments(
   stub: Buffer,
   maxFrag: number,
@@ -71,14 +94,6 @@ export function encodeFragments(
   encode: (f: { flags: number; allocHint: number; chunk: Buffer }, auth: OutAuth | undefined) => Buffer,
 ): Buffer[] {
   const out: Buffer[] = [];
-  for (const f of stubFragments(stub, stubRoom(maxFrag, hasObject, security?.protection))) {
-    if (!security) {
-      out.push(encode(f, undefined));
-      continue;
-    }
-    const pdu = encode(f, placeholderVerifier(security));
-    protectFragment(security, pdu, hasObject);
-    out.push(pdu);
-  }
+  emitFragments(stub, maxFrag, hasObject, security, encode, (pdu) => out.push(pdu));
   return out;
 }

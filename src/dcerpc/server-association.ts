@@ -17,7 +17,7 @@ import {
 import { RpcFault } from './fault.js';
 import { PduError } from './pdu/error.js';
 import { FramingError, PduFramer } from './pdu/framer.js';
-import { encodeFragments, verifyFragment } from './protection.js';
+import { emitFragments, verifyFragment } from './protection.js';
 import { StubAssembly, type ReassemblyBudget } from './reassembly.js';
 import type { RateLimitedLog } from '../log.js';
 import { isLittleEndian, parsePdu, readHeader } from './pdu/parser.js';
@@ -89,12 +89,6 @@ export interface AssociationIo {
   end(): void;
   /** Cuts the transport at once (a scripted fault's drop); without it, end(). */
   reset?(): void;
-  /**
-   * Holds what write() queues until uncork(), then passes it to the transport at once (one
-   * system call for all the fragments of a response, not one each).
-   */
-  cork?(): void;
-  uncork?(): void;
   /** A security context was established (for a capture's key file: tap.ts). */
   securityEstablished?(ctx: TappedSecurityContext): void;
 }
@@ -733,16 +727,14 @@ export class ServerAssociation implements ConnectionInfo {
   private sendResponse(callId: number, contextId: number, stub: Buffer, auth: AuthSlot | undefined): void {
     const security = auth && auth.level >= PER_PDU ? { protection: auth.ctx, authType: auth.authType, level: auth.level, contextId: auth.id } : undefined;
     // Windows truncates p_cont_id to its low octet in responses; clients expect it.
-    const fragments = encodeFragments(stub, this.maxXmit, false, security, (f, verifier) =>
-      encodeResponse({ callId, flags: f.flags, allocHint: f.allocHint, contextId: contextId & 0xff, stub: f.chunk }, verifier),
+    emitFragments(
+      stub,
+      this.maxXmit,
+      false,
+      security,
+      (f, verifier) => encodeResponse({ callId, flags: f.flags, allocHint: f.allocHint, contextId: contextId & 0xff, stub: f.chunk }, verifier),
+      (pdu) => this.send(pdu),
     );
-    if (fragments.length === 1) {
-      this.send(fragments[0]!);
-      return;
-    }
-    this.io.cork?.();
-    for (const pdu of fragments) this.send(pdu);
-    this.io.uncork?.();
   }
 
   // ---- authentication -------------------------------------------------------------------
