@@ -39,6 +39,8 @@ export class ServerConnection {
     const tapped = this.tapped;
     this.association = new ServerAssociation(host, endpoint, peers, {
       write: (pdu) => this.write(pdu),
+      cork: () => this.socket.cork(),
+      uncork: () => this.socket.uncork(),
       end: () => this.end(),
       // A scripted fault's drop: RST, as a crashed host or a cut network; destroy() alone sends FIN.
       reset: () => {

@@ -61,10 +61,8 @@ export function verifyFragment(protection: PduProtection, level: number, pdu: Re
 
 /**
  * Cuts a stub into fragments no larger than `maxFrag`, encodes each with `encode`, protected
- * when `security` is given, and hands each to `emit` as soon as it is ready: the one way
- * requests and responses go out. Fragment by fragment, not all at the end: the peer unseals
- * the first fragment of a large answer while we seal the next (measured on a privacy-level
- * enumeration, docs/decisions.md "fragments leave one by one").
+ * when `security` is given, and hands each to `emit` as soon as it is ready, in order: the
+ * one way requests and responses go out (the caller decides how they are written).
  */
 export function emitFragments(
   stub: Buffer,

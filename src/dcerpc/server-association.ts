@@ -17,7 +17,7 @@ import {
 import { RpcFault } from './fault.js';
 import { PduError } from './pdu/error.js';
 import { FramingError, PduFramer } from './pdu/framer.js';
-import { emitFragments, verifyFragment } from './protection.js';
+import { emitFragments, stubRoom, verifyFragment } from './protection.js';
 import { StubAssembly, type ReassemblyBudget } from './reassembly.js';
 import type { RateLimitedLog } from '../log.js';
 import { isLittleEndian, parsePdu, readHeader } from './pdu/parser.js';
@@ -89,6 +89,12 @@ export interface AssociationIo {
   end(): void;
   /** Cuts the transport at once (a scripted fault's drop); without it, end(). */
   reset?(): void;
+  /**
+   * Holds what write() queues until uncork(), then passes it to the transport at once (one
+   * system call for several fragments of a response).
+   */
+  cork?(): void;
+  uncork?(): void;
   /** A security context was established (for a capture's key file: tap.ts). */
   securityEstablished?(ctx: TappedSecurityContext): void;
 }
@@ -727,6 +733,10 @@ export class ServerAssociation implements ConnectionInfo {
   private sendResponse(callId: number, contextId: number, stub: Buffer, auth: AuthSlot | undefined): void {
     const security = auth && auth.level >= PER_PDU ? { protection: auth.ctx, authType: auth.authType, level: auth.level, contextId: auth.id } : undefined;
     // Windows truncates p_cont_id to its low octet in responses; clients expect it.
+    // All the fragments of a response leave in one system call (docs/decisions.md); a
+    // response of one fragment is one write already.
+    const several = stub.length > stubRoom(this.maxXmit, false, security?.protection);
+    if (several) this.io.cork?.();
     emitFragments(
       stub,
       this.maxXmit,
@@ -735,6 +745,7 @@ export class ServerAssociation implements ConnectionInfo {
       (f, verifier) => encodeResponse({ callId, flags: f.flags, allocHint: f.allocHint, contextId: contextId & 0xff, stub: f.chunk }, verifier),
       (pdu) => this.send(pdu),
     );
+    if (several) this.io.uncork?.();
   }
 
   // ---- authentication -------------------------------------------------------------------
