@@ -175,6 +175,9 @@ export class RpcServer implements ConnectionHost {
       await new Promise((r) => setTimeout(r, 20));
     }
     for (const c of this.connections.values()) c.destroy();
+    // A destroyed socket reports its close on a later tick: wait for each, so that everything
+    // told of connections (a capture's tap, above all) has seen every one end before we return.
+    for (let i = 0; this.connections.size > 0 && i < 100; i++) await new Promise((r) => setImmediate(r));
     await closed;
     this.peerLog.flush();
   }

@@ -219,3 +219,24 @@ test('IPv4, IPv6 and IPv4-mapped conversations: tshark verifies every IP and TCP
   ]);
   expect(lines[0]).toMatchObject({ endpoint: 'epmap', authContextId: 3, authType: 10, authLevel: 6, exportedSessionKey: 'ab'.repeat(16), negotiateFlags: '0xe2888215' });
 });
+
+test('a server stopped while clients are still connected: each connection in the file ends, its FINs written before the capture closes', async () => {
+  const file = join(dir, 'stopped.pcapng');
+  const log = logger();
+  const rec = new CaptureRecorder({ file, settings: {}, log });
+  // A short grace: the idle clients below never close by themselves, so the stop destroys them.
+  const server = await echoServer({ shutdownGraceMs: 50 }, { tap: rec });
+  const clients = await Promise.all(Array.from({ length: 8 }, () => RawRpcClient.connect(server.host, server.port)));
+  for (const c of clients) await c.bindInterface(echo);
+  // Half the clients leave as the server stops; the server is stopped under the rest, then
+  // the capture closed at once.
+  for (const c of clients.slice(0, 4)) void c.close();
+  await server.close();
+  await rec.close();
+  const { packets } = blocks(file);
+  const serverPort = server.port;
+  const serverFins = packets.filter((p) => tcpFlags(p) & 0x01 && p.readUInt16BE(20) === serverPort);
+  expect(serverFins).toHaveLength(clients.length);
+  for (const c of clients) await c.close();
+  expect(log.lines.filter((l) => l.level === 'warn')).toEqual([]);
+});
