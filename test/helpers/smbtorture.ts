@@ -12,6 +12,9 @@ export interface TortureOutcome {
   detail: string;
 }
 
+/** A result line: "success: epmapper.Map_simple", or "failure: NAME [" opening its detail. */
+const RESULT_LINE = /^(success|failure|error|skip|xfail): (\S+)( \[)?\s*$/;
+
 /**
  * Reads smbtorture's subunit-like output into outcomes by test name (as smbtorture prints
  * them, without the suite's "rpc." prefix, e.g. "epmapper.Map_full").
@@ -20,12 +23,20 @@ export function parseTortureOutput(output: string): Map<string, TortureOutcome> 
   const results = new Map<string, TortureOutcome>();
   const lines = output.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    const m = /^(success|failure|error|skip|xfail): (\S+)( \[)?\s*$/.exec(lines[i]!);
+    const m = RESULT_LINE.exec(lines[i]!);
     if (!m) continue;
     const detail: string[] = [];
     if (m[3]) {
-      // A bracketed block runs until a line holding only "]".
-      while (++i < lines.length && lines[i] !== ']') detail.push(lines[i]!);
+      // A bracketed block runs until a line holding only "]". smbtorture writes on two
+      // streams, so the next test's result line can arrive first: it ends the block too
+      // (and is read as itself); its "]" then stands alone and is skipped.
+      while (++i < lines.length && lines[i] !== ']') {
+        if (RESULT_LINE.test(lines[i]!)) {
+          i--;
+          break;
+        }
+        detail.push(lines[i]!);
+      }
     }
     results.set(m[2]!, { outcome: m[1] as TortureOutcome['outcome'], detail: detail.join('\n').trim() });
   }
