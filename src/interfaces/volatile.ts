@@ -24,7 +24,9 @@ export type VolatileKind =
   /** Not compared: the exporter's addresses and ports (paired to find the live exporter). */
   | 'binding'
   /** Not compared: marshalled bytes whose contents are compared in their expanded form. */
-  | 'marshalled';
+  | 'marshalled'
+  /** Compared floor by floor, except the values of its port and address floors (a host's own). */
+  | 'tower';
 
 export interface VolatileField {
   /** The field's IDL (or MS-DCOM structure) name: the last name of a path, array indexes aside. */
@@ -53,6 +55,7 @@ export const VOLATILE_FIELDS: readonly VolatileField[] = [
   { field: 'bindings', kind: 'binding', where: 'ScmReplyInfoData' },
   { field: 'saResAddr', kind: 'binding', where: 'OBJREF_STANDARD' },
   { field: 'ppdsaOrBindings', kind: 'binding', where: 'ServerAlive2' },
+  { field: 'tower_octet_string', kind: 'tower', where: 'twr_t (ept_map towers, ept_lookup entries): TCP/UDP port and IP address floors' },
   { field: 'abData', kind: 'marshalled', where: 'MInterfacePointer (compared as OBJREF or ActivationProperties)' },
   { field: 'ulCntData', kind: 'marshalled', where: 'MInterfacePointer (its length follows the bindings inside)' },
 ];

@@ -3,8 +3,10 @@
  * declaration and expanded alike (OBJREFs and activation properties read out of their
  * MInterfacePointers), walked together. A volatile field (src/interfaces/volatile.ts) is not
  * compared: a mapped one teaches the VolatileMap its live value, an exporter binding teaches
- * where the live object exporter listens. Everything else must be equal.
+ * where the live object exporter listens; a protocol tower is compared without its port and
+ * address. Everything else must be equal.
  */
+import { decodeFloors, PROTOCOL_ID } from '../interfaces/epm/tower.js';
 import { STATUS_FIELDS, UNION_ARM_NAMES, volatileField } from '../interfaces/volatile.js';
 import type { VolatileMap } from './mapping.js';
 import { isRecord, showValue, valueKey } from './values.js';
@@ -24,6 +26,25 @@ export interface BindingPair {
 
 const STATUS = new Set(STATUS_FIELDS);
 const MAX_DEPTH = 32;
+
+/** Floors whose value is where a host listens: its port (TCP, UDP) and its IP address. */
+const PLACE_FLOORS: ReadonlySet<number> = new Set([PROTOCOL_ID.tcp, PROTOCOL_ID.udp, PROTOCOL_ID.ip]);
+
+/**
+ * A tower as compared from host to host: every floor's octets, except the values of its port
+ * and address floors (their protocol ids still count). A tower that does not split into
+ * floors is compared whole.
+ */
+function towerShape(v: unknown): string {
+  if (!Buffer.isBuffer(v)) return valueKey(v);
+  try {
+    return decodeFloors(v)
+      .map((f) => `${f.lhs.toString('hex')}:${f.lhs.length === 1 && PLACE_FLOORS.has(f.lhs[0]!) ? `(${f.rhs.length} octets)` : f.rhs.toString('hex')}`)
+      .join('/');
+  } catch {
+    return `whole:${v.toString('hex')}`;
+  }
+}
 
 /** The ncacn_ip_tcp addresses ("host[port]") of an expanded DUALSTRINGARRAY, or of one nested deeper. */
 function networkAddrs(v: unknown, depth = 0): string[] {
@@ -62,6 +83,10 @@ export class Comparison {
         const recorded = networkAddrs({ x: r });
         const live = networkAddrs({ x: l });
         if (recorded.length > 0 || live.length > 0) this.bindings.push({ recorded, live });
+        return;
+      }
+      if (rule.kind === 'tower') {
+        if (towerShape(r) !== towerShape(l)) this.differ(path, r, l, false);
         return;
       }
       if (rule.kind !== 'marshalled' && rule.kind !== 'causality') {

@@ -7,6 +7,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { expect, test } from 'vitest';
 import type { DecodedCall } from '../../src/capture/calls.js';
+import { NDR20_SYNTAX } from '../../src/dcerpc/constants.js';
+import { encodeTcpTower } from '../../src/interfaces/epm/tower.js';
 import { VOLATILE_FIELDS, STATE_CHANGING_METHODS } from '../../src/interfaces/volatile.js';
 import { Comparison } from '../../src/replay/compare.js';
 import type { ReplayReport } from '../../src/replay/engine.js';
@@ -55,6 +57,22 @@ test('differences name the path and both values: HRESULTs by name, GUIDs in brac
 test('a volatile value present on one side only is a difference of shape', () => {
   const d = new Comparison(new VolatileMap()).compare({ pipidRemUnknown: IPID_R }, { pipidRemUnknown: null }).differences;
   expect(d.map((x) => x.path)).toEqual(['pipidRemUnknown']);
+});
+
+test('protocol towers (ept_map, ept_lookup) are compared without their port and address: another host, another dynamic port, the same endpoint', () => {
+  const EPM = { uuid: 'e1af8308-5d1f-11c9-91a4-08002b14a0fa', major: 3, minor: 0 };
+  const MGMT = { uuid: 'afa8bd80-7d8a-11c9-bef4-08002b102989', major: 1, minor: 0 };
+  const tower = (iface: typeof EPM, port: number, address: string) => {
+    const octets = encodeTcpTower({ iface, transfer: NDR20_SYNTAX, port, address });
+    return { ITowers: [{ tower_length: octets.length, tower_octet_string: octets }], status: 0 };
+  };
+  const compare = (r: unknown, l: unknown) => new Comparison(new VolatileMap(), 'epm').compare(r, l).differences;
+  expect(compare(tower(EPM, 49667, '10.0.0.5'), tower(EPM, 52311, '192.168.7.20'))).toEqual([]);
+  // Another interface in the tower is another endpoint: a difference, at the tower's path.
+  const d = compare(tower(EPM, 135, '10.0.0.5'), tower(MGMT, 135, '10.0.0.5'));
+  expect(d.map((x) => x.path)).toEqual(['ITowers[0].tower_octet_string']);
+  // Octets that are no tower are compared whole.
+  expect(compare({ t: { tower_octet_string: Buffer.from([1]) } }, { t: { tower_octet_string: Buffer.from([2]) } })).toHaveLength(1);
 });
 
 test('the mapping is bounded: beyond its limit the oldest pairs are forgotten', () => {
