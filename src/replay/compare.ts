@@ -56,6 +56,65 @@ function networkAddrs(v: unknown, depth = 0): string[] {
   return [];
 }
 
+/** Past this many element pairs (recorded × live) lists are paired by position alone. */
+const MAX_ALIGNED_PAIRS = 1 << 16;
+
+/** One step of an alignment: a pair of elements, or an element on one side only. */
+interface AlignStep {
+  r?: number;
+  l?: number;
+}
+
+/**
+ * Pairs the elements of two lists for comparison. Elements equal on both sides are matched
+ * by their longest common subsequence, so one shadow copy gone from the middle of a list is
+ * one difference, not one for every element after it; between two matches the rest are
+ * paired by position (a changed element shows its changed fields), and what is left over on
+ * one side is an element only that side has. Indexes in paths are the recorded list's, the
+ * live list's for an element only it has.
+ */
+export function alignArrays(r: readonly unknown[], l: readonly unknown[]): AlignStep[] {
+  const n = r.length;
+  const m = l.length;
+  if (n * m > MAX_ALIGNED_PAIRS || n === 0 || m === 0) return byPosition(0, n, 0, m);
+  const kr = r.map(valueKey);
+  const kl = l.map(valueKey);
+  // lcs[i][j]: the longest common subsequence of r[i..] and l[j..], row by row.
+  const lcs = new Uint16Array((n + 1) * (m + 1));
+  const at = (i: number, j: number) => i * (m + 1) + j;
+  for (let i = n - 1; i >= 0; i--) {
+    for (let j = m - 1; j >= 0; j--) {
+      lcs[at(i, j)] = kr[i] === kl[j] ? lcs[at(i + 1, j + 1)]! + 1 : Math.max(lcs[at(i + 1, j)]!, lcs[at(i, j + 1)]!);
+    }
+  }
+  const steps: AlignStep[] = [];
+  let i = 0;
+  let j = 0;
+  let gapR = 0;
+  let gapL = 0;
+  while (i < n && j < m) {
+    if (kr[i] === kl[j]) {
+      steps.push(...byPosition(gapR, i, gapL, j), { r: i, l: j });
+      gapR = ++i;
+      gapL = ++j;
+    } else if (lcs[at(i + 1, j)]! >= lcs[at(i, j + 1)]!) i++;
+    else j++;
+  }
+  steps.push(...byPosition(gapR, n, gapL, m));
+  return steps;
+}
+
+/** r[r0..r1) against l[l0..l1) by position; the longer side's rest on its own. */
+function byPosition(r0: number, r1: number, l0: number, l1: number): AlignStep[] {
+  const steps: AlignStep[] = [];
+  for (let k = 0; k < Math.max(r1 - r0, l1 - l0); k++) {
+    const ri = r0 + k < r1 ? r0 + k : undefined;
+    const li = l0 + k < l1 ? l0 + k : undefined;
+    steps.push({ ...(ri !== undefined ? { r: ri } : {}), ...(li !== undefined ? { l: li } : {}) });
+  }
+  return steps;
+}
+
 export class Comparison {
   readonly differences: Difference[] = [];
   readonly bindings: BindingPair[] = [];
@@ -101,12 +160,10 @@ export class Comparison {
       return;
     }
     if (Array.isArray(r) && Array.isArray(l)) {
-      const n = Math.max(r.length, l.length);
-      for (let i = 0; i < n; i++) {
-        const p = `${path}[${i}]`;
-        if (i >= l.length) this.differ(p, r[i], undefined, status);
-        else if (i >= r.length) this.differ(p, undefined, l[i], status);
-        else this.walk(r[i], l[i], p, field, status, depth + 1);
+      for (const step of alignArrays(r, l)) {
+        if (step.r === undefined) this.differ(`${path}[${step.l}]`, undefined, l[step.l!], status);
+        else if (step.l === undefined) this.differ(`${path}[${step.r}]`, r[step.r], undefined, status);
+        else this.walk(r[step.r], l[step.l], `${path}[${step.r}]`, field, status, depth + 1);
       }
       return;
     }

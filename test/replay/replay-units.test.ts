@@ -10,7 +10,7 @@ import type { DecodedCall } from '../../src/capture/calls.js';
 import { NDR20_SYNTAX } from '../../src/dcerpc/constants.js';
 import { encodeTcpTower } from '../../src/interfaces/epm/tower.js';
 import { VOLATILE_FIELDS, STATE_CHANGING_METHODS } from '../../src/interfaces/volatile.js';
-import { Comparison } from '../../src/replay/compare.js';
+import { alignArrays, Comparison } from '../../src/replay/compare.js';
 import type { ReplayReport } from '../../src/replay/engine.js';
 import { ignoreMatcher } from '../../src/replay/ignore.js';
 import { VolatileMap } from '../../src/replay/mapping.js';
@@ -73,6 +73,25 @@ test('protocol towers (ept_map, ept_lookup) are compared without their port and 
   expect(d.map((x) => x.path)).toEqual(['ITowers[0].tower_octet_string']);
   // Octets that are no tower are compared whole.
   expect(compare({ t: { tower_octet_string: Buffer.from([1]) } }, { t: { tower_octet_string: Buffer.from([2]) } })).toHaveLength(1);
+});
+
+test('lists are aligned: an element gone from the middle is one difference; a changed one shows its fields; the rest by position', () => {
+  const copy = (n: number, created = 100) => ({ Type: 3, Obj: { tag: 3, value: { m_SnapshotId: `00000000-0000-0000-0000-0000000000${String(n).padStart(2, '0')}`, m_tsCreationTimestamp: BigInt(created) } } });
+  const compare = (r: unknown[], l: unknown[]) => new Comparison(new VolatileMap(), 'IVssEnumObject').compare({ rgelt: r }, { rgelt: l }).differences;
+  // Five copies recorded, the second gone live: one difference, at the recorded index.
+  const gone = compare([1, 2, 3, 4, 5].map((n) => copy(n)), [1, 3, 4, 5].map((n) => copy(n)));
+  expect(gone.map((d) => [d.path, d.live])).toEqual([['rgelt[1]', '(absent)']]);
+  // One copy more live, in the middle: one difference, at the live index.
+  const added = compare([1, 2, 4].map((n) => copy(n)), [1, 2, 3, 4].map((n) => copy(n)));
+  expect(added.map((d) => [d.path, d.recorded])).toEqual([['rgelt[2]', '(absent)']]);
+  // A copy whose creation time changed: paired by position between its equal neighbours, its field named.
+  const changed = compare([copy(1), copy(2), copy(3)], [copy(1), copy(2, 999), copy(3)]);
+  expect(changed.map((d) => d.path)).toEqual(['rgelt[1].Obj.Snap.m_tsCreationTimestamp']);
+  // Two copies swapped: the order difference shows.
+  expect(compare([copy(1), copy(2)], [copy(2), copy(1)])).toHaveLength(2);
+  // Large lists are paired by position only (bounded work).
+  expect(alignArrays(new Array(300).fill(0), new Array(300).fill(0))).toHaveLength(300);
+  expect(alignArrays([1, 2], [])).toEqual([{ r: 0 }, { r: 1 }]);
 });
 
 test('the mapping is bounded: beyond its limit the oldest pairs are forgotten', () => {
