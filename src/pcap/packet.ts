@@ -3,6 +3,7 @@
  * server's segments are far below any path MTU that fragments TCP. Every header length is
  * checked against the bytes captured and the length the IP header declares.
  */
+import { IPPROTO_TCP } from './tcp.js';
 
 export interface TcpSegment {
   readonly src: string;
@@ -19,14 +20,8 @@ export interface TcpSegment {
   readonly payload: Buffer | undefined;
 }
 
-export const TCP_FIN = 0x01;
-export const TCP_SYN = 0x02;
-export const TCP_RST = 0x04;
-export const TCP_ACK = 0x10;
-
 export type PacketResult = { readonly segment: TcpSegment } | { readonly skip: string; readonly malformed?: boolean };
 
-const IPPROTO_TCP = 6;
 const IPV6_EXTENSIONS = new Set([0, 43, 60]);
 const IPV6_FRAGMENT = 44;
 

@@ -9,7 +9,8 @@
 import { randomInt } from 'node:crypto';
 import { enhancedPacketBlockOf, fileHeader } from './pcapng-writer.js';
 import { FileSeries, type CaptureLog } from './file-series.js';
-import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, ipPacketLength, parseAddress, sameFamily, writeIpPacket, type IpAddress, type TcpSegment } from './synthesize.js';
+import { ipPacketLength, parseAddress, sameFamily, writeIpPacket, type IpAddress, type OutgoingSegment } from './synthesize.js';
+import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from './tcp.js';
 
 export type { CaptureLog } from './file-series.js';
 
@@ -158,7 +159,7 @@ class Conversation implements CapturedConnection {
   private data(fromClient: boolean, data: Buffer): void {
     if (this.done || data.length === 0) return;
     const max = this.rec.settings.maxSegmentBytes;
-    const packets: TcpSegment[] = [];
+    const packets: OutgoingSegment[] = [];
     for (let off = 0; off < data.length; off += max) {
       const chunk = data.subarray(off, Math.min(off + max, data.length));
       const last = off + max >= data.length;
@@ -171,7 +172,7 @@ class Conversation implements CapturedConnection {
     this.emit(packets);
   }
 
-  private packet(fromClient: boolean, seq: number, ack: number, flags: number, payload: Buffer, mss?: number): TcpSegment {
+  private packet(fromClient: boolean, seq: number, ack: number, flags: number, payload: Buffer, mss?: number): OutgoingSegment {
     const ipId = fromClient ? this.clientIpId++ : this.serverIpId++;
     return {
       src: fromClient ? this.client : this.server,
@@ -189,7 +190,7 @@ class Conversation implements CapturedConnection {
     };
   }
 
-  private emit(packets: TcpSegment[]): void {
+  private emit(packets: OutgoingSegment[]): void {
     if (!this.rec.capturing) {
       this.done = true;
       return;

@@ -4,18 +4,13 @@
  * ones (RFC 791, RFC 8200, RFC 9293), so any reader that verifies them finds them right.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-
-export const TCP_FIN = 0x01;
-export const TCP_SYN = 0x02;
-export const TCP_RST = 0x04;
-export const TCP_PSH = 0x08;
-export const TCP_ACK = 0x10;
+import { IPPROTO_TCP, TCP_ACK } from './tcp.js';
 
 /** An address as 4 (IPv4) or 16 (IPv6) bytes. */
 export type IpAddress = Buffer;
 
 /** One TCP segment as the recorder describes it; the header fields a reader looks at. */
-export interface TcpSegment {
+export interface OutgoingSegment {
   readonly src: IpAddress;
   readonly dst: IpAddress;
   readonly srcPort: number;
@@ -96,7 +91,7 @@ export function internetChecksum(parts: Buffer[]): number {
 }
 
 /** The IP packet's length for this segment. */
-export function ipPacketLength(s: TcpSegment): number {
+export function ipPacketLength(s: OutgoingSegment): number {
   return (s.src.length === 4 ? IPV4_HEADER : IPV6_HEADER) + TCP_HEADER + (s.mss !== undefined ? 4 : 0) + s.payload.length;
 }
 
@@ -104,7 +99,7 @@ export function ipPacketLength(s: TcpSegment): number {
  * Writes the whole IP packet (header, TCP header, payload) at `out[at]` with every length and
  * checksum filled, in place: the recorder writes each segment straight into its block.
  */
-export function writeIpPacket(s: TcpSegment, out: Buffer, at: number): number {
+export function writeIpPacket(s: OutgoingSegment, out: Buffer, at: number): number {
   const v4 = s.src.length === 4;
   const ipLen = v4 ? IPV4_HEADER : IPV6_HEADER;
   const tcpHeaderLen = TCP_HEADER + (s.mss !== undefined ? 4 : 0);
@@ -117,7 +112,7 @@ export function writeIpPacket(s: TcpSegment, out: Buffer, at: number): number {
     out.writeUInt16BE(s.ipId & 0xffff, at + 4);
     out.writeUInt16BE(0x4000, at + 6); // Don't Fragment, as every TCP stack sets it
     out[at + 8] = s.ttl;
-    out[at + 9] = 6;
+    out[at + 9] = IPPROTO_TCP;
     s.src.copy(out, at + 12);
     s.dst.copy(out, at + 16);
     out.writeUInt16BE(~fold(sumWords(out, at, at + IPV4_HEADER)) & 0xffff, at + 10);
@@ -126,7 +121,7 @@ export function writeIpPacket(s: TcpSegment, out: Buffer, at: number): number {
   } else {
     out[at] = 0x60;
     out.writeUInt16BE(tcpLength, at + 4);
-    out[at + 6] = 6;
+    out[at + 6] = IPPROTO_TCP;
     out[at + 7] = s.ttl;
     s.src.copy(out, at + 8);
     s.dst.copy(out, at + 24);
@@ -152,7 +147,7 @@ export function writeIpPacket(s: TcpSegment, out: Buffer, at: number): number {
 }
 
 /** The whole IP packet (header, TCP header, payload) with every length and checksum filled. */
-export function ipPacket(s: TcpSegment): Buffer {
+export function ipPacket(s: OutgoingSegment): Buffer {
   const out = Buffer.alloc(ipPacketLength(s));
   writeIpPacket(s, out, 0);
   return out;

@@ -6,7 +6,8 @@
  */
 import type { ReadSettings } from './read-settings.js';
 import type { StreamDirection, StreamSink, TcpConversation, TcpEndpoint } from './streams.js';
-import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from './packet.js';
+import type { TcpSegment } from './packet.js';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from './tcp.js';
 
 /** Ports taken as the server's when no SYN says who connected (135 first; else the lower port). */
 const WELL_KNOWN_SERVER_PORT = 135;

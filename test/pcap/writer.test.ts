@@ -7,7 +7,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { enhancedPacketBlock, enhancedPacketBlockOf, epbSize, interfaceDescriptionBlock, sectionHeaderBlock } from '../../src/pcap/pcapng-writer.js';
-import { TCP_ACK, TCP_PSH, TCP_SYN, internetChecksum, ipPacket, ipPacketLength, parseAddress, sameFamily, writeIpPacket } from '../../src/pcap/synthesize.js';
+import { internetChecksum, ipPacket, ipPacketLength, parseAddress, sameFamily, writeIpPacket } from '../../src/pcap/synthesize.js';
+import { TCP_ACK, TCP_PSH, TCP_SYN } from '../../src/pcap/tcp.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
