@@ -6,7 +6,7 @@ import { AdminClient } from '../src/admin/client.js';
 import { mgmt } from '../src/interfaces/mgmt/idl.js';
 import { AUTH_LEVEL } from '../src/dcerpc/constants.js';
 import { NtlmRpcClientContext } from '../src/security/ntlm/rpc.js';
-import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdtempSync, openSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -14,6 +14,7 @@ import { runInNewContext } from 'node:vm';
 import { DEFAULT_EXPORTER_SETTINGS, ObjectExporter } from '../src/dcom/exporter.js';
 import { CLSID_ShadowCopyProvider, IID_IVssSnapshotMgmt, ShadowCopyProviderClass } from '../src/interfaces/scmp/class.js';
 import { longSession } from './long-session.js';
+import { cpuMs } from './proc.js';
 import { buildGenerator } from './loadgen.js';
 import { alternate, type Peer } from './peers.js';
 import { startSamba, type Samba } from './samba.js';
@@ -164,7 +165,7 @@ async function activations(port: number, objectPort: number, serverPid: number |
   const durationMs = DURATION_MS;
   const latencies: number[] = [];
   const deadline = performance.now() + durationMs;
-  const serverCpu0 = processCpuMs(serverPid);
+  const serverCpu0 = cpuMs(serverPid);
   const clientCpu0 = process.cpuUsage();
   const started = performance.now();
   const one = async () => {
@@ -181,7 +182,7 @@ async function activations(port: number, objectPort: number, serverPid: number |
   );
   const seconds = (performance.now() - started) / 1000;
   const clientCpu = process.cpuUsage(clientCpu0);
-  const serverCpu1 = processCpuMs(serverPid);
+  const serverCpu1 = cpuMs(serverPid);
   const sorted = Float64Array.from(latencies).sort();
   const small = (results.authenticatedCall as Record<string, { server: LoadResult }>)['integrity_16conn']!.server;
   const perActivation = (ms: number) => Number((ms / latencies.length).toFixed(3));
@@ -208,22 +209,6 @@ async function activations(port: number, objectPort: number, serverPid: number |
       serverThreadBoundPerSecond: serverMs !== undefined ? Math.round(1000 / serverMs) : undefined,
     },
   };
-}
-
-/** USER_HZ: the unit of /proc's CPU times, 100 on every Linux build node runs on (`getconf CLK_TCK`). */
-const CLOCK_TICKS = 100;
-
-/** CPU time (user + system, ms) a process has used, from /proc (Linux); undefined elsewhere. */
-function processCpuMs(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    // Fields 14 and 15 of /proc/PID/stat, after the command name in parentheses, in clock ticks.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Heap held per exported object with one marshaled interface, measured in this process. */

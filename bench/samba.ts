@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { join } from 'node:path';
+import { rssBytes, statFields } from './proc.js';
 
 /**
  * Samba's samba-dcerpcd as a peer: started by the benchmark with a private smb.conf (every
@@ -44,32 +45,19 @@ export function treeRss(root: number): number {
   const parent = new Map<number, number>();
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // gone meanwhile
-    }
+    const f = statFields(d); // undefined: gone meanwhile
+    if (f) parent.set(Number(d), Number(f[1]));
   }
   let total = 0;
   for (const pid of parent.keys()) {
     for (let p: number | undefined = pid; p !== undefined && p > 0; p = parent.get(p)) {
       if (p === root) {
-        total += rssOf(pid);
+        total += rssBytes(pid) ?? 0;
         break;
       }
     }
   }
   return total;
-}
-
-export function rssOf(pid: number): number {
-  try {
-    const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
 }
 
 /** Samba started, or the reason it cannot be here. */

@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { figure, hold, load, type Generator } from './loadgen.js';
 import { alternate } from './peers.js';
-import { rssOf, type Samba } from './samba.js';
+import { rssBytes } from './proc.js';
+import type { Samba } from './samba.js';
 
 /**
  * Scale: many idle bound connections held by the load generator while a new client makes
@@ -51,17 +52,17 @@ export async function scale(gen: Generator, n: number, callMs: number, progress:
     for (const p of peers) await load(gen, p.host, p.port, 'call', 16, 1000);
     await sleep(300);
     const pid = loaded.child.pid!;
-    const rss0 = rssOf(pid);
+    const rss0 = rssBytes(pid) ?? 0;
     progress(`scale: opening ${n} idle bound connections from ${SCALE_SOURCES.count} source addresses`);
     const held = await hold(gen, '127.0.0.3', loaded.port, n, SCALE_SOURCES);
     await sleep(500);
-    const rss1 = rssOf(pid);
+    const rss1 = rssBytes(pid) ?? 0;
     const calls: Record<string, unknown> = {};
     for (const c of [1, 16]) {
       progress(`scale: the small call on ${c} connection${c > 1 ? 's' : ''}, the server holding ${held.held} beside one holding none, alternating rounds`);
       calls[`${c}conn`] = await alternate(gen, peers, 'call', c, callMs, 4);
     }
-    const rss2 = rssOf(pid);
+    const rss2 = rssBytes(pid) ?? 0;
     await held.release();
     const out: Record<string, unknown> = {
       what: `${n} connections bound to mgmt (no authentication) and idle, held by the load generator: the server's RSS before and after; the small call of a new client on it beside an identical server holding none (whileHeld/without)`,

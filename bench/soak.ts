@@ -12,25 +12,15 @@
  * Flat memory is the result to show: the server holds nothing per finished session.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ScmpClient } from '../src/client/scmp.js';
+import { rssBytes } from './proc.js';
 
 const CLIENTS = Number(process.env.SOAK_CLIENTS ?? 200);
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 120);
 const SAMPLE_MS = Number(process.env.SOAK_SAMPLE_MS ?? 1000);
 const ACCOUNT = { user: 'soak', password: 'Soak-Pass-1' };
 const SCMPD = fileURLToPath(new URL('../src/cli/scmpd.js', import.meta.url));
-
-/** The server's resident set in bytes, from /proc (Linux), or undefined elsewhere. */
-function rssOf(pid: number): number | undefined {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 async function startScmpd(): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
   const child = spawn(
@@ -108,7 +98,7 @@ async function main(): Promise<void> {
   const until = started + SECONDS * 1000;
   const sampler = setInterval(() => {
     const s = Math.round((performance.now() - started) / 1000);
-    samples.push({ s, rssMiB: mib(rssOf(server.pid)), sessions: totals.sessions });
+    samples.push({ s, rssMiB: mib(rssBytes(server.pid)), sessions: totals.sessions });
     if (s % 10 === 0) process.stderr.write(`soak [${s} s] ${totals.sessions} sessions, server RSS ${samples.at(-1)!.rssMiB} MiB, ${[...totals.errors.values()].reduce((a, b) => a + b, 0)} errors\n`);
   }, SAMPLE_MS);
   process.stderr.write(`soak: ${CLIENTS} clients for ${SECONDS} s against scmpd on port ${server.port}\n`);
@@ -116,7 +106,7 @@ async function main(): Promise<void> {
   clearInterval(sampler);
   // Let the server finish what the last closes started, then read its memory once more.
   await new Promise((r) => setTimeout(r, 2000));
-  const after = mib(rssOf(server.pid));
+  const after = mib(rssBytes(server.pid));
   await server.stop();
   const window = Math.max(1, Math.floor(samples.length / 4));
   const avg = (xs: typeof samples) => {

@@ -1,0 +1,38 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * What the bench reads of other processes from /proc (Linux): resident memory and CPU time.
+ * Each answers undefined where /proc or the process is not there.
+ */
+
+/** USER_HZ: the unit of /proc's CPU times, 100 on every Linux build node runs on (`getconf CLK_TCK`). */
+const CLOCK_TICKS = 100;
+
+/** The resident set of `pid` in bytes (VmRSS). */
+export function rssBytes(pid: number): number | undefined {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The fields of /proc/PID/stat after the command name (which may hold spaces and is in
+ * parentheses): [0] is the state, [1] the parent's pid, [11] and [12] user and system time.
+ */
+export function statFields(pid: number | string): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU time (user + system, ms) `pid` has used. */
+export function cpuMs(pid: number | undefined): number | undefined {
+  const f = pid === undefined ? undefined : statFields(pid);
+  return f ? ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS : undefined;
+}
