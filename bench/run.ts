@@ -16,6 +16,7 @@ import { CLSID_ShadowCopyProvider, IID_IVssSnapshotMgmt, ShadowCopyProviderClass
 import { longSession } from './long-session.js';
 import { cpuMs } from './proc.js';
 import { buildGenerator } from './loadgen.js';
+import { buildActivationGenerator, runActivations, type ActivationGenerator } from './activation-gen.js';
 import { alternate, type Peer } from './peers.js';
 import { startSamba, type Samba } from './samba.js';
 import { enumerationWork } from './enumeration-work.js';
@@ -160,11 +161,47 @@ function objectPortOf(readyLine: string): Promise<number> {
 /**
  * Full activations, closed loop on 16 connections: bind with NTLM at integrity,
  * RemoteCreateInstance, connect to the exporter (NTLM again), RemRelease every reference.
+ * Measured twice: by the C generator (bench/activation-gen.c), whose CPU time per
+ * activation is a small part of scmpd's so that the figure is the server's; and by this
+ * process's Node client (src/client/activation.ts), which costs more CPU than scmpd does
+ * and shares the machine's cores with it.
  */
-async function activations(port: number, objectPort: number, serverPid: number | undefined, results: Record<string, unknown>) {
-  const durationMs = DURATION_MS;
+async function activations(gen: ActivationGenerator | string, port: number, objectPort: number, serverPid: number | undefined, results: Record<string, unknown>) {
+  const small = (results.authenticatedCall as Record<string, { server: LoadResult }>)['integrity_16conn']!.server;
+  const cores = availableParallelism();
+  const perActivation = (ms: number, n: number) => Number((ms / n).toFixed(3));
+  const first = await activate('127.0.0.1', port, benchAuth(), CLSID_ShadowCopyProvider, IID_IVssSnapshotMgmt, 'FILESRV01');
+  if (first.hr !== 0 || (await release('127.0.0.1', objectPort, benchAuth(), first)) !== 0) throw new Error(`activation failed: 0x${first.hr.toString(16)}`);
+
+  let generator: Record<string, unknown>;
+  if (typeof gen === 'string') {
+    generator = { skipped: gen };
+  } else {
+    progress('DCOM activations: the C generator, 16 threads');
+    const cpu0 = cpuMs(serverPid);
+    const r = await runActivations(gen, join(tempFolder('scmp-bench-act-'), 'script'), { ...BENCH_ACCOUNT, ipidRemUnknown: first.ipidRemUnknown, serverName: 'FILESRV01' }, '127.0.0.1', port, objectPort, 16, DURATION_MS);
+    const cpu1 = cpuMs(serverPid);
+    if (r.errors) throw new Error(`activation-gen: ${r.errors} activations failed`);
+    const serverMs = cpu0 !== undefined && cpu1 !== undefined ? perActivation(cpu1 - cpu0, r.allCycles) : undefined;
+    const generatorMs = perActivation(r.cpuMs, r.allCycles);
+    generator = {
+      generator: gen.note,
+      activations: r.cycles,
+      activationsPerSecond: Math.round(r.perSecond),
+      p50ms: Number((r.p50us / 1000).toFixed(2)),
+      p99ms: Number((r.p99us / 1000).toFixed(2)),
+      cpu: {
+        what: "CPU time (user + system) per activation of the generator (all its threads) and of scmpd (all its threads), warm-up included in both; scmpd's JavaScript runs on one thread, so 1000 / serverMsPerActivation bounds its rate",
+        generatorMsPerActivation: generatorMs,
+        serverMsPerActivation: serverMs,
+        serverThreadBoundPerSecond: serverMs ? Math.round(1000 / serverMs) : undefined,
+      },
+    };
+  }
+
+  progress('DCOM activations: the Node client, 16 in parallel');
   const latencies: number[] = [];
-  const deadline = performance.now() + durationMs;
+  const deadline = performance.now() + DURATION_MS;
   const serverCpu0 = cpuMs(serverPid);
   const clientCpu0 = process.cpuUsage();
   const started = performance.now();
@@ -184,30 +221,30 @@ async function activations(port: number, objectPort: number, serverPid: number |
   const clientCpu = process.cpuUsage(clientCpu0);
   const serverCpu1 = cpuMs(serverPid);
   const sorted = Float64Array.from(latencies).sort();
-  const small = (results.authenticatedCall as Record<string, { server: LoadResult }>)['integrity_16conn']!.server;
-  const perActivation = (ms: number) => Number((ms / latencies.length).toFixed(3));
-  const clientMs = perActivation((clientCpu.user + clientCpu.system) / 1000);
-  const serverMs = serverCpu0 !== undefined && serverCpu1 !== undefined ? perActivation(serverCpu1 - serverCpu0) : undefined;
-  const cores = availableParallelism();
-  return {
-    what: 'bind with NTLM at integrity, RemoteCreateInstance, connect to the exporter with NTLM, RemRelease; 16 connections in parallel',
-    connections: 16,
+  const clientMs = perActivation((clientCpu.user + clientCpu.system) / 1000, latencies.length);
+  const serverMs = serverCpu0 !== undefined && serverCpu1 !== undefined ? perActivation(serverCpu1 - serverCpu0, latencies.length) : undefined;
+  const nodeClient = {
     activations: latencies.length,
     activationsPerSecond: Math.round(latencies.length / seconds),
     p50ms: Number(percentile(sorted, 0.5).toFixed(2)),
     p99ms: Number(percentile(sorted, 0.99).toFixed(2)),
-    // Each activation is two TCP connections, two NTLM handshakes and two calls: six round trips.
-    roundTripsPerActivation: 6,
-    ceiling: { what: 'the small call at integrity on 16 connections, same run (calls/s)', callsPerSecond: small.callsPerSecond },
     cpu: {
-      what: 'CPU time (user + system) per activation of the bench client (this process) and of scmpd, and the rate those two costs allow when they share this machine\'s cores and nothing else runs',
+      what: "CPU time (user + system) per activation of the bench client (this process) and of scmpd, and the rate those two costs allow when they share this machine's cores and nothing else runs",
       clientMsPerActivation: clientMs,
       serverMsPerActivation: serverMs,
       cores,
       boundPerSecond: serverMs !== undefined ? Math.round((cores * 1000) / (clientMs + serverMs)) : undefined,
-      // scmpd is one JavaScript thread: however many cores, it answers at most this many.
       serverThreadBoundPerSecond: serverMs !== undefined ? Math.round(1000 / serverMs) : undefined,
     },
+  };
+  return {
+    what: 'bind with NTLM at integrity, RemoteCreateInstance, connect to the exporter with NTLM, RemRelease; 16 connections in parallel',
+    connections: 16,
+    // Each activation is two TCP connections, two NTLM handshakes and two calls: six round trips.
+    roundTripsPerActivation: 6,
+    ...('skipped' in generator ? { generator } : generator),
+    nodeClient,
+    ceiling: { what: 'the small call at integrity on 16 connections, same run (calls/s)', callsPerSecond: small.callsPerSecond },
   };
 }
 
@@ -442,8 +479,9 @@ async function main(): Promise<void> {
 
   results.capture = await captureCost(scmpPort);
 
-  progress('DCOM activations');
-  results.activation = await activations(scmpPort, await objectPortOf(scmpd.match.input ?? ''), scmpd.child.pid, results);
+  const actGen = buildActivationGenerator(tempFolder('scmp-bench-actgen-'));
+  if (typeof actGen === 'string') progress(`activation generator: ${actGen}; the Node client's figure alone`);
+  results.activation = await activations(actGen, scmpPort, await objectPortOf(scmpd.match.input ?? ''), scmpd.child.pid, results);
   progress('memory per exported object');
   results.memoryPerObject = memoryPerObject();
   progress('a long session: 5,000 changes of interface on one connection, beside one at its limits');
