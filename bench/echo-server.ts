@@ -3,11 +3,15 @@ import * as net from 'node:net';
 /**
  * The ceiling: a raw node:net server that answers every 16+ byte request PDU with a fixed
  * response of `replySize` bytes carrying the request's call_id, doing no RPC work at all.
+ * With `sized` instead of a size, each answer is as long as the request's alloc_hint says
+ * (at least 24 octets): the enumeration's round trips replayed with their own octet counts
+ * (bench/round-trips.ts).
  * It reads frag_length to cut the stream, as any RPC peer must. A bind gets a bind_ack that
  * accepts its first context with NDR20 (no checks), so that clients that bind (the C load
  * generator's connect, bind, call, close loop) measure the same round trips against it.
  */
-const replySize = Number(process.argv[2] ?? 32);
+const sized = process.argv[2] === 'sized';
+const replySize = sized ? 24 : Number(process.argv[2] ?? 32);
 const template = Buffer.alloc(replySize);
 template[0] = 5;
 template[2] = 2; // response
@@ -29,6 +33,14 @@ bindAck.writeUInt32LE(0x1234, 20);
 bindAck[28] = 1; // n_results; the result and reason at 32 stay 0 (acceptance)
 Buffer.from('045d888aeb1cc9119fe808002b10486002000000', 'hex').copy(bindAck, 36);
 
+/** A response of `size` octets (its frag_length saturating at 65535: the octet count is what matters). */
+function sizedReply(size: number): Buffer {
+  const b = Buffer.alloc(Math.max(24, size));
+  template.copy(b, 0, 0, 24);
+  b.writeUInt16LE(Math.min(0xffff, b.length), 8);
+  return b;
+}
+
 const server = net.createServer({ noDelay: true }, (s) => {
   let pending = Buffer.alloc(0);
   s.on('data', (d) => {
@@ -37,7 +49,7 @@ const server = net.createServer({ noDelay: true }, (s) => {
     while (pending.length >= 16) {
       const len = pending.readUInt16LE(8);
       if (pending.length < len) break;
-      const reply = Buffer.from(pending[2] === 11 ? bindAck : template);
+      const reply = pending[2] === 11 ? Buffer.from(bindAck) : sized ? sizedReply(pending.readUInt32LE(16)) : Buffer.from(template);
       reply.writeUInt32LE(pending.readUInt32LE(12), 12);
       out.push(reply);
       pending = pending.subarray(len);

@@ -9,6 +9,7 @@ import { CLSID_ShadowCopyProvider, IID_IVssSnapshotMgmt } from '../src/interface
 import { IVssEnumMgmtObject, IVssEnumObject, IVssSnapshotMgmt } from '../src/interfaces/scmp/idl.js';
 import { VSS_SYSTEM_PROVIDER_ID } from '../src/interfaces/scmp/types.js';
 import { NtlmRpcClientContext } from '../src/security/ntlm/rpc.js';
+import { replayRoundTrips, type CallOctets } from './round-trips.js';
 
 /**
  * What a monitoring or backup product does with an SCMP host, measured on generated hosts
@@ -74,31 +75,42 @@ async function exporterSession(h: Host): Promise<{ c: RpcClient; mgmt: Ref; ipid
   return { c, mgmt: { ipid: a.ipid, cPublicRefs: a.cPublicRefs }, ipidRemUnknown: a.ipidRemUnknown };
 }
 
-/** Every shadow copy of every volume, Next in batches of 64; returns the enumerators' references for release. */
-async function enumerateAll(c: RpcClient, mgmtIpid: string) {
+/**
+ * Every shadow copy of every volume, Next in batches of 64; returns the enumerators'
+ * references for release. With `trace`, each call's octets out and in are appended to it.
+ */
+async function enumerateAll(c: RpcClient, mgmtIpid: string, trace?: CallOctets[]) {
   let calls = 0;
   let copies = 0;
   const refs: Ref[] = [];
-  const vr = await c.call(0, IVssSnapshotMgmt.methods.QueryVolumesSupportedForSnapshots, { ORPCthis: orpc(), ProviderId: VSS_SYSTEM_PROVIDER_ID, lContext: 0 }, { object: mgmtIpid });
+  const call: RpcClient['call'] = !trace
+    ? (...a) => c.call(...a)
+    : async (...a) => {
+        const [w0, r0] = [c.socket.bytesWritten, c.socket.bytesRead];
+        const r = await c.call(...a);
+        trace.push([c.socket.bytesWritten - w0, c.socket.bytesRead - r0]);
+        return r;
+      };
+  const vr = await call(0, IVssSnapshotMgmt.methods.QueryVolumesSupportedForSnapshots, { ORPCthis: orpc(), ProviderId: VSS_SYSTEM_PROVIDER_ID, lContext: 0 }, { object: mgmtIpid });
   calls++;
   if (vr.hr !== 0) throw new Error(`QueryVolumesSupportedForSnapshots: 0x${(vr.hr >>> 0).toString(16)}`);
   const volumes: string[] = [];
   const ve = refOf(vr.ppEnum);
   refs.push(ve);
   for (;;) {
-    const n = await c.call(2, IVssEnumMgmtObject.methods.Next, { ORPCthis: orpc(), celt: BATCH }, { object: ve.ipid });
+    const n = await call(2, IVssEnumMgmtObject.methods.Next, { ORPCthis: orpc(), celt: BATCH }, { object: ve.ipid });
     calls++;
     for (const v of n.rgelt) volumes.push((v.Obj.value as { m_pwszVolumeName: string }).m_pwszVolumeName);
     if (n.hr !== 0) break;
   }
   for (const name of volumes) {
-    const q = await c.call(0, IVssSnapshotMgmt.methods.QuerySnapshotsByVolume, { ORPCthis: orpc(), pwszVolumeName: name, ProviderId: VSS_SYSTEM_PROVIDER_ID }, { object: mgmtIpid });
+    const q = await call(0, IVssSnapshotMgmt.methods.QuerySnapshotsByVolume, { ORPCthis: orpc(), pwszVolumeName: name, ProviderId: VSS_SYSTEM_PROVIDER_ID }, { object: mgmtIpid });
     calls++;
     if (q.hr !== 0) throw new Error(`QuerySnapshotsByVolume: 0x${(q.hr >>> 0).toString(16)}`);
     const e = refOf(q.ppEnum);
     refs.push(e);
     for (;;) {
-      const n = await c.call(1, IVssEnumObject.methods.Next, { ORPCthis: orpc(), celt: BATCH }, { object: e.ipid });
+      const n = await call(1, IVssEnumObject.methods.Next, { ORPCthis: orpc(), celt: BATCH }, { object: e.ipid });
       calls++;
       copies += n.pceltFetched;
       if (n.hr !== 0) break;
@@ -158,11 +170,15 @@ export async function fullPoll(h: Host, ms: number, minPolls = 5) {
 /**
  * Enumeration alone on an existing session, repeated for at least `ms` and 3 times: the
  * fastest of them (`ms`, the least disturbed by other load on the machine) and their mean.
+ * With `echoPort` (bench/echo-server.ts in `sized` mode), also the floor under it: the same
+ * calls' round trips with their octet counts and no work at either end (round-trips.ts).
  */
-export async function enumerationPoint(h: Host, perVolume: number, ms: number) {
+export async function enumerationPoint(h: Host, perVolume: number, ms: number, echoPort?: number) {
   const s = await exporterSession(h);
-  // One enumeration first, not counted: the host process's code paths warm up.
-  await releaseAll(s.c, s.ipidRemUnknown, (await enumerateAll(s.c, s.mgmt.ipid)).refs);
+  // One enumeration first, not counted: the host process's code paths warm up. Its calls'
+  // octet counts are what the round-trip floor replays.
+  const trace: CallOctets[] = [];
+  await releaseAll(s.c, s.ipidRemUnknown, (await enumerateAll(s.c, s.mgmt.ipid, trace)).refs);
   const times: number[] = [];
   let last = { volumes: 0, copies: 0, calls: 0 };
   const bytes0 = s.c.stats.bytes;
@@ -179,6 +195,7 @@ export async function enumerationPoint(h: Host, perVolume: number, ms: number) {
   const bytes = (s.c.stats.bytes - bytes0) / times.length;
   await releaseAll(s.c, s.ipidRemUnknown, [s.mgmt]);
   await s.c.close();
+  const floor = echoPort === undefined ? undefined : await replayRoundTrips(echoPort, trace);
   return {
     volumes: last.volumes,
     perVolume,
@@ -190,6 +207,9 @@ export async function enumerationPoint(h: Host, perVolume: number, ms: number) {
     msPer1000ShadowCopies: last.copies ? Number(((best * 1000) / last.copies).toFixed(2)) : null,
     ms: Number(best.toFixed(2)),
     meanMs: Number(mean.toFixed(2)),
+    ...(floor !== undefined && last.copies
+      ? { roundTripFloor: { ms: Number(floor.toFixed(2)), msPer1000ShadowCopies: Number(((floor * 1000) / last.copies).toFixed(2)) } }
+      : {}),
   };
 }
 

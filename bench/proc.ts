@@ -31,8 +31,12 @@ export function statFields(pid: number | string): string[] | undefined {
   }
 }
 
-/** CPU time (user + system, ms) `pid` has used. */
-export function cpuMs(pid: number | undefined): number | undefined {
-  const f = pid === undefined ? undefined : statFields(pid);
+/**
+ * CPU time (user + system, ms) `pid` has used: all its threads, or with `mainThread` only
+ * the thread whose id is the pid's (a Node process's JavaScript thread; the rest are V8's
+ * garbage-collection helpers and libuv's pool).
+ */
+export function cpuMs(pid: number | undefined, mainThread = false): number | undefined {
+  const f = pid === undefined ? undefined : statFields(mainThread ? `${pid}/task/${pid}` : pid);
   return f ? ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS : undefined;
 }

@@ -179,10 +179,13 @@ async function activations(gen: ActivationGenerator | string, port: number, obje
   } else {
     progress('DCOM activations: the C generator, 16 threads');
     const cpu0 = cpuMs(serverPid);
+    const main0 = cpuMs(serverPid, true);
     const r = await runActivations(gen, join(tempFolder('scmp-bench-act-'), 'script'), { ...BENCH_ACCOUNT, ipidRemUnknown: first.ipidRemUnknown, serverName: 'FILESRV01' }, '127.0.0.1', port, objectPort, 16, DURATION_MS);
     const cpu1 = cpuMs(serverPid);
+    const main1 = cpuMs(serverPid, true);
     if (r.errors) throw new Error(`activation-gen: ${r.errors} activations failed`);
     const serverMs = cpu0 !== undefined && cpu1 !== undefined ? perActivation(cpu1 - cpu0, r.allCycles) : undefined;
+    const mainMs = main0 !== undefined && main1 !== undefined ? perActivation(main1 - main0, r.allCycles) : undefined;
     const generatorMs = perActivation(r.cpuMs, r.allCycles);
     generator = {
       generator: gen.note,
@@ -191,10 +194,11 @@ async function activations(gen: ActivationGenerator | string, port: number, obje
       p50ms: Number((r.p50us / 1000).toFixed(2)),
       p99ms: Number((r.p99us / 1000).toFixed(2)),
       cpu: {
-        what: "CPU time (user + system) per activation of the generator (all its threads) and of scmpd (all its threads), warm-up included in both; scmpd's JavaScript runs on one thread, so 1000 / serverMsPerActivation bounds its rate",
+        what: "CPU time (user + system) per activation, warm-up included: of the generator (all its threads), of scmpd (all its threads) and of scmpd's JavaScript thread alone, whose time bounds scmpd's rate (1000 / serverMainThreadMsPerActivation)",
         generatorMsPerActivation: generatorMs,
         serverMsPerActivation: serverMs,
-        serverThreadBoundPerSecond: serverMs ? Math.round(1000 / serverMs) : undefined,
+        serverMainThreadMsPerActivation: mainMs,
+        serverThreadBoundPerSecond: mainMs ? Math.round(1000 / mainMs) : undefined,
       },
     };
   }
@@ -203,6 +207,7 @@ async function activations(gen: ActivationGenerator | string, port: number, obje
   const latencies: number[] = [];
   const deadline = performance.now() + DURATION_MS;
   const serverCpu0 = cpuMs(serverPid);
+  const serverMain0 = cpuMs(serverPid, true);
   const clientCpu0 = process.cpuUsage();
   const started = performance.now();
   const one = async () => {
@@ -220,7 +225,9 @@ async function activations(gen: ActivationGenerator | string, port: number, obje
   const seconds = (performance.now() - started) / 1000;
   const clientCpu = process.cpuUsage(clientCpu0);
   const serverCpu1 = cpuMs(serverPid);
+  const serverMain1 = cpuMs(serverPid, true);
   const sorted = Float64Array.from(latencies).sort();
+  const mainMs = serverMain0 !== undefined && serverMain1 !== undefined ? perActivation(serverMain1 - serverMain0, latencies.length) : undefined;
   const clientMs = perActivation((clientCpu.user + clientCpu.system) / 1000, latencies.length);
   const serverMs = serverCpu0 !== undefined && serverCpu1 !== undefined ? perActivation(serverCpu1 - serverCpu0, latencies.length) : undefined;
   const nodeClient = {
@@ -234,7 +241,8 @@ async function activations(gen: ActivationGenerator | string, port: number, obje
       serverMsPerActivation: serverMs,
       cores,
       boundPerSecond: serverMs !== undefined ? Math.round((cores * 1000) / (clientMs + serverMs)) : undefined,
-      serverThreadBoundPerSecond: serverMs !== undefined ? Math.round(1000 / serverMs) : undefined,
+      serverMainThreadMsPerActivation: mainMs,
+      serverThreadBoundPerSecond: mainMs ? Math.round(1000 / mainMs) : undefined,
     },
   };
   return {
@@ -400,12 +408,15 @@ async function generatorFigures(gen: ReturnType<typeof buildGenerator>, samba: S
  */
 async function enumerationAndPoll(results: Record<string, unknown>) {
   const points = [];
+  // The round trips' floor: an echo answering each call with as many octets as scmpd did.
+  const echo = await startChild(here('./echo-server.js'), ['sized'], /ready (\d+)/);
+  const echoPort = Number(echo.match[1]);
   for (const perVolume of [10, 100, 512]) {
     for (const volumes of [1, 10, 100]) {
       progress(`enumeration, ${volumes} volume${volumes > 1 ? 's' : ''} with ${perVolume} shadow copies each`);
       const host = await startHost(volumes, perVolume);
       try {
-        points.push(await enumerationPoint(host, perVolume, Math.min(500, DURATION_MS / 4)));
+        points.push(await enumerationPoint(host, perVolume, Math.min(500, DURATION_MS / 4), echoPort));
         if (volumes === 100 && perVolume === 512) {
           progress('full poll: activation at privacy, every shadow copy of the 100 × 512 host, release');
           results.fullPoll = await fullPoll(host, DURATION_MS);
@@ -415,16 +426,30 @@ async function enumerationAndPoll(results: Record<string, unknown>) {
       }
     }
   }
+  echo.child.kill('SIGTERM');
   const small = (results.authenticatedCall as Record<string, { server: LoadResult }>)['privacy_1conn']!.server;
+  const work = enumerationWork();
+  const big = points.find((p) => p.volumes === 100 && p.perVolume === 512);
+  const trips = big?.roundTripFloor?.msPer1000ShadowCopies;
   results.enumeration = {
-    what: 'one client, privacy, every shadow copy of every volume of a 100-volume host, Next in batches of 64 (the fastest of at least 3 enumerations on one session: ms, msPer1000ShadowCopies; their mean: meanMs)',
+    what: 'one client, privacy, every shadow copy of every volume of a 100-volume host, Next in batches of 64 (the fastest of at least 3 enumerations on one session: ms, msPer1000ShadowCopies; their mean: meanMs; roundTripFloor: the same calls with their octet counts against an echo, no work at either end)',
     runs: points.filter((p) => p.volumes === 100),
     ceiling: { what: 'the small call at privacy on 1 connection, same run (calls/s)', callsPerSecond: small.callsPerSecond },
-    work: enumerationWork(),
+    work,
+    floor:
+      trips !== undefined && big
+        ? {
+            what: "100 volumes × 512: the round trips' floor (one call at a time, each waiting for the last) plus the work measured in one process (encode, seal, unseal, decode); the calls are sequential, so neither overlaps the other",
+            roundTripsMsPer1000ShadowCopies: trips,
+            workMsPer1000ShadowCopies: work.msPer1000ShadowCopies.total,
+            sumMsPer1000ShadowCopies: Number((trips + work.msPer1000ShadowCopies.total).toFixed(2)),
+            measuredMsPer1000ShadowCopies: big.msPer1000ShadowCopies,
+          }
+        : undefined,
   };
   results.enumerationCurve = {
     what: 'enumeration at privacy (one session, Next in batches of 64) on hosts of 1, 10, 100 volumes with 10, 100, 512 shadow copies each: ms of one full enumeration, the fastest of at least 3 (the least disturbed by other load), and their mean',
-    points: points.map((p) => ({ volumes: p.volumes, perVolume: p.perVolume, shadowCopies: p.shadowCopies, ms: p.ms, meanMs: p.meanMs, msPer1000ShadowCopies: p.msPer1000ShadowCopies })),
+    points: points.map((p) => ({ volumes: p.volumes, perVolume: p.perVolume, shadowCopies: p.shadowCopies, ms: p.ms, meanMs: p.meanMs, msPer1000ShadowCopies: p.msPer1000ShadowCopies, roundTripFloorMs: p.roundTripFloor?.ms })),
     fit: linearFit(points),
     linearity: axes(points),
   };
