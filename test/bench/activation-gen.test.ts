@@ -41,6 +41,12 @@ afterAll(async () => {
 });
 
 describe('bench activation generator', () => {
+  it('says why there is none without a compiler (the benchmark then keeps the Node client\'s figure alone)', () => {
+    const none = buildActivationGenerator(dir, join(dir, 'no-such-compiler'));
+    expect(typeof none).toBe('string');
+    expect(none).toMatch(/no compiler|failed/);
+  });
+
   it('activates and releases, every handshake and signature accepted, and leaves no object behind', async () => {
     const r = await runActivations(gen, join(dir, 'script'), { ...ACCOUNT, ipidRemUnknown, serverName: 'FILESRV01' }, '127.0.0.1', server.port, server.objects.port, 4, 400, 50);
     expect(r.errors).toBe(0);
