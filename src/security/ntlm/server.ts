@@ -47,6 +47,24 @@ export interface NtlmResult {
   micPresent: boolean;
 }
 
+/**
+ * The result with its session keys derived on first use: the RPC layer derives its own
+ * (NtlmPduProtection), and deriving them twice cost four MD5s and two RC4 key schedules of
+ * every handshake, two handshakes per activation.
+ */
+function result(identity: Identity, flags: number, exportedSessionKey: Buffer, micPresent: boolean): NtlmResult {
+  let keys: SessionKeys | undefined;
+  return {
+    identity,
+    flags,
+    exportedSessionKey,
+    micPresent,
+    get keys() {
+      return (keys ??= sessionKeys(flags, exportedSessionKey, 'server'));
+    },
+  };
+}
+
 /** Flags we answer with whenever the client asks for them. */
 const OFFERED =
   F.SIGN | F.SEAL | F.EXTENDED_SESSIONSECURITY | F.KEY_EXCH | F.N128 | F.N56 | F.IDENTIFY | F.ALWAYS_SIGN;
@@ -120,7 +138,7 @@ export class NtlmServerContext {
       if (!this.opts.allowAnonymous) throw new NtlmAuthError('anonymous logon refused');
       // MS-NLMP 3.2.5.1.2: the anonymous session key is zero.
       const key = Buffer.alloc(16);
-      return { identity: ANONYMOUS, flags, exportedSessionKey: key, keys: sessionKeys(flags, key, 'server'), micPresent: false };
+      return result(ANONYMOUS, flags, key, false);
     }
 
     const account = this.opts.accounts.find(m.user);
@@ -180,6 +198,6 @@ export class NtlmServerContext {
     }
 
     const identity: Identity = { anonymous: false, user: account.name, domain: this.opts.host.netbiosName, logonDomain: m.domain, admin: account.role === 'admin' };
-    return { identity, flags, exportedSessionKey, keys: sessionKeys(flags, exportedSessionKey, 'server'), micPresent: micRequired };
+    return result(identity, flags, exportedSessionKey, micRequired);
   }
 }
