@@ -8,6 +8,22 @@ export type { ConnectionHost, ConnectionState, RpcStats } from './server-associa
 /** After ending a connection, how long the peer has to read what we sent before it is cut. */
 const END_GRACE_MS = 2000;
 
+/** A connection's local address and port when its listener already knows them (bound to one address). */
+export interface LocalEnd {
+  address: string;
+  port: number;
+}
+
+/** Both ends of an accepted connection; the local one from `local` when given, else asked of the socket. */
+export function peersOf(socket: Socket, local?: LocalEnd) {
+  return {
+    localAddress: local ? local.address : (socket.localAddress ?? ''),
+    localPort: local ? local.port : (socket.localPort ?? 0),
+    remoteAddress: socket.remoteAddress ?? '',
+    remotePort: socket.remotePort ?? 0,
+  };
+}
+
 /**
  * A TCP connection carrying one association: the thin adapter between a socket and the
  * sans-IO machine (server-association.ts). It owns what only a socket has: reading,
@@ -28,13 +44,9 @@ export class ServerConnection {
     private readonly host: ConnectionHost,
     endpoint: EndpointInfo,
     tap?: ConnectionTap,
+    local?: LocalEnd,
   ) {
-    const peers = {
-      localAddress: socket.localAddress ?? '',
-      localPort: socket.localPort ?? 0,
-      remoteAddress: socket.remoteAddress ?? '',
-      remotePort: socket.remotePort ?? 0,
-    };
+    const peers = peersOf(socket, local);
     this.tapped = tap?.opened(endpoint.name, peers);
     const tapped = this.tapped;
     this.association = new ServerAssociation(host, endpoint, peers, {

@@ -3,7 +3,7 @@ import { createLogger, RateLimitedLog, type Logger } from '../log.js';
 import { AssociationGroups, clientMachine } from './association.js';
 import { ReassemblyBudget } from './reassembly.js';
 import type { Authorizer, SecurityProvider } from './auth.js';
-import { ServerConnection } from './connection.js';
+import { ServerConnection, peersOf, type LocalEnd } from './connection.js';
 import type { ConnectionTap } from './tap.js';
 import type { ConnectionHost, ConnectionState, RpcStats, ServerAssociation } from './server-association.js';
 import type { CallInterceptor, EndpointInfo, InterfaceRegistry } from './registry.js';
@@ -98,7 +98,10 @@ export class RpcServer implements ConnectionHost {
     ep.port = port;
     try {
       for (const address of addresses) {
-        const srv = net.createServer({ noDelay: true }, (s) => this.accept(s, ep));
+        // A listener on one address knows every connection's local end: no getsockname per
+        // connection (a system call's worth of each connect, bind, call, close cycle).
+        let local: LocalEnd | undefined;
+        const srv = net.createServer({ noDelay: true }, (s) => this.accept(s, ep, local));
         await new Promise<void>((resolve, reject) => {
           srv.once('error', reject);
           srv.listen({ host: address, port: ep.port, ipv6Only: address.includes(':') }, () => {
@@ -108,6 +111,7 @@ export class RpcServer implements ConnectionHost {
         });
         srv.on('error', (e) => this.log.error('listener error', { endpoint: name, error: e.message }));
         const a = srv.address() as net.AddressInfo;
+        if (a.address !== '0.0.0.0' && a.address !== '::') local = { address: a.address, port: a.port };
         ep.port = a.port;
         ep.listeners.push(srv);
         ep.bound.push(a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`);
@@ -128,7 +132,7 @@ export class RpcServer implements ConnectionHost {
     return n;
   }
 
-  private accept(socket: net.Socket, ep: Endpoint): void {
+  private accept(socket: net.Socket, ep: Endpoint, local: LocalEnd | undefined): void {
     const source = clientMachine(socket.remoteAddress ?? '');
     const fromSource = this.bySource.get(source)?.size ?? 0;
     const reason = this.stopping
@@ -142,11 +146,11 @@ export class RpcServer implements ConnectionHost {
       // One line per source and window, however many sockets it opens.
       this.peerLog.line('warn', 'connection refused', source, { reason, peer: `${socket.remoteAddress}:${socket.remotePort}` });
       // A capture shows the refusal as Windows' would: accepted, then reset.
-      this.tap?.opened(ep.name, { localAddress: socket.localAddress ?? '', localPort: socket.localPort ?? 0, remoteAddress: socket.remoteAddress ?? '', remotePort: socket.remotePort ?? 0 }).closed('reset');
+      this.tap?.opened(ep.name, peersOf(socket, local)).closed('reset');
       socket.destroy();
       return;
     }
-    const conn = new ServerConnection(socket, this, ep, this.tap);
+    const conn = new ServerConnection(socket, this, ep, this.tap, local);
     this.connections.set(conn.association, conn);
     let set = this.bySource.get(source);
     if (!set) this.bySource.set(source, (set = new Set()));

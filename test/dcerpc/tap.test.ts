@@ -11,6 +11,9 @@ import type { ConnectionTap, TappedSecurityContext } from '../../src/dcerpc/tap.
 import { echo, echoServer, type EchoServerOptions } from '../helpers/echo.js';
 import { RawRpcClient } from '../helpers/raw-client.js';
 import { ntlm, testSecurity } from '../helpers/security.js';
+import { RpcServer } from '../../src/dcerpc/server.js';
+import { InterfaceRegistry } from '../../src/dcerpc/registry.js';
+import { silentLogger } from '../../src/log.js';
 
 interface Seen {
   endpoint: string;
@@ -122,4 +125,28 @@ test('a client that resets its connection is a reset', async () => {
   (client as unknown as { socket: net.Socket }).socket.resetAndDestroy();
   await conns[0]!.ended;
   expect(conns[0]!.closed).toEqual(['reset']);
+});
+
+test('a listener on one address gives each connection that address as its local end; a wildcard listener asks the socket, so the address the client reached is the one recorded', async () => {
+  const { tap, conns } = recordingTap();
+  const rpc = new RpcServer({ log: silentLogger, tap });
+  close = () => rpc.close();
+  const one = await rpc.listen('one', new InterfaceRegistry(), ['127.0.0.1'], 0);
+  const any = await rpc.listen('any', new InterfaceRegistry(), ['0.0.0.0'], 0);
+  for (const [host, port] of [
+    ['127.0.0.1', one.port],
+    ['127.0.0.3', any.port],
+  ] as const) {
+    const s = net.connect({ host, port });
+    await new Promise<void>((resolve, reject) => s.once('connect', resolve).once('error', reject));
+    const local = { localAddress: s.remoteAddress, localPort: s.remotePort, remoteAddress: s.localAddress, remotePort: s.localPort };
+    s.end();
+    await new Promise((r) => s.once('close', r));
+    await conns.at(-1)!.ended;
+    expect(conns.at(-1)!.peers).toEqual(local);
+  }
+  expect(conns.map((c) => [c.endpoint, c.peers.localAddress])).toEqual([
+    ['one', '127.0.0.1'],
+    ['any', '127.0.0.3'],
+  ]);
 });
