@@ -56,6 +56,8 @@ function accepted(p: Buffer): boolean {
 
 const hist = new Map<number, number>();
 let counting = false;
+/** Every call answered, warm-up included (what the server's CPU time paid for). */
+let answered = 0;
 let done = 0;
 let errors = 0;
 let refused = 0;
@@ -105,6 +107,7 @@ function connection(i: number, onIdle?: () => void): Promise<'ok' | 'error'> {
         } else if (pdu[2] !== 2) return end('error');
         else {
           const us = Math.floor(((mode === 'connect' ? performance.now() - t0 : performance.now() - tCall) * 1000));
+          answered++;
           if (counting) {
             hist.set(us, (hist.get(us) ?? 0) + 1);
             done++;
@@ -158,7 +161,7 @@ if (mode === 'hold') {
     return 0;
   };
   process.stdout.write(
-    JSON.stringify({ mode, connections: conns, seconds, [mode === 'connect' ? 'cycles' : 'calls']: done, perSecond: done / seconds, errors, refused, p50us: pct(0.5), p99us: pct(0.99), hist: sorted }) + '\n',
+    JSON.stringify({ mode, connections: conns, seconds, [mode === 'connect' ? 'cycles' : 'calls']: done, perSecond: done / seconds, errors, refused, p50us: pct(0.5), p99us: pct(0.99), answered, hist: sorted }) + '\n',
   );
   void workers; // pipes are written synchronously on Linux: the line is out before exit
   process.exit(0);

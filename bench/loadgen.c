@@ -19,7 +19,8 @@
  *                  per-source limits and the 4-tuple space are not what is measured
  *
  * Output: one JSON object on stdout: counts, rate, p50/p99 in microseconds and the latency
- * histogram as [microseconds, count] pairs (so that rounds can be merged exactly).
+ * histogram as [microseconds, count] pairs (so that rounds can be merged exactly); and
+ * `answered`, every call the server answered, warm-up included (what its CPU time paid for).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -62,6 +63,7 @@ static struct sockaddr_in target;
 static int mode, ep, opnum = 2;
 static uint32_t *hist;
 static uint64_t calls, errors, cycles, refused;
+static uint64_t answered; /* every call answered, warm-up and stop included: the server's work for its CPU time */
 static int counting;
 static int stopping; /* past the deadline: answers are awaited, no new call or cycle begins */
 
@@ -187,6 +189,7 @@ static void on_pdu(struct conn *c, const uint8_t *p, uint16_t len) {
   }
   if (c->state == S_CALL) {
     if (ptype != 2) { fail(c); return; }
+    answered++;
     record(c->t0);
     if (stopping) {
       if (mode == M_CONNECT) close_conn(c);
@@ -347,9 +350,9 @@ int main(int argc, char **argv) {
   for (int i = 0; i < n; i++)
     if (cs[i].state != S_DEAD) close_conn(&cs[i]);
   uint64_t done = mode == M_CALL ? calls : cycles;
-  printf("{\"mode\":\"%s\",\"connections\":%d,\"alive\":%d,\"seconds\":%.6f,\"%s\":%llu,\"perSecond\":%.1f,\"errors\":%llu,\"refused\":%llu,\"p50us\":%llu,\"p99us\":%llu,\"hist\":[",
+  printf("{\"mode\":\"%s\",\"connections\":%d,\"alive\":%d,\"seconds\":%.6f,\"%s\":%llu,\"perSecond\":%.1f,\"errors\":%llu,\"refused\":%llu,\"p50us\":%llu,\"p99us\":%llu,\"answered\":%llu,\"hist\":[",
          argv[3], n, alive, secs, mode == M_CALL ? "calls" : "cycles", (unsigned long long)done, done / secs, (unsigned long long)errors,
-         (unsigned long long)refused, (unsigned long long)pct(done, 0.5), (unsigned long long)pct(done, 0.99));
+         (unsigned long long)refused, (unsigned long long)pct(done, 0.5), (unsigned long long)pct(done, 0.99), (unsigned long long)answered);
   int first = 1;
   for (uint64_t us = 0; us < HIST_US; us++)
     if (hist[us]) {

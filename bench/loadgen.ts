@@ -24,6 +24,8 @@ export interface LoadRun {
   refused: number;
   p50us: number;
   p99us: number;
+  /** Every call the server answered, warm-up included (absent from older generators). */
+  answered?: number;
   hist: [number, number][];
 }
 
@@ -130,6 +132,7 @@ export function merge(runs: LoadRun[], parallel = false): LoadRun {
     refused: runs.reduce((s, r) => s + r.refused, 0),
     p50us: pct(0.5),
     p99us: pct(0.99),
+    ...(runs.every((r) => r.answered !== undefined) ? { answered: runs.reduce((s, r) => s + r.answered!, 0) } : {}),
     hist: sorted,
   };
 }

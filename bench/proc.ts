@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 /**
  * What the bench reads of other processes from /proc (Linux): resident memory and CPU time.
@@ -39,4 +39,34 @@ export function statFields(pid: number | string): string[] | undefined {
 export function cpuMs(pid: number | undefined, mainThread = false): number | undefined {
   const f = pid === undefined ? undefined : statFields(mainThread ? `${pid}/task/${pid}` : pid);
   return f ? ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS : undefined;
+}
+
+/** `root` and every process descended from it now (samba-dcerpcd and its rpcd workers). */
+export function processTree(root: number): number[] {
+  const parent = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const f = statFields(d); // undefined: gone meanwhile
+    if (f) parent.set(Number(d), Number(f[1]));
+  }
+  const tree: number[] = [];
+  for (const pid of parent.keys()) {
+    for (let p: number | undefined = pid; p !== undefined && p > 0; p = parent.get(p)) {
+      if (p === root) {
+        tree.push(pid);
+        break;
+      }
+    }
+  }
+  return tree;
+}
+
+/** Resident set of a process and its descendants (bytes). */
+export function treeRss(root: number): number {
+  return processTree(root).reduce((s, pid) => s + (rssBytes(pid) ?? 0), 0);
+}
+
+/** CPU time (ms) of a process and its descendants alive now (a worker gone meanwhile takes its time with it). */
+export function treeCpuMs(root: number): number {
+  return processTree(root).reduce((s, pid) => s + (cpuMs(pid) ?? 0), 0);
 }

@@ -374,11 +374,11 @@ function stopAtExit(samba: Samba): void {
  * samba-dcerpcd, in alternating rounds: the small call (mgmt is_server_listening, no
  * authentication) on 1 and 16 connections, and connect + bind + call + close loops.
  */
-async function generatorFigures(gen: ReturnType<typeof buildGenerator>, samba: Samba | { skipped: string }, scmpPort: number, echoPort: number) {
+async function generatorFigures(gen: ReturnType<typeof buildGenerator>, samba: Samba | { skipped: string }, scmpPort: number, echoPort: number, scmpPid: number | undefined, echoPid: number | undefined) {
   const peers: Peer[] = [
-    { name: 'scmpd', host: '127.0.0.1', port: scmpPort },
-    { name: 'echo', host: '127.0.0.1', port: echoPort },
-    ...('skipped' in samba ? [] : [{ name: 'samba', host: samba.host, port: samba.port }]),
+    { name: 'scmpd', host: '127.0.0.1', port: scmpPort, cpuMs: () => cpuMs(scmpPid) },
+    { name: 'echo', host: '127.0.0.1', port: echoPort, cpuMs: () => cpuMs(echoPid) },
+    ...('skipped' in samba ? [] : [{ name: 'samba', host: samba.host, port: samba.port, cpuMs: () => samba.cpuMs() }]),
   ];
   const out: Record<string, unknown> = {
     generator: gen.kind === 'c' ? 'C (bench/loadgen.c)' : 'Node processes (bench/loadgen-node.ts)',
@@ -388,6 +388,7 @@ async function generatorFigures(gen: ReturnType<typeof buildGenerator>, samba: S
     samba: 'skipped' in samba ? { skipped: samba.skipped } : 'samba-dcerpcd --libexec-rpcds with a private smb.conf (rpc start on demand helpers = false), 127.0.0.1:135',
     durationMsPerPeer: DURATION_MS,
     rounds: 6,
+    serverCpuUs: "each server's CPU time (user + system, all its processes and threads) per call answered, or per connect-bind-call-close cycle, warm-up included; where the ratios between servers come from",
   };
   for (const [mode, n] of [
     ['call', 1],
@@ -472,7 +473,7 @@ async function main(): Promise<void> {
   const samba = await startSamba(tempFolder('scmp-bench-samba-'));
   if ('skipped' in samba) progress(`Samba skipped: ${samba.skipped}`);
   else stopAtExit(samba);
-  results.loadgen = await generatorFigures(gen, samba, scmpPort, echoPort);
+  results.loadgen = await generatorFigures(gen, samba, scmpPort, echoPort, scmpd.child.pid, echo.child.pid);
 
   const smallCall: Record<string, unknown> = {};
   for (const n of [1, 16]) {

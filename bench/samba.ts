@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { join } from 'node:path';
-import { rssBytes, statFields } from './proc.js';
+import { treeCpuMs, treeRss } from './proc.js';
 
 /**
  * Samba's samba-dcerpcd as a peer: started by the benchmark with a private smb.conf (every
@@ -18,6 +18,8 @@ export interface Samba {
   port: number;
   /** RSS of samba-dcerpcd and its rpcd workers together, in bytes. */
   rss(): number;
+  /** CPU time (ms) of samba-dcerpcd and its rpcd workers together. */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 
@@ -38,26 +40,6 @@ function reachable(host: string, port: number): Promise<boolean> {
     });
     s.once('error', () => resolve(false));
   });
-}
-
-/** Resident set of a process and its descendants, from /proc (bytes). */
-export function treeRss(root: number): number {
-  const parent = new Map<number, number>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    const f = statFields(d); // undefined: gone meanwhile
-    if (f) parent.set(Number(d), Number(f[1]));
-  }
-  let total = 0;
-  for (const pid of parent.keys()) {
-    for (let p: number | undefined = pid; p !== undefined && p > 0; p = parent.get(p)) {
-      if (p === root) {
-        total += rssBytes(pid) ?? 0;
-        break;
-      }
-    }
-  }
-  return total;
 }
 
 /** Samba started, or the reason it cannot be here. */
@@ -110,6 +92,7 @@ export async function startSamba(dir: string): Promise<Samba | { skipped: string
     host,
     port: 135,
     rss: () => treeRss(pid),
+    cpuMs: () => treeCpuMs(pid),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();

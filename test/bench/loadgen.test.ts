@@ -7,6 +7,7 @@ import { startScmp, type ScmpServer } from '../../src/app.js';
 import { silentLogger } from '../../src/log.js';
 import { buildGenerator, hold, load, merge, type Generator, type LoadRun } from '../../bench/loadgen.js';
 import { axes, linearFit } from '../../bench/full-poll.js';
+import { alternate } from '../../bench/peers.js';
 
 /**
  * The benchmark's load generator speaks real DCE/RPC: against scmpd its binds are accepted
@@ -60,6 +61,8 @@ describe('bench load generator', () => {
       expect(r.calls).toBeGreaterThan(0);
       expect(sum(r)).toBe(r.calls);
       expect(r.p50us).toBeLessThanOrEqual(r.p99us);
+      // Every answer the server gave, warm-up included: what its CPU time is divided by.
+      expect(r.answered).toBeGreaterThanOrEqual(r.calls!);
     });
 
     it(`${which}: connect, bind, call, close loops complete against scmpd from several source addresses`, async () => {
@@ -67,8 +70,22 @@ describe('bench load generator', () => {
       expect(r.errors).toBe(0);
       expect(r.cycles).toBeGreaterThan(0);
       expect(sum(r)).toBe(r.cycles);
+      expect(r.answered).toBeGreaterThanOrEqual(r.cycles!);
     });
   }
+
+  it('gives each peer its CPU time per answered call beside the rates, in alternating rounds', async () => {
+    let cpu = 0;
+    const fig = (await alternate(c, [{ name: 'scmpd', host: '127.0.0.1', port: server.main.port, cpuMs: () => (cpu += 10) }, { name: 'echo', host: '127.0.0.1', port: echoPort }], 'call', 1, 200, 2)) as Record<
+      string,
+      { calls: number; serverCpuUs?: number }
+    >;
+    // 10 ms per round, two rounds; a peer that cannot be read has no figure.
+    expect(fig.scmpd!.serverCpuUs).toBeGreaterThan(0);
+    expect(fig.scmpd!.serverCpuUs).toBeLessThanOrEqual((20 * 1000) / fig.scmpd!.calls);
+    expect(fig.echo!.serverCpuUs).toBeUndefined();
+    expect(fig.ratios).toBeDefined();
+  });
 
   it('holds bound idle connections that the server counts, and lets them go', async () => {
     const before = server.rpc.connectionCount;
