@@ -38,8 +38,10 @@ export const FAULT_METHODS: ReadonlyMap<string, readonly string[]> = new Map(SER
 export function servedRule(rule: FaultRuleSpec, at = ''): FaultRuleSpec {
   const iface = [...FAULT_METHODS.keys()].find((n) => n.toLowerCase() === rule.interface.toLowerCase());
   if (!iface) throw new FieldError(fieldName(at, 'interface'), `not an interface this host serves (one of ${[...FAULT_METHODS.keys()].join(', ')})`);
+  // By opnum: any opnum of a served interface, those it lacks included (that is what such a rule is for).
+  if (rule.opnum !== undefined) return { ...rule, interface: iface };
   const names = FAULT_METHODS.get(iface)!;
-  const method = names.find((n) => n.toLowerCase() === rule.method.toLowerCase());
+  const method = names.find((n) => n.toLowerCase() === (rule.method ?? '').toLowerCase());
   if (!method) throw new FieldError(fieldName(at, 'method'), `not a method of ${iface} (one of ${names.join(', ')})`);
   const decl = SERVED.find((d) => d.name === iface)!;
   if (rule.action === 'hresult' && !DCOM.has(decl) && !hasZeroAnswer(decl, method)) {

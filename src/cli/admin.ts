@@ -61,7 +61,10 @@ Commands (vssadmin's /for=X form is accepted for --for X, and so on):
   fault add INTERFACE.METHOD ACTION [--arg NAME=VALUE]… [--count N]
             [--probability P [--seed S]]  a scripted fault: ACTION is one of
                                           --hresult STATUS, --fault STATUS,
-                                          --delay MS, --drop, --hang
+                                          --delay MS, --drop, --hang;
+                                          INTERFACE.OPNUM (a number) matches
+                                          by opnum, before the runtime's own
+                                          checks (no --arg, no --hresult)
   fault list
   fault clear [ID]                        every rule, or rule ID
 
@@ -355,7 +358,8 @@ export function requestFor(words: string[]): AdminRequest {
 interface FaultView {
   id: number;
   interface: string;
-  method: string;
+  method?: string;
+  opnum?: number;
   args?: Record<string, string | number>;
   action: string;
   status?: string;
@@ -371,7 +375,7 @@ interface FaultView {
 function formatFault(r: FaultView): string {
   const action =
     r.action === 'hresult' ? `return ${r.status}` : r.action === 'fault' ? `fault ${r.status}` : r.action === 'delay' ? `delay ${r.ms} ms, then answer` : r.action === 'drop' ? 'drop the connection' : 'leave the call unanswered';
-  const lines = [`Fault rule ID: ${r.id}`, `   Call: ${r.interface}.${r.method}`];
+  const lines = [`Fault rule ID: ${r.id}`, `   Call: ${r.opnum !== undefined ? `${r.interface} opnum ${r.opnum}` : `${r.interface}.${r.method}`}`];
   if (r.args && Object.keys(r.args).length) lines.push(`   Arguments: ${Object.entries(r.args).map(([k, v]) => `${k}=${v}`).join(', ')}`);
   lines.push(`   Action: ${action}`);
   if (r.count !== undefined) lines.push(`   Limit: the next ${r.count} matching ${plural(r.count, 'call', 'calls')}${r.spent ? ' (spent)' : ''}`);
@@ -419,7 +423,8 @@ function faultRequest(verb: string | undefined, rest: string[]): AdminRequest {
     if (v.trim() === '' || !Number.isFinite(n)) throw new CliUsageError(`--${name}: expected a number, not ${v}`);
     return n;
   };
-  const body: Record<string, unknown> = { interface: m[1], method: m[2], action };
+  // A number after the dot is an opnum (no IDL name starts with a digit).
+  const body: Record<string, unknown> = /^\d+$/.test(m[2]!) ? { interface: m[1], opnum: Number(m[2]), action } : { interface: m[1], method: m[2], action };
   if (Object.keys(args).length) body.args = args;
   if (action === 'hresult' || action === 'fault') body.status = /^\d+$/.test(o.get(action)!) ? Number(o.get(action)) : o.get(action);
   if (action === 'delay') body.ms = number('delay');

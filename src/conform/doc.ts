@@ -21,7 +21,7 @@ export function describeBreaker(b: Breaker): string {
   const rule = (f: NonNullable<Extract<Breaker, { fault: unknown }>['fault']>) => {
     const a = f.action;
     const what = 'hresult' in a ? `answers ${formatStatus(a.hresult)}` : 'fault' in a ? `faults ${formatStatus(a.fault)}` : 'drops the connection';
-    return `fault rule: ${f.interface}::${f.method} ${what}`;
+    return `fault rule: ${f.opnum !== undefined ? `${f.interface} opnum ${f.opnum}` : `${f.interface}::${f.method}`} ${what}`;
   };
   if ('hostModel' in b) return `scmpd with the default host's data wrong: ${b.hostModel}`;
   if ('server' in b) return `scmpd ${b.server.join(' ')} (${b.note})${b.fault ? `; ${rule(b.fault)}` : ''}`;

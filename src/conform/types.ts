@@ -31,7 +31,9 @@ export type Breaker =
 /** A fault rule as the pairing test asks scmpd for it. */
 export interface FaultSpec {
   interface: string;
-  method: string;
+  /** The method's IDL name, or instead `opnum`: the call by number, caught before the runtime's own checks. */
+  method?: string;
+  opnum?: number;
   /** Optional argument matchers (e.g. a volume name). */
   args?: Record<string, string>;
   action: { hresult: number } | { fault: number } | { drop: true };

@@ -57,6 +57,13 @@ export type CallVerdict = { hresult: number } | { fault: number } | { delayMs: n
 /** Consulted before each method runs, with the IDL names of the call and its decoded arguments. */
 export type CallInterceptor = (iface: string, method: string, args: Readonly<Record<string, unknown>>, call: CallContext) => CallVerdict | undefined;
 
+/**
+ * Consulted before the runtime looks the opnum up and decodes the stub: the interface's
+ * IDL name and the call's opnum, whether or not the interface has it. Never answers an
+ * HRESULT (there may be no method to carry one).
+ */
+export type OpnumInterceptor = (iface: string, opnum: number) => Exclude<CallVerdict, { hresult: number }> | undefined;
+
 export function implement<M extends Methods>(decl: InterfaceDecl<M>, handlers: Handlers<M>, annotation = ''): ServedInterface {
   const byOpnum: Array<Handler<any> | undefined> = [];
   for (const [key, m] of Object.entries(decl.methods)) {

@@ -23,7 +23,7 @@ import type { RateLimitedLog } from '../log.js';
 import { isLittleEndian, parsePdu, readHeader } from './pdu/parser.js';
 import { encodeBindAck, encodeBindNak, encodeFault, encodeResponse } from './pdu/serializer.js';
 import type { BindPdu, ContextElem, ContextResult, Pdu, RequestPdu, SyntaxId } from './pdu/types.js';
-import type { CallContext, CallInterceptor, CallVerdict, ConnectionInfo, EndpointInfo, ServedInterface } from './registry.js';
+import type { CallContext, CallInterceptor, CallVerdict, ConnectionInfo, EndpointInfo, OpnumInterceptor, ServedInterface } from './registry.js';
 import { ndrZeroAnswer } from './zero-answer.js';
 import type { RpcSettings } from './settings.js';
 import { AuthRejected, type Authorizer, type CallAuth, type SecurityProvider, type ServerSecurityContext } from './auth.js';
@@ -67,6 +67,8 @@ export interface ConnectionHost {
   callsFrom?(address: string): number;
   /** Scripted faults, consulted before each method. */
   readonly intercept?: CallInterceptor;
+  /** Scripted faults by opnum, consulted before the method is looked up and the stub decoded. */
+  readonly interceptOpnum?: OpnumInterceptor;
   connectionClosed(conn: ServerAssociation): void;
 }
 
@@ -610,6 +612,14 @@ export class ServerAssociation implements ConnectionInfo {
       // The trailer is the runtime's, not the method's: NDR never sees it.
       stub = stub.subarray(0, vt.offset);
     }
+    // A scripted fault by opnum answers before the runtime's own checks of the opnum and stub.
+    const early = this.host.interceptOpnum?.(ctx.served.decl.name, call.opnum);
+    if (early) this.scripted(early, call, ctx, undefined, undefined, () => this.dispatchMethod(call, ctx, stub));
+    else this.dispatchMethod(call, ctx, stub);
+  }
+
+  /** The method of a call on a known context: looked up, authorized, its stub decoded, run. */
+  private dispatchMethod(call: PendingCall, ctx: PresentationContext, stub: Buffer): void {
     const method = ctx.served.decl.opnums[call.opnum];
     const handler = ctx.served.handlers[call.opnum];
     if (!method || !handler) {
@@ -645,7 +655,7 @@ export class ServerAssociation implements ConnectionInfo {
    * not run, except after a delay. A hang leaves the call unanswered and not counted as
    * running, so a graceful stop does not wait for it.
    */
-  private scripted(v: CallVerdict, call: PendingCall, ctx: PresentationContext, method: MethodDecl, args: any, run: () => void): void {
+  private scripted(v: CallVerdict, call: PendingCall, ctx: PresentationContext, method: MethodDecl | undefined, args: any, run: () => void): void {
     if ('hang' in v) return;
     if ('drop' in v) {
       this.state = 'closing';
@@ -658,7 +668,9 @@ export class ServerAssociation implements ConnectionInfo {
       return;
     }
     if ('hresult' in v) {
-      this.invoke(call, ctx, method, () => (ctx.served.refuse ? ctx.served.refuse(call.opnum, v.hresult, args) : ndrZeroAnswer(method, v.hresult)), args);
+      // An opnum verdict never carries one (OpnumInterceptor); without a method there is no answer to carry it.
+      if (!method) this.sendFault(call.callId, call.contextId, FAULT.nca_s_fault_unspec, false);
+      else this.invoke(call, ctx, method, () => (ctx.served.refuse ? ctx.served.refuse(call.opnum, v.hresult, args) : ndrZeroAnswer(method, v.hresult)), args);
       return;
     }
     this.running.add(call);

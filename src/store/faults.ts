@@ -25,10 +25,19 @@ export const DEFAULT_FAULT_SETTINGS: Readonly<FaultSettings> = { maxRules: 256, 
 export const FAULT_ACTIONS = ['hresult', 'fault', 'delay', 'drop', 'hang'] as const;
 export type FaultActionKind = (typeof FAULT_ACTIONS)[number];
 
-/** A rule as written: in the host model's `faults`, the admin API's body, ScmpOptions.faults. */
+/**
+ * A rule as written: in the host model's `faults`, the admin API's body, ScmpOptions.faults.
+ * It names the call by `method`, or by `opnum`: an opnum rule fires in the RPC runtime
+ * before the method is looked up and its stub decoded, so it also reaches opnums the
+ * interface lacks and stubs that do not decode (it can script a server that answers those
+ * wrongly); it matches no arguments and cannot answer an HRESULT (no method, no answer).
+ */
 export interface FaultRuleSpec {
   interface: string;
-  method: string;
+  /** The method's IDL name; exactly one of method and opnum. */
+  method?: string;
+  /** The call's opnum (0 to 65535), whether or not the interface has it. */
+  opnum?: number;
   /** Arguments that must match: a volume name as volume names compare, any other string case-insensitively, numbers exactly. */
   args?: Record<string, string | number>;
   action: FaultActionKind;
@@ -78,13 +87,21 @@ export function parseFaultRule(p: FieldProblems, v: Json, at: string, settings: 
   const o = p.take<Record<string, Json> | undefined>(() => object(v, at || '(body)'), undefined);
   if (!o) return undefined;
   const f = (k: string) => fieldName(at, k);
-  for (const u of unknownKeys(o, at, ['interface', 'method', 'args', 'action', 'status', 'ms', 'count', 'probability', 'seed'])) p.add(u.field, u.message);
+  for (const u of unknownKeys(o, at, ['interface', 'method', 'opnum', 'args', 'action', 'status', 'ms', 'count', 'probability', 'seed'])) p.add(u.field, u.message);
   const ident = { form: { re: IDENT, what: 'an IDL name such as IVssSnapshotMgmt or QuerySnapshotsByVolume' } };
   const iface = p.take(() => string(o.interface, f('interface'), ident), '');
-  const method = p.take(() => string(o.method, f('method'), ident), '');
   const action = p.take(() => oneOf(o.action, f('action'), FAULT_ACTIONS), 'hang');
-  const spec: FaultRuleSpec = { interface: iface, method, action };
-  if (o.args !== undefined) {
+  const spec: FaultRuleSpec = { interface: iface, action };
+  if (o.opnum !== undefined) {
+    if (o.method !== undefined) p.add(f('method'), 'not with opnum: a rule names its call one way');
+    spec.opnum = p.take(() => integer(o.opnum, f('opnum'), 0), 0);
+    if (spec.opnum > 0xffff) p.add(f('opnum'), 'expected an opnum from 0 to 65535');
+    if (o.args !== undefined) p.add(f('args'), 'only with method: an opnum rule fires before the arguments are decoded');
+    if (action === 'hresult') p.add(f('action'), 'hresult needs a method (its answer carries the return value); use action fault');
+  } else {
+    spec.method = p.take(() => string(o.method, f('method'), ident), '');
+  }
+  if (o.args !== undefined && spec.opnum === undefined) {
     const a = p.take<Record<string, Json> | undefined>(() => object(o.args, f('args')), undefined);
     if (a) {
       if (Object.keys(a).length > settings.maxArgs) p.add(f('args'), `more than ${settings.maxArgs} arguments`);
@@ -128,7 +145,7 @@ export function faultRuleFromJson(v: Json, settings: FaultSettings = DEFAULT_FAU
 
 /** A rule as JSON (the admin API's view, the host model file's form). */
 export function faultRuleToJson(r: FaultRuleSpec): Record<string, Json> {
-  const out: Record<string, Json> = { interface: r.interface, method: r.method };
+  const out: Record<string, Json> = r.opnum !== undefined ? { interface: r.interface, opnum: r.opnum } : { interface: r.interface, method: r.method ?? '' };
   if (r.args) out.args = { ...r.args };
   out.action = r.action;
   if (r.status !== undefined) out.status = statusTable().get(r.status) ?? `0x${r.status.toString(16).padStart(8, '0')}`;
@@ -199,11 +216,19 @@ export class FaultRules {
    * A spent rule (count reached) is skipped; a probability rule draws once per matching call.
    */
   match(iface: string, method: string, args: Readonly<Record<string, unknown>>): { rule: FaultRule; verdict: FaultVerdict } | undefined {
+    return this.first(iface, (r) => r.method !== undefined && r.method.toLowerCase() === method.toLowerCase() && (!r.args || Object.entries(r.args).every(([k, want]) => this.argMatches(k, want, args))));
+  }
+
+  /** As `match`, for the rules that name the call by opnum (consulted before the method is looked up). */
+  matchOpnum(iface: string, opnum: number): { rule: FaultRule; verdict: FaultVerdict } | undefined {
+    return this.first(iface, (r) => r.opnum === opnum);
+  }
+
+  private first(iface: string, matches: (r: FaultRule) => boolean): { rule: FaultRule; verdict: FaultVerdict } | undefined {
     for (const h of this.held) {
       const r = h.rule;
-      if (r.interface.toLowerCase() !== iface.toLowerCase() || r.method.toLowerCase() !== method.toLowerCase()) continue;
+      if (r.interface.toLowerCase() !== iface.toLowerCase() || !matches(r)) continue;
       if (r.count !== undefined && r.fired >= r.count) continue;
-      if (r.args && !Object.entries(r.args).every(([k, want]) => this.argMatches(k, want, args))) continue;
       if (h.draw && !(h.draw() < r.probability!)) continue;
       r.fired++;
       return { rule: { ...r }, verdict: verdictOf(r) };
@@ -217,6 +242,18 @@ export class FaultRules {
       const hit = this.match(iface, method, args);
       if (hit) log.info('scripted fault fired', { rule: hit.rule.id, interface: iface, method, action: hit.rule.action, ...actionFields(hit.rule) });
       return hit?.verdict;
+    };
+  }
+
+  /** The runtime's OpnumInterceptor: the opnum rules, logged alike. */
+  opnumInterceptor(log: FaultLog): (iface: string, opnum: number) => Exclude<FaultVerdict, { hresult: number }> | undefined {
+    return (iface, opnum) => {
+      if (!this.held.some((h) => h.rule.opnum !== undefined)) return undefined; // the common case: no such rule, nothing to walk
+      const hit = this.matchOpnum(iface, opnum);
+      // An opnum rule never answers an HRESULT: parseFaultRule refuses it, on every way in.
+      if (!hit || 'hresult' in hit.verdict) return undefined;
+      log.info('scripted fault fired', { rule: hit.rule.id, interface: iface, opnum, action: hit.rule.action, ...actionFields(hit.rule) });
+      return hit.verdict;
     };
   }
 

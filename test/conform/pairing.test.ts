@@ -33,7 +33,7 @@ const targetAt = (port: number): ConformTarget => ({
 function rule(f: FaultSpec): Record<string, unknown> {
   const a = f.action;
   const action = 'hresult' in a ? { action: 'hresult', status: a.hresult } : 'fault' in a ? { action: 'fault', status: a.fault } : { action: 'drop' };
-  return { interface: f.interface, method: f.method, ...(f.args ? { args: f.args } : {}), ...action };
+  return { interface: f.interface, ...(f.opnum !== undefined ? { opnum: f.opnum } : { method: f.method }), ...(f.args ? { args: f.args } : {}), ...action };
 }
 
 async function admin(method: string, path: string, body?: unknown): Promise<unknown> {

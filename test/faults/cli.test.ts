@@ -69,6 +69,20 @@ describe('scmp admin fault', () => {
     expect(await admin('fault', 'list')).toMatchObject({ code: 0, stdout: 'No items found that satisfy the query.\n' });
   });
 
+  test('INTERFACE.OPNUM: a rule by opnum, listed as such; the interface still checked, the opnum not (an unknown one is the point)', async () => {
+    const added = await admin('fault', 'add', 'iobjectexporter.99', '--fault', 'nca_s_unk_if');
+    expect(added.code).toBe(0);
+    const id = Number(/rule (\d+)/.exec(added.stdout)![1]);
+    expect(added.stdout).toBe(
+      [`Successfully added fault rule ${id}.`, `Fault rule ID: ${id}`, '   Call: IObjectExporter opnum 99', '   Action: fault nca_s_unk_if', '   Fired: 0 times', ''].join('\n'),
+    );
+    expect(JSON.parse((await admin('fault', 'list', '--json')).stdout)).toEqual([{ id, interface: 'IObjectExporter', opnum: 99, action: 'fault', status: 'nca_s_unk_if', fired: 0 }]);
+    const r = await admin('fault', 'add', 'IObjectExporter.99', '--hresult', 'E_FAIL');
+    expect(r.code).toBe(EXIT.USAGE);
+    expect(r.stderr).toMatch(/action: hresult needs a method/);
+    expect((await admin('fault', 'add', 'INope.3', '--drop')).stderr).toMatch(/interface: not an interface this host serves/);
+  });
+
   test('a bad rule: 400 naming the field, exit 2', async () => {
     const bad = async (body: unknown, field: string) => {
       const r = await api.request('POST', '/api/faults', body);

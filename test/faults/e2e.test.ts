@@ -9,7 +9,9 @@ import { createLogger } from '../../src/log.js';
 import { parseAccountSpec } from '../../src/security/accounts.js';
 import { faultRuleFromJson } from '../../src/store/faults.js';
 import { serializeHostModel } from '../../src/store/model-file.js';
-import { VSS_E_PROVIDER_VETO, E_ACCESSDENIED, nca_s_fault_unspec } from '../../src/status/index.js';
+import { VSS_E_PROVIDER_VETO, E_ACCESSDENIED, nca_s_fault_unspec, nca_s_op_rng_error, nca_s_unk_if } from '../../src/status/index.js';
+import { RpcClient } from '../../src/client/rpc-client.js';
+import { IObjectExporter } from '../../src/interfaces/oxid/idl.js';
 import { testServer } from '../helpers/server.js';
 import { EmulatedHost } from '../../src/store/emulated-host.js';
 import { defaultHostModel } from '../../src/store/default-host.js';
@@ -154,5 +156,39 @@ describe('actions', () => {
     expect(await run()).toBe(first);
     expect(first).toContain('x');
     expect(first).toContain('.');
+  });
+});
+
+describe('a rule by opnum, before the runtime looks the opnum up or decodes the stub', () => {
+  test("an opnum the interface lacks gets the rule's fault instead of nca_s_op_rng_error; without the rule, the runtime's own", async () => {
+    const rule = emulated.faults.add(faultRuleFromJson({ interface: 'IObjectExporter', opnum: 99, action: 'fault', status: 'nca_s_unk_if', count: 1 }));
+    try {
+      const c = await RpcClient.connect(server.host, server.port);
+      try {
+        await c.bindInterface(IObjectExporter);
+        const first = await failure(c.request(0, 99, Buffer.alloc(0)));
+        expect((first as RpcFaultError).status).toBe(nca_s_unk_if);
+        const second = await failure(c.request(0, 99, Buffer.alloc(0)));
+        expect((second as RpcFaultError).status).toBe(nca_s_op_rng_error);
+      } finally {
+        await c.close();
+      }
+    } finally {
+      emulated.faults.remove(rule.id);
+    }
+    expect(fired()).toEqual([expect.objectContaining({ interface: 'IObjectExporter', opnum: 99, action: 'fault', status: 'nca_s_unk_if' })]);
+  });
+
+  test('a stub that does not decode gets the rule\'s answer (here a dropped connection), not rpc_x_bad_stub_data', async () => {
+    const rule = emulated.faults.add(faultRuleFromJson({ interface: 'IObjectExporter', opnum: 0, action: 'drop' }));
+    try {
+      const c = await RpcClient.connect(server.host, server.port);
+      await c.bindInterface(IObjectExporter);
+      const e = await failure(c.request(0, 0, Buffer.alloc(3)));
+      expect(e).not.toBeInstanceOf(RpcFaultError);
+      expect(c.isClosed).toBe(true);
+    } finally {
+      emulated.faults.remove(rule.id);
+    }
   });
 });

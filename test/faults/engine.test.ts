@@ -121,3 +121,43 @@ describe('matching', () => {
     expect(lines).toEqual([['scripted fault fired', { rule: 1, interface: 'IVssSnapshotMgmt', method: 'QuerySnapshotsByVolume', action: 'hresult', status: 'VSS_E_PROVIDER_VETO' }]]);
   });
 });
+
+describe('rules by opnum', () => {
+  const byOpnum = { interface: 'IObjectExporter', opnum: 99, action: 'fault', status: 'nca_s_unk_if' };
+
+  test('read and written with opnum in place of method', () => {
+    const r = faultRuleFromJson(byOpnum);
+    expect([r.opnum, r.method]).toEqual([99, undefined]);
+    expect(faultRuleToJson(r)).toEqual(byOpnum);
+  });
+
+  test('one way of naming the call; no arguments, no HRESULT, an opnum of 16 bits', () => {
+    expect(() => faultRuleFromJson({ ...byOpnum, method: 'ServerAlive2' })).toThrow(/^method: not with opnum/);
+    expect(() => faultRuleFromJson({ ...byOpnum, args: { x: 1 } })).toThrow(/^args: only with method/);
+    expect(() => faultRuleFromJson({ ...byOpnum, action: 'hresult', status: 'E_FAIL' })).toThrow(/^action: hresult needs a method/);
+    expect(() => faultRuleFromJson({ ...byOpnum, opnum: 65536 })).toThrow(/^opnum: /);
+    expect(() => faultRuleFromJson({ ...byOpnum, opnum: -1 })).toThrow(/^opnum: /);
+    expect(faultRuleFromJson({ ...byOpnum, opnum: 65535 }).opnum).toBe(65535);
+  });
+
+  test('matched by interface and opnum only, never by method name; method rules never by opnum', () => {
+    const rules = new FaultRules(resolve);
+    rules.add(faultRuleFromJson({ ...byOpnum, count: 1 }));
+    rules.add(faultRuleFromJson({ interface: 'IObjectExporter', method: 'ServerAlive2', action: 'drop' }));
+    expect(rules.match('IObjectExporter', 'ServerAlive2', {})?.verdict).toEqual({ drop: true });
+    expect(rules.matchOpnum('IObjectExporter', 5)).toBeUndefined(); // ServerAlive2's opnum: the method rule is not an opnum rule
+    expect(rules.matchOpnum('iobjectexporter', 98)).toBeUndefined();
+    expect(rules.matchOpnum('iobjectexporter', 99)?.verdict).toEqual({ fault: 0x1c010003 });
+    expect(rules.matchOpnum('IObjectExporter', 99)).toBeUndefined(); // count 1: spent
+  });
+
+  test("the runtime's opnum interceptor logs what fired, and with no opnum rule answers nothing", () => {
+    const rules = new FaultRules(resolve);
+    const logged: Array<Record<string, unknown>> = [];
+    const intercept = rules.opnumInterceptor({ info: (_m, f) => logged.push(f ?? {}) });
+    expect(intercept('IObjectExporter', 99)).toBeUndefined();
+    rules.add(faultRuleFromJson({ interface: 'IObjectExporter', opnum: 99, action: 'drop' }));
+    expect(intercept('IObjectExporter', 99)).toEqual({ drop: true });
+    expect(logged).toEqual([{ rule: 1, interface: 'IObjectExporter', opnum: 99, action: 'drop' }]);
+  });
+});

@@ -15,6 +15,11 @@ export const answers = (iface: string, method: string, hresult = VSS_E_UNEXPECTE
 });
 /** The method's call gets a DCE/RPC fault PDU. */
 export const faults = (iface: string, method: string, status: number): Breaker => ({ fault: { interface: iface, method, action: { fault: status } } });
+/**
+ * Calls to `opnum` get a DCE/RPC fault PDU before the runtime looks the opnum up or decodes
+ * the stub: a server whose own answer to an unknown opnum or a bad stub is wrong.
+ */
+export const faultsOpnum = (iface: string, opnum: number, status: number): Breaker => ({ fault: { interface: iface, opnum, action: { fault: status } } });
 /** The method's call drops the connection. */
 export const drops = (iface: string, method: string): Breaker => ({ fault: { interface: iface, method, action: { drop: true } } });
 /** scmpd started with other settings. */

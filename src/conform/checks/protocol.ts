@@ -19,7 +19,7 @@ import { E_ACCESSDENIED, E_NOINTERFACE, REGDB_E_CLASSNOTREG, RPC_E_DISCONNECTED,
 import { expect, expectHr, Mismatch, NotApplicable, status, type Ctx } from '../context.js';
 import { ActivationRefused, Session } from '../session.js';
 import type { Check } from '../types.js';
-import { answers, check, drops, MGMT, NO_SUCH_VOLUME, OXID, ref, REMUNK, SCM, setting } from './define.js';
+import { answers, check, drops, faultsOpnum, MGMT, NO_SUCH_VOLUME, OXID, ref, REMUNK, SCM, setting } from './define.js';
 
 /** A CLSID no host registers. */
 const NO_SUCH_CLASS = '5c0f0a11-dead-4bad-8bad-00000000c0f2';
@@ -213,12 +213,12 @@ export const PROTOCOL_CHECKS: Check[] = [
     expect(rpc.maxXmitFrag >= 2048 && rpc.maxRecvFrag >= 2048, 'at least 2048', `${rpc.maxXmitFrag}/${rpc.maxRecvFrag}`);
     await stillServes(rpc, 0);
   }),
-  check('rpc.opnum.unknown', 'a call to an opnum the interface lacks faults nca_s_op_rng_error and the association stays usable', ref('C706', '12.6'), B_ALIVE, async (c) => {
+  check('rpc.opnum.unknown', 'a call to an opnum the interface lacks faults nca_s_op_rng_error and the association stays usable', ref('C706', '12.6'), faultsOpnum(OXID, 99, FAULT.nca_s_unk_if), async (c) => {
     const rpc = await c.bound(IObjectExporter, null);
     expectFault(await faultOf(rpc.request(0, 99, Buffer.alloc(0))), FAULT.nca_s_op_rng_error);
     await stillServes(rpc, 0);
   }),
-  check('rpc.opnum.scmp-unknown', 'an MS-SCMP call to an opnum IVssSnapshotMgmt lacks (6) faults nca_s_op_rng_error', ref('C706', '12.6'), B_QVSS, async (c) => {
+  check('rpc.opnum.scmp-unknown', 'an MS-SCMP call to an opnum IVssSnapshotMgmt lacks (6) faults nca_s_op_rng_error', ref('C706', '12.6'), faultsOpnum(MGMT, 6, FAULT.nca_s_unk_if), async (c) => {
     const s = await c.session();
     const ctx = await s.contextFor(IVssSnapshotMgmt);
     expectFault(await faultOf(s.rpc.request(ctx, 6, Buffer.alloc(64), { object: s.mgmtIpid })), FAULT.nca_s_op_rng_error);
@@ -229,7 +229,7 @@ export const PROTOCOL_CHECKS: Check[] = [
     expectFault(await faultOf(rpc.request(7, 5, Buffer.alloc(0))), FAULT.nca_s_unk_if);
     await stillServes(rpc, 0);
   }),
-  check('rpc.stub.bad', 'a stub too short for its method (ResolveOxid with 3 octets) faults rpc_x_bad_stub_data and the association stays usable', rpce('2.2.2.8'), B_ALIVE, async (c) => {
+  check('rpc.stub.bad', 'a stub too short for its method (ResolveOxid with 3 octets) faults rpc_x_bad_stub_data and the association stays usable', rpce('2.2.2.8'), faultsOpnum(OXID, 0, FAULT.nca_s_fault_unspec), async (c) => {
     const rpc = await c.bound(IObjectExporter);
     expectFault(await faultOf(rpc.request(0, 0, Buffer.alloc(3))), RPC_X_BAD_STUB_DATA);
     await stillServes(rpc, 0);
