@@ -175,10 +175,15 @@ export async function fullPoll(h: Host, ms: number, minPolls = 5) {
  */
 export async function enumerationPoint(h: Host, perVolume: number, ms: number, echoPort?: number) {
   const s = await exporterSession(h);
-  // One enumeration first, not counted: the host process's code paths warm up. Its calls'
-  // octet counts are what the round-trip floor replays.
+  // Enumerations first, not counted, for at least half the measuring time: the host
+  // process's code is then optimised whatever its size (one enumeration of a small host is
+  // a few dozen calls, too few for that; the points of the cost curve must compare alike).
+  // The first one's calls' octet counts are what the round-trip floor replays.
   const trace: CallOctets[] = [];
-  await releaseAll(s.c, s.ipidRemUnknown, (await enumerateAll(s.c, s.mgmt.ipid, trace)).refs);
+  const warm = performance.now();
+  do {
+    await releaseAll(s.c, s.ipidRemUnknown, (await enumerateAll(s.c, s.mgmt.ipid, trace.length ? undefined : trace)).refs);
+  } while (performance.now() - warm < ms / 2);
   const times: number[] = [];
   let last = { volumes: 0, copies: 0, calls: 0 };
   const bytes0 = s.c.stats.bytes;
@@ -192,6 +197,7 @@ export async function enumerationPoint(h: Host, perVolume: number, ms: number, e
   } while (performance.now() - started < ms || times.length < 3);
   const best = Math.min(...times);
   const mean = times.reduce((a, b) => a + b, 0) / times.length;
+  const median = [...times].sort((a, b) => a - b)[times.length >> 1]!;
   const bytes = (s.c.stats.bytes - bytes0) / times.length;
   await releaseAll(s.c, s.ipidRemUnknown, [s.mgmt]);
   await s.c.close();
@@ -207,6 +213,7 @@ export async function enumerationPoint(h: Host, perVolume: number, ms: number, e
     msPer1000ShadowCopies: last.copies ? Number(((best * 1000) / last.copies).toFixed(2)) : null,
     ms: Number(best.toFixed(2)),
     meanMs: Number(mean.toFixed(2)),
+    medianMs: Number(median.toFixed(2)),
     ...(floor !== undefined && last.copies
       ? { roundTripFloor: { ms: Number(floor.toFixed(2)), msPer1000ShadowCopies: Number(((floor * 1000) / last.copies).toFixed(2)) } }
       : {}),

@@ -449,8 +449,8 @@ async function enumerationAndPoll(results: Record<string, unknown>) {
         : undefined,
   };
   results.enumerationCurve = {
-    what: 'enumeration at privacy (one session, Next in batches of 64) on hosts of 1, 10, 100 volumes with 10, 100, 512 shadow copies each: ms of one full enumeration, the fastest of at least 3 (the least disturbed by other load), and their mean',
-    points: points.map((p) => ({ volumes: p.volumes, perVolume: p.perVolume, shadowCopies: p.shadowCopies, ms: p.ms, meanMs: p.meanMs, msPer1000ShadowCopies: p.msPer1000ShadowCopies, roundTripFloorMs: p.roundTripFloor?.ms })),
+    what: 'enumeration at privacy (one session, Next in batches of 64) on hosts of 1, 10, 100 volumes with 10, 100, 512 shadow copies each, after enumerations for half as long again to warm the host: ms of one full enumeration, the fastest of at least 3 (the least disturbed by other load; the fit is of these), their median and their mean',
+    points: points.map((p) => ({ volumes: p.volumes, perVolume: p.perVolume, shadowCopies: p.shadowCopies, ms: p.ms, medianMs: p.medianMs, meanMs: p.meanMs, enumerations: p.enumerations, msPer1000ShadowCopies: p.msPer1000ShadowCopies, roundTripFloorMs: p.roundTripFloor?.ms })),
     fit: linearFit(points),
     linearity: axes(points),
   };
