@@ -221,6 +221,13 @@ function adminBodiesTarget(): FuzzTarget & { lastRefusals: string[] } {
       ['DELETE', '/api/documents/saved', {}],
       ['POST', '/api/reboot', {}],
     ],
+    [
+      // Scripted faults: a rule by method with arguments, one by opnum, listed, cleared.
+      ['POST', '/api/faults', { interface: 'IVssSnapshotMgmt', method: 'QuerySnapshotsByVolume', args: { pwszVolumeName: 'C:' }, action: 'hresult', status: 'VSS_E_PROVIDER_VETO', count: 2 }],
+      ['POST', '/api/faults', { interface: 'IObjectExporter', opnum: 99, action: 'fault', status: 'nca_s_unk_if', probability: 0.5, seed: 7 }],
+      ['GET', '/api/faults', {}],
+      ['DELETE', '/api/faults', {}],
+    ],
   ];
   const refusal = (e: unknown) => e instanceof BadRequest || e instanceof StoreError || e instanceof URIError;
   const target = {
