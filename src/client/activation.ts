@@ -11,6 +11,7 @@ import { COM_VERSION } from '../dcom/orpc.js';
 import type { Guid } from '../ndr/guid.js';
 import { IRemUnknown } from '../interfaces/remunknown/idl.js';
 import { IRemoteSCMActivator } from '../interfaces/scm/idl.js';
+import { NotDcomHostError, isResetAfterConnect } from './errors.js';
 import { RpcClient, type ClientAuth } from './rpc-client.js';
 
 /** An ORPCTHIS with a fresh causality id (flags 1 for activation requests, as Windows sends). */
@@ -44,7 +45,14 @@ export async function activate(host: string, port: number, auth: ClientAuth, cls
   const c = await RpcClient.connect(host, port, o.connectTimeoutMs);
   o.signal?.addEventListener('abort', () => c.socket.destroy(), { once: true });
   try {
-    await c.bindInterface(IRemoteSCMActivator, { auth });
+    try {
+      await c.bindInterface(IRemoteSCMActivator, { auth });
+    } catch (e) {
+      // Reset before any bind_ack: the port answered, but not as a DCOM host. (Its close
+      // comes as FIN or RST only as our bind did or did not reach it first.)
+      if (isResetAfterConnect(e)) throw new NotDcomHostError(`the connection was reset during the bind (${(e as Error).message})`, e);
+      throw e;
+    }
     const abData = encodeActivationPropertiesIn({ clsid, iids: [iid], serverName: o.serverName ?? '' });
     const r = await c.call(0, IRemoteSCMActivator.methods.RemoteCreateInstance, {
       ORPCthis: newOrpcThis(1),

@@ -62,6 +62,15 @@ export function isAuthenticationFailure(e: unknown): boolean {
   return false;
 }
 
+/**
+ * A connection reset or broken after it was made (ECONNRESET, EPIPE): the port was reached
+ * and something there cut the conversation. A refused SYN is ECONNREFUSED, never these.
+ */
+export function isResetAfterConnect(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE';
+}
+
 /** A socket-level failure to reach an address (refused, unresolvable, unroutable, timed out). */
 export function isUnreachable(e: unknown): boolean {
   if (e instanceof HResultError || e instanceof RpcFaultError || e instanceof BindNakError) return false;

@@ -206,29 +206,35 @@ describe('failures: message and exit code', () => {
     const closedPort = (closed.address() as net.AddressInfo).port;
     await new Promise((r) => closed.close(r));
     const closer = net.createServer((c) => c.destroy());
+    // Reads the bind, then resets: the same port-that-closes, its RST certain.
+    const resetter = net.createServer((c) => c.once('data', () => c.resetAndDestroy()));
     const silent = net.createServer(() => undefined);
-    await Promise.all([closer, silent].map((s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', r))));
+    await Promise.all([closer, resetter, silent].map((s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', r))));
     const epm = await echoServer();
     // A plain endpoint mapper that takes NTLM: the bind goes through, the activation interface is refused.
     const securedEpm = await echoServer({}, { security: testSecurity().sec });
     try {
       const portOf = (s: net.Server) => String((s.address() as net.AddressInfo).port);
-      const [refused, closes, plain, securedPlain, quiet] = await Promise.all([
+      const [refused, closes, resets, plain, securedPlain, quiet] = await Promise.all([
         scmp(['list', 'volumes', target(), '--port', String(closedPort)]),
         scmp(['list', 'volumes', target(), '--port', portOf(closer)]),
+        scmp(['list', 'volumes', target(), '--port', portOf(resetter)]),
         scmp(['list', 'volumes', target(), '--port', String(epm.port), '--timeout', '5']),
         // The refusal is the answer: it comes long before this 60 s limit (a wait would fail the test).
         scmp(['list', 'volumes', target(TEST_ADMIN), '--port', String(securedEpm.port), '--timeout', '60']),
         scmp(['list', 'volumes', target(), '--port', portOf(silent), '--timeout', '0.5']),
       ]);
-      for (const r of [refused, closes, plain, securedPlain, quiet]) expect([r.code, r.stderr]).toEqual([EXIT.CONNECTION, expect.any(String)]);
+      for (const r of [refused, closes, resets, plain, securedPlain, quiet]) expect([r.code, r.stderr]).toEqual([EXIT.CONNECTION, expect.any(String)]);
       expect(refused.stderr).toMatch(/^scmp: cannot reach 127\.0\.0\.1:\d+: .*ECONNREFUSED/);
+      // Closed before or after our bind arrived (FIN or RST): the port answered, not as a DCOM host.
       expect(closes.stderr).toMatch(/does not answer as a DCOM host/);
+      expect(resets.stderr).toMatch(/does not answer as a DCOM host .*ECONNRESET/);
       expect(plain.stderr).toMatch(/does not answer as a DCOM host .*refused the bind \(bind_nak, reason 8\); try the other --auth-type/);
       expect(securedPlain.stderr).toMatch(/does not answer as a DCOM host .*IRemoteSCMActivator not accepted/);
       expect(quiet.stderr).toMatch(/did not answer in time: .* within 500 ms \(--timeout sets the limit in seconds\)/);
     } finally {
       closer.close();
+      resetter.close();
       silent.close();
       await epm.close();
       await securedEpm.close();
