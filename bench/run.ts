@@ -448,6 +448,21 @@ async function enumerationAndPoll(results: Record<string, unknown>) {
           }
         : undefined,
   };
+  // The full poll beside what its enumeration alone cannot go below (the activation, the
+  // session's binds and the release come on top).
+  const poll = results.fullPoll as { shadowCopiesPerPoll: number; pollsPerSecond: number } | undefined;
+  if (poll && trips !== undefined) {
+    const floorMs = ((trips + work.msPer1000ShadowCopies.total) * poll.shadowCopiesPerPoll) / 1000;
+    results.fullPoll = {
+      ...poll,
+      ceiling: {
+        what: "the enumeration's floor for the poll's copies (round trips + in-process work, as enumeration.floor): the polls per second it would allow with nothing else in a poll",
+        enumerationFloorMs: Number(floorMs.toFixed(1)),
+        pollsPerSecond: Number((1000 / floorMs).toFixed(3)),
+        ratio: Number((poll.pollsPerSecond / (1000 / floorMs)).toFixed(3)),
+      },
+    };
+  }
   results.enumerationCurve = {
     what: 'enumeration at privacy (one session, Next in batches of 64) on hosts of 1, 10, 100 volumes with 10, 100, 512 shadow copies each, after enumerations for half as long again to warm the host: ms of one full enumeration, the fastest of at least 3 (the least disturbed by other load; the fit is of these), their median and their mean',
     points: points.map((p) => ({ volumes: p.volumes, perVolume: p.perVolume, shadowCopies: p.shadowCopies, ms: p.ms, medianMs: p.medianMs, meanMs: p.meanMs, enumerations: p.enumerations, msPer1000ShadowCopies: p.msPer1000ShadowCopies, roundTripFloorMs: p.roundTripFloor?.ms })),
