@@ -21,7 +21,10 @@
  * NTProofStr, session keys, MIC, signatures. It does not verify the server's signatures (a
  * load generator need not; the tests and the Node client do).
  *
- *   activation-gen HOST PORT OBJPORT CONNS MS SCRIPT [--warm MS]
+ *   activation-gen HOST PORT OBJPORT CONNS MS SCRIPT [--warm MS] [--timeout MS]
+ *
+ * --timeout (default 10,000): a send or receive that waits longer fails its cycle, so a
+ * server that stops answering ends the run with errors instead of holding it.
  *
  * Output: one JSON object like loadgen's: cycles, rate, errors, p50/p99 in microseconds and
  * the latency histogram as [microseconds, count] pairs; and, so that the benchmark can give
@@ -42,6 +45,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -250,6 +254,7 @@ static int read_script(const char *file) {
 /* ---- one worker ---------------------------------------------------------------------------- */
 
 static struct sockaddr_in target;
+static int io_timeout_ms = 10000; /* --timeout: a send or receive that waits longer fails the cycle */
 static uint16_t port1, port2;
 static volatile int counting, stopping;
 static uint32_t *hist; /* shared by the threads, added to atomically */
@@ -310,6 +315,11 @@ static int connect_to(uint16_t port) {
   if (fd < 0) return -1;
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  /* A server that stops answering fails the cycle after this long instead of holding the
+     thread, so the run always ends (its join waits for every thread's current cycle). */
+  struct timeval limit = {io_timeout_ms / 1000, (long)(io_timeout_ms % 1000) * 1000L};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
   struct sockaddr_in a = target;
   a.sin_port = htons(port);
   if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) { close(fd); return -1; }
@@ -575,7 +585,7 @@ static void *run(void *arg) {
 
 int main(int argc, char **argv) {
   if (argc < 7) {
-    fprintf(stderr, "usage: activation-gen HOST PORT OBJPORT CONNS MS SCRIPT [--warm MS]\n");
+    fprintf(stderr, "usage: activation-gen HOST PORT OBJPORT CONNS MS SCRIPT [--warm MS] [--timeout MS]\n");
     return 2;
   }
   target.sin_family = AF_INET;
@@ -585,9 +595,10 @@ int main(int argc, char **argv) {
   int n = atoi(argv[4]), ms = atoi(argv[5]), warm = 0;
   for (int i = 7; i < argc; i++) {
     if (!strcmp(argv[i], "--warm") && i + 1 < argc) warm = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) io_timeout_ms = atoi(argv[++i]);
     else { fprintf(stderr, "activation-gen: unknown option %s\n", argv[i]); return 2; }
   }
-  if (n < 1 || n > 1024 || ms < 0 || warm < 0) { fprintf(stderr, "activation-gen: bad numbers\n"); return 2; }
+  if (n < 1 || n > 1024 || ms < 0 || warm < 0 || io_timeout_ms < 1) { fprintf(stderr, "activation-gen: bad numbers\n"); return 2; }
   md5_table();
   if (read_script(argv[6]) < 0) { fprintf(stderr, "activation-gen: unreadable script %s\n", argv[6]); return 2; }
   worker *ws = calloc((size_t)n, sizeof *ws);

@@ -135,10 +135,11 @@ export interface ActivationRun {
 }
 
 /** One run: `connections` threads activating and releasing for `ms`. */
-export function runActivations(gen: ActivationGenerator, scriptFile: string, script: ActivationScript, host: string, port: number, objectPort: number, connections: number, ms: number, warmMs = 200): Promise<ActivationRun> {
+export function runActivations(gen: ActivationGenerator, scriptFile: string, script: ActivationScript, host: string, port: number, objectPort: number, connections: number, ms: number, warmMs = 200, timeoutMs = 10_000): Promise<ActivationRun> {
   writeFileSync(scriptFile, activationScript(script));
   return new Promise((resolve, reject) => {
-    const child = spawn(gen.exe, [host, String(port), String(objectPort), String(connections), String(Math.round(ms)), scriptFile, '--warm', String(warmMs)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = [host, String(port), String(objectPort), String(connections), String(Math.round(ms)), scriptFile, '--warm', String(warmMs), '--timeout', String(timeoutMs)];
+    const child = spawn(gen.exe, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,6 +66,22 @@ describe('bench activation generator', () => {
     // rpc_auth_3 has no answer: the refusal is the request's fault (access denied).
     expect(r.firstError).toBe('RemoteCreateInstance: fault');
     expect(server.exporter.objectCount).toBe(0);
+  });
+
+  it('ends, with every cycle failed, against a port that accepts and never answers (each wait limited by --timeout)', async () => {
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const port = (silent.address() as net.AddressInfo).port;
+      const t0 = performance.now();
+      const r = await runActivations(gen, join(dir, 'script-silent'), { ...ACCOUNT, ipidRemUnknown, serverName: 'FILESRV01' }, '127.0.0.1', port, server.objects.port, 2, 500, 0, 150);
+      expect(r.cycles).toBe(0);
+      expect(r.errors).toBeGreaterThan(0);
+      expect(r.firstError).toBe("NTLM bind on the activator's port");
+      expect(performance.now() - t0).toBeLessThan(5000);
+    } finally {
+      silent.close();
+    }
   });
 
   it('fails, not hangs, against an exporter it was not told of', async () => {
