@@ -73,7 +73,7 @@ export const GUID: NdrType<Guid> = {
   writeScalars(w, v) {
     w.align(4);
     const at = w.offset;
-    w.room(16);
+    w.reserve(16);
     writeGuid(w.buf, at, v);
     w.offset = at + 16;
     // Data1, Data2 and Data3 follow the stream's byte order; Data4 is eight plain octets.

@@ -1,3 +1,18 @@
+/** One 32-bit word at `o` in the stream's byte order (a Uint8Array store keeps the low 8 bits). */
+function put32(b: Buffer, o: number, v: number, littleEndian: boolean): void {
+  if (littleEndian) {
+    b[o] = v;
+    b[o + 1] = v >>> 8;
+    b[o + 2] = v >>> 16;
+    b[o + 3] = v >>> 24;
+  } else {
+    b[o] = v >>> 24;
+    b[o + 1] = v >>> 16;
+    b[o + 2] = v >>> 8;
+    b[o + 3] = v;
+  }
+}
+
 /**
  * Accumulates one NDR stream. Stubs are always little-endian with ASCII characters and IEEE
  * floats (data representation 0x10 0x00 0x00 0x00), as Windows sends; a writer made with
@@ -27,11 +42,7 @@ export class NdrWriter {
   }
 
   /** Makes room for n more bytes at `offset` without writing them (the caller fills them and advances). */
-  room(n: number): void {
-    this.reserve(n);
-  }
-
-  private reserve(n: number): void {
+  reserve(n: number): void {
     const need = this.offset + n;
     if (need <= this.buf.length) return;
     let size = Math.max(this.buf.length * 2, 64);
@@ -87,20 +98,9 @@ export class NdrWriter {
   u32(v: number): void {
     this.align(4);
     this.reserve(4);
-    const b = this.buf;
     const o = this.offset;
     this.offset = o + 4;
-    if (this.littleEndian) {
-      b[o] = v;
-      b[o + 1] = v >>> 8;
-      b[o + 2] = v >>> 16;
-      b[o + 3] = v >>> 24;
-    } else {
-      b[o] = v >>> 24;
-      b[o + 1] = v >>> 16;
-      b[o + 2] = v >>> 8;
-      b[o + 3] = v;
-    }
+    put32(this.buf, o, v, this.littleEndian);
   }
 
   i32(v: number): void {
@@ -116,28 +116,10 @@ export class NdrWriter {
     this.reserve(8);
     const lo = Number(v & 0xffffffffn);
     const hi = Number((v >> 32n) & 0xffffffffn);
-    const b = this.buf;
     const o = this.offset;
     this.offset = o + 8;
-    if (this.littleEndian) {
-      b[o] = lo;
-      b[o + 1] = lo >>> 8;
-      b[o + 2] = lo >>> 16;
-      b[o + 3] = lo >>> 24;
-      b[o + 4] = hi;
-      b[o + 5] = hi >>> 8;
-      b[o + 6] = hi >>> 16;
-      b[o + 7] = hi >>> 24;
-    } else {
-      b[o] = hi >>> 24;
-      b[o + 1] = hi >>> 16;
-      b[o + 2] = hi >>> 8;
-      b[o + 3] = hi;
-      b[o + 4] = lo >>> 24;
-      b[o + 5] = lo >>> 16;
-      b[o + 6] = lo >>> 8;
-      b[o + 7] = lo;
-    }
+    put32(this.buf, o, this.littleEndian ? lo : hi, this.littleEndian);
+    put32(this.buf, o + 4, this.littleEndian ? hi : lo, this.littleEndian);
   }
 
   i64(v: bigint): void {
