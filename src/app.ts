@@ -210,7 +210,7 @@ export async function startScmp(opts: ScmpOptions = {}): Promise<ScmpServer> {
   const policy = hardenedPolicy(opts.minAuthLevel ?? AUTH_LEVEL.pkt_integrity);
   for (const f of opts.faults ?? []) emulated.faults.add(f);
   const recorder = !opts.tap && opts.capture ? captureRecorder(opts.capture, log) : undefined;
-  const rpc = new RpcServer({ settings: opts.rpc, log, security, authorize: policy.authorize, tap: opts.tap ?? recorder, intercept: emulated.faults.interceptor(log), interceptOpnum: emulated.faults.opnumInterceptor(log) });
+  const rpc = new RpcServer({ settings: opts.rpc, log, security, authorize: policy.authorize, tap: opts.tap ?? recorder, intercept: emulated.faults.interceptor(log) });
   const exporter = new ObjectExporter({ ...DEFAULT_EXPORTER_SETTINGS, ...opts.exporter });
   const dcom = composeDcom(exporter, host.netbiosName, policy, {
     // Read at every call: a simulated reboot gives the host a new store.

@@ -54,15 +54,17 @@ export interface ServedInterface {
 /** What a scripted fault makes of a call (src/store/faults.ts): answered by the runtime instead of the method. */
 export type CallVerdict = { hresult: number } | { fault: number } | { delayMs: number } | { drop: true } | { hang: true };
 
-/** Consulted before each method runs, with the IDL names of the call and its decoded arguments. */
-export type CallInterceptor = (iface: string, method: string, args: Readonly<Record<string, unknown>>, call: CallContext) => CallVerdict | undefined;
-
-/**
- * Consulted before the runtime looks the opnum up and decodes the stub: the interface's
- * IDL name and the call's opnum, whether or not the interface has it. Never answers an
- * HRESULT (there may be no method to carry one).
- */
-export type OpnumInterceptor = (iface: string, opnum: number) => Exclude<CallVerdict, { hresult: number }> | undefined;
+/** Scripted faults' two hooks in the runtime; an answer replaces the call's own. */
+export interface CallInterceptor {
+  /**
+   * Before the runtime looks the opnum up and decodes the stub: the interface's IDL name and
+   * the call's opnum, whether or not the interface has it. Never an HRESULT (there may be
+   * no method to carry one).
+   */
+  beforeOpnum(iface: string, opnum: number): Exclude<CallVerdict, { hresult: number }> | undefined;
+  /** Before the method runs: the IDL names of the call and its decoded arguments. */
+  beforeMethod(iface: string, method: string, args: Readonly<Record<string, unknown>>, call: CallContext): CallVerdict | undefined;
+}
 
 export function implement<M extends Methods>(decl: InterfaceDecl<M>, handlers: Handlers<M>, annotation = ''): ServedInterface {
   const byOpnum: Array<Handler<any> | undefined> = [];

@@ -23,7 +23,7 @@ import type { RateLimitedLog } from '../log.js';
 import { isLittleEndian, parsePdu, readHeader } from './pdu/parser.js';
 import { encodeBindAck, encodeBindNak, encodeFault, encodeResponse } from './pdu/serializer.js';
 import type { BindPdu, ContextElem, ContextResult, Pdu, RequestPdu, SyntaxId } from './pdu/types.js';
-import type { CallContext, CallInterceptor, CallVerdict, ConnectionInfo, EndpointInfo, OpnumInterceptor, ServedInterface } from './registry.js';
+import type { CallContext, CallInterceptor, CallVerdict, ConnectionInfo, EndpointInfo, ServedInterface } from './registry.js';
 import { ndrZeroAnswer } from './zero-answer.js';
 import type { RpcSettings } from './settings.js';
 import { AuthRejected, type Authorizer, type CallAuth, type SecurityProvider, type ServerSecurityContext } from './auth.js';
@@ -65,10 +65,8 @@ export interface ConnectionHost {
   readonly peerLog?: RateLimitedLog;
   /** Calls arriving or running on every connection from `address` (maxCallsInFlightPerSource). */
   callsFrom?(address: string): number;
-  /** Scripted faults, consulted before each method. */
+  /** Scripted faults, consulted before the opnum is looked up and before each method. */
   readonly intercept?: CallInterceptor;
-  /** Scripted faults by opnum, consulted before the method is looked up and the stub decoded. */
-  readonly interceptOpnum?: OpnumInterceptor;
   connectionClosed(conn: ServerAssociation): void;
 }
 
@@ -613,7 +611,7 @@ export class ServerAssociation implements ConnectionInfo {
       stub = stub.subarray(0, vt.offset);
     }
     // A scripted fault by opnum answers before the runtime's own checks of the opnum and stub.
-    const early = this.host.interceptOpnum?.(ctx.served.decl.name, call.opnum);
+    const early = this.host.intercept?.beforeOpnum(ctx.served.decl.name, call.opnum);
     if (early) this.scripted(early, call, ctx, undefined, undefined, () => this.dispatchMethod(call, ctx, stub));
     else this.dispatchMethod(call, ctx, stub);
   }
@@ -645,7 +643,7 @@ export class ServerAssociation implements ConnectionInfo {
       return;
     }
     const cc: CallContext = { conn: this, callId: call.callId, opnum: call.opnum, object: call.object, auth, stubLength: stub.length };
-    const verdict = this.host.intercept?.(ctx.served.decl.name, method.name, args, cc);
+    const verdict = this.host.intercept?.beforeMethod(ctx.served.decl.name, method.name, args, cc);
     if (verdict) this.scripted(verdict, call, ctx, method, args, () => this.invoke(call, ctx, method, () => handler(args, cc), args));
     else this.invoke(call, ctx, method, () => handler(args, cc), args);
   }
@@ -668,7 +666,7 @@ export class ServerAssociation implements ConnectionInfo {
       return;
     }
     if ('hresult' in v) {
-      // An opnum verdict never carries one (OpnumInterceptor); without a method there is no answer to carry it.
+      // beforeOpnum never answers one; without a method there is no answer to carry it.
       if (!method) this.sendFault(call.callId, call.contextId, FAULT.nca_s_fault_unspec, false);
       else this.invoke(call, ctx, method, () => (ctx.served.refuse ? ctx.served.refuse(call.opnum, v.hresult, args) : ndrZeroAnswer(method, v.hresult)), args);
       return;

@@ -6,7 +6,7 @@ import type { Authorizer, SecurityProvider } from './auth.js';
 import { ServerConnection, peersOf, type LocalEnd } from './connection.js';
 import type { ConnectionTap } from './tap.js';
 import type { ConnectionHost, ConnectionState, RpcStats, ServerAssociation } from './server-association.js';
-import type { CallInterceptor, EndpointInfo, InterfaceRegistry, OpnumInterceptor } from './registry.js';
+import type { CallInterceptor, EndpointInfo, InterfaceRegistry } from './registry.js';
 import { DEFAULT_RPC_SETTINGS, type RpcSettings } from './settings.js';
 
 /** A listening TCP endpoint (ncacn_ip_tcp) and the interfaces it serves. */
@@ -37,10 +37,8 @@ export interface RpcServerOptions {
   log?: Logger;
   security?: SecurityProvider;
   authorize?: Authorizer;
-  /** Scripted faults: consulted before each method (CallInterceptor). */
+  /** Scripted faults: consulted before the opnum is looked up and before each method (CallInterceptor). */
   intercept?: CallInterceptor;
-  /** Scripted faults by opnum: consulted before the runtime looks the opnum up (OpnumInterceptor). */
-  interceptOpnum?: OpnumInterceptor;
   /** Told of every connection and its bytes (scmpd --capture); never waited on. */
   tap?: ConnectionTap;
 }
@@ -59,7 +57,6 @@ export class RpcServer implements ConnectionHost {
   readonly security: SecurityProvider | undefined;
   readonly authorize: Authorizer | undefined;
   readonly intercept: CallInterceptor | undefined;
-  readonly interceptOpnum: OpnumInterceptor | undefined;
   readonly tap: ConnectionTap | undefined;
   /** Request octets in reassembly on all connections (maxReassemblyBytesTotal). */
   readonly reassembly: ReassemblyBudget;
@@ -78,7 +75,6 @@ export class RpcServer implements ConnectionHost {
     this.security = opts.security;
     this.authorize = opts.authorize;
     this.intercept = opts.intercept;
-    this.interceptOpnum = opts.interceptOpnum;
     this.tap = opts.tap;
     this.reassembly = new ReassemblyBudget(this.settings.maxReassemblyBytesTotal);
     this.peerLog = new RateLimitedLog(this.log, this.settings);

@@ -81,9 +81,9 @@ export function fixedArray<T>(elem: NdrType<T>, n: number): NdrType<T[]> {
       if (v.length !== n) throw new TypeError(`${elem.name}[${n}] given ${v.length} elements`);
       items.write(w, v, scope);
     },
-    writeBuffers: (w, v, scope) => items.writeBuffers(w, v, scope),
+    writeBuffers: items.writeBuffers,
     readScalars: (r, scope) => items.read(r, n, scope),
-    readBuffers: (r, v, scope) => items.readBuffers(r, v, scope),
+    readBuffers: items.readBuffers,
   };
 }
 
@@ -107,13 +107,13 @@ export function inlineArray<T>(elem: NdrType<T>, sizeIs: CountExpr): NdrType<T[]
       if (want !== undefined && want !== v.length) throw new TypeError(`${elem.name}[${want}] given ${v.length} elements`);
       items.write(w, v, scope);
     },
-    writeBuffers: (w, v, scope) => items.writeBuffers(w, v, scope),
+    writeBuffers: items.writeBuffers,
     readScalars(r, scope) {
       const n = sizeIs(scope);
       if (n === undefined) throw new NdrError(`${elem.name}[n]: the count is not in scope`);
       return items.read(r, n, scope);
     },
-    readBuffers: (r, v, scope) => items.readBuffers(r, v, scope),
+    readBuffers: items.readBuffers,
   };
 }
 
@@ -138,13 +138,13 @@ export function conformantArray<T>(elem: NdrType<T>, opts: ArrayOpts = {}): NdrT
       if (!hoisted) w.u32(maxOf(v, scope));
       items.write(w, v, scope);
     },
-    writeBuffers: (w, v, scope) => items.writeBuffers(w, v, scope),
+    writeBuffers: items.writeBuffers,
     readScalars(r, scope, conformance) {
       const max = conformance ?? r.u32();
       checkExpr(opts.sizeIs, scope, max, 'max_count');
       return items.read(r, max, scope);
     },
-    readBuffers: (r, v, scope) => items.readBuffers(r, v, scope),
+    readBuffers: items.readBuffers,
   };
 }
 
@@ -163,7 +163,7 @@ export function varyingArray<T>(elem: NdrType<T>, n: number, opts: ArrayOpts = {
       w.u32(v.length);
       items.write(w, v, scope);
     },
-    writeBuffers: (w, v, scope) => items.writeBuffers(w, v, scope),
+    writeBuffers: items.writeBuffers,
     readScalars(r, scope) {
       const offset = r.u32();
       const actual = r.u32();
@@ -171,7 +171,7 @@ export function varyingArray<T>(elem: NdrType<T>, n: number, opts: ArrayOpts = {
       checkExpr(opts.lengthIs, scope, actual, 'actual_count');
       return items.read(r, actual, scope);
     },
-    readBuffers: (r, v, scope) => items.readBuffers(r, v, scope),
+    readBuffers: items.readBuffers,
   };
 }
 
@@ -203,7 +203,7 @@ export function conformantVaryingArray<T>(elem: NdrType<T>, opts: ArrayOpts = {}
       w.u32(v.length);
       items.write(w, v, scope);
     },
-    writeBuffers: (w, v, scope) => items.writeBuffers(w, v, scope),
+    writeBuffers: items.writeBuffers,
     readScalars(r, scope, conformance) {
       const max = conformance ?? r.u32();
       checkExpr(opts.sizeIs, scope, max, 'max_count');
@@ -215,7 +215,7 @@ export function conformantVaryingArray<T>(elem: NdrType<T>, opts: ArrayOpts = {}
       checkExpr(opts.lengthIs, scope, actual, 'actual_count');
       return items.read(r, actual, scope);
     },
-    readBuffers: (r, v, scope) => items.readBuffers(r, v, scope),
+    readBuffers: items.readBuffers,
   };
 }
 

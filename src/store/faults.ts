@@ -236,24 +236,29 @@ export class FaultRules {
     return undefined;
   }
 
-  /** The runtime's CallInterceptor: matches, and logs every fault that fires. */
-  interceptor(log: FaultLog): (iface: string, method: string, args: Readonly<Record<string, unknown>>) => FaultVerdict | undefined {
-    return (iface, method, args) => {
-      const hit = this.match(iface, method, args);
-      if (hit) log.info('scripted fault fired', { rule: hit.rule.id, interface: iface, method, action: hit.rule.action, ...actionFields(hit.rule) });
-      return hit?.verdict;
-    };
-  }
-
-  /** The runtime's OpnumInterceptor: the opnum rules, logged alike. */
-  opnumInterceptor(log: FaultLog): (iface: string, opnum: number) => Exclude<FaultVerdict, { hresult: number }> | undefined {
-    return (iface, opnum) => {
-      if (!this.held.some((h) => h.rule.opnum !== undefined)) return undefined; // the common case: no such rule, nothing to walk
-      const hit = this.matchOpnum(iface, opnum);
-      // An opnum rule never answers an HRESULT: parseFaultRule refuses it, on every way in.
-      if (!hit || 'hresult' in hit.verdict) return undefined;
-      log.info('scripted fault fired', { rule: hit.rule.id, interface: iface, opnum, action: hit.rule.action, ...actionFields(hit.rule) });
-      return hit.verdict;
+  /**
+   * The runtime's CallInterceptor (src/dcerpc/registry.ts): the opnum rules before the
+   * runtime looks the opnum up, the method rules before the method runs; every fault that
+   * fires is logged.
+   */
+  interceptor(log: FaultLog): {
+    beforeOpnum(iface: string, opnum: number): Exclude<FaultVerdict, { hresult: number }> | undefined;
+    beforeMethod(iface: string, method: string, args: Readonly<Record<string, unknown>>): FaultVerdict | undefined;
+  } {
+    return {
+      beforeOpnum: (iface, opnum) => {
+        if (!this.held.some((h) => h.rule.opnum !== undefined)) return undefined; // the common case: no such rule, nothing to walk
+        const hit = this.matchOpnum(iface, opnum);
+        // An opnum rule never answers an HRESULT: parseFaultRule refuses it, on every way in.
+        if (!hit || 'hresult' in hit.verdict) return undefined;
+        log.info('scripted fault fired', { rule: hit.rule.id, interface: iface, opnum, action: hit.rule.action, ...actionFields(hit.rule) });
+        return hit.verdict;
+      },
+      beforeMethod: (iface, method, args) => {
+        const hit = this.match(iface, method, args);
+        if (hit) log.info('scripted fault fired', { rule: hit.rule.id, interface: iface, method, action: hit.rule.action, ...actionFields(hit.rule) });
+        return hit?.verdict;
+      },
     };
   }
 

@@ -116,8 +116,8 @@ describe('matching', () => {
     const rules = new FaultRules(resolve);
     rules.add(faultRuleFromJson({ ...veto, count: 1 }));
     const intercept = rules.interceptor({ info: (m, f) => lines.push([m, f]) });
-    expect(intercept('IVssSnapshotMgmt', 'QuerySnapshotsByVolume', {})).toEqual({ hresult: VSS_E_PROVIDER_VETO });
-    expect(intercept('IVssSnapshotMgmt', 'QuerySnapshotsByVolume', {})).toBeUndefined();
+    expect(intercept.beforeMethod('IVssSnapshotMgmt', 'QuerySnapshotsByVolume', {})).toEqual({ hresult: VSS_E_PROVIDER_VETO });
+    expect(intercept.beforeMethod('IVssSnapshotMgmt', 'QuerySnapshotsByVolume', {})).toBeUndefined();
     expect(lines).toEqual([['scripted fault fired', { rule: 1, interface: 'IVssSnapshotMgmt', method: 'QuerySnapshotsByVolume', action: 'hresult', status: 'VSS_E_PROVIDER_VETO' }]]);
   });
 });
@@ -154,10 +154,10 @@ describe('rules by opnum', () => {
   test("the runtime's opnum interceptor logs what fired, and with no opnum rule answers nothing", () => {
     const rules = new FaultRules(resolve);
     const logged: Array<Record<string, unknown>> = [];
-    const intercept = rules.opnumInterceptor({ info: (_m, f) => logged.push(f ?? {}) });
-    expect(intercept('IObjectExporter', 99)).toBeUndefined();
+    const intercept = rules.interceptor({ info: (_m, f) => logged.push(f ?? {}) });
+    expect(intercept.beforeOpnum('IObjectExporter', 99)).toBeUndefined();
     rules.add(faultRuleFromJson({ interface: 'IObjectExporter', opnum: 99, action: 'drop' }));
-    expect(intercept('IObjectExporter', 99)).toEqual({ drop: true });
+    expect(intercept.beforeOpnum('IObjectExporter', 99)).toEqual({ drop: true });
     expect(logged).toEqual([{ rule: 1, interface: 'IObjectExporter', opnum: 99, action: 'drop' }]);
   });
 });
