@@ -1,7 +1,5 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { writeFileSync } from 'node:fs';
+import { compileBenchC, defaultCompiler, runJson } from './loadgen.js';
 import { encodeActivationPropertiesIn } from '../src/dcom/activation/blob.js';
 import { AUTH_LEVEL, AUTH_TYPE, NDR20_SYNTAX } from '../src/dcerpc/constants.js';
 import { encodeBind } from '../src/dcerpc/pdu/serializer.js';
@@ -30,21 +28,10 @@ export interface ActivationGenerator {
   note: string;
 }
 
-function root(): string {
-  let d = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(d, 'package.json')) && dirname(d) !== d) d = dirname(d);
-  return d;
-}
-
 /** Compiles bench/activation-gen.c into `dir`; a string saying why not when it cannot. */
-export function buildActivationGenerator(dir: string, cc = process.env.CC ?? (existsSync('/usr/bin/cc') ? '/usr/bin/cc' : 'cc')): ActivationGenerator | string {
-  const source = join(root(), 'bench', 'activation-gen.c');
-  const exe = join(dir, 'activation-gen');
-  if (!existsSync(source)) return 'bench/activation-gen.c not found';
-  const built = spawnSync(cc, ['-O2', '-pthread', '-o', exe, source, '-lm'], { encoding: 'utf8' });
-  if (built.error) return `no compiler (${cc}: ${built.error.message})`;
-  if (built.status !== 0) return `${cc} failed: ${built.stderr.trim().split('\n')[0]}`;
-  return { exe, note: `bench/activation-gen.c compiled with ${cc} -O2 -pthread` };
+export function buildActivationGenerator(dir: string, cc = defaultCompiler()): ActivationGenerator | string {
+  const built = compileBenchC('activation-gen', dir, cc, ['-pthread'], ['-lm']);
+  return 'exe' in built ? { exe: built.exe, note: `bench/activation-gen.c compiled with ${cc} -O2 -pthread` } : built.why;
 }
 
 export interface ActivationScript {
@@ -135,24 +122,10 @@ export interface ActivationRun {
 }
 
 /** One run: `connections` threads activating and releasing for `ms`. */
-export function runActivations(gen: ActivationGenerator, scriptFile: string, script: ActivationScript, host: string, port: number, objectPort: number, connections: number, ms: number, warmMs = 200, timeoutMs = 10_000): Promise<ActivationRun> {
+export async function runActivations(gen: ActivationGenerator, scriptFile: string, script: ActivationScript, host: string, port: number, objectPort: number, connections: number, ms: number, warmMs = 200, timeoutMs = 10_000): Promise<ActivationRun> {
   writeFileSync(scriptFile, activationScript(script));
-  return new Promise((resolve, reject) => {
-    const args = [host, String(port), String(objectPort), String(connections), String(Math.round(ms)), scriptFile, '--warm', String(warmMs), '--timeout', String(timeoutMs)];
-    const child = spawn(gen.exe, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`activation-gen exited with ${code}: ${err.trim() || out.slice(0, 200)}`));
-      try {
-        const first = err.match(/the first: (.*)/);
-        resolve({ ...(JSON.parse(out) as ActivationRun), ...(first ? { firstError: first[1] } : {}) });
-      } catch (e) {
-        reject(new Error(`activation-gen printed no JSON: ${(e as Error).message}`));
-      }
-    });
-  });
+  const args = [host, String(port), String(objectPort), String(connections), String(Math.round(ms)), scriptFile, '--warm', String(warmMs), '--timeout', String(timeoutMs)];
+  const { json, stderr } = await runJson<ActivationRun>(gen.exe, args, true);
+  const first = stderr.match(/the first: (.*)/);
+  return { ...json, ...(first ? { firstError: first[1] } : {}) };
 }

@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { percentile, startNode } from './child.js';
 import { fileURLToPath } from 'node:url';
 import { RpcClient } from '../src/client/rpc-client.js';
 import { activate, newOrpcThis } from '../src/client/activation.js';
@@ -31,16 +32,7 @@ export interface Host {
 
 export async function startHost(volumes: number, perVolume: number): Promise<Host> {
   const script = fileURLToPath(new URL('./scmp-host.js', import.meta.url));
-  const child = spawn(process.execPath, [script, String(volumes), String(perVolume), `${BENCH_ACCOUNT.user}:${BENCH_ACCOUNT.password}:admin`], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  const m = await new Promise<RegExpMatchArray>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const r = out.match(/ready (\d+) (\d+)/);
-      if (r) resolve(r);
-    });
-    child.on('exit', (code) => reject(new Error(`scmp-host exited with ${code}: ${out}`)));
-  });
+  const { child, match: m } = await startNode(script, [String(volumes), String(perVolume), `${BENCH_ACCOUNT.user}:${BENCH_ACCOUNT.password}:admin`], /ready (\d+) (\d+)/);
   return { port: Number(m[1]), objectPort: Number(m[2]), child };
 }
 
@@ -140,7 +132,6 @@ async function onePoll(h: Host) {
   return { ms: performance.now() - t0, ...e };
 }
 
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 
 /** Full polls of one client in a closed loop for `ms` (at least `minPolls`). */
 export async function fullPoll(h: Host, ms: number, minPolls = 5) {
@@ -161,8 +152,8 @@ export async function fullPoll(h: Host, ms: number, minPolls = 5) {
     callsPerPoll: seen.calls,
     polls: times.length,
     pollsPerSecond: Number((times.length / seconds).toFixed(3)),
-    p50ms: Number(pct(sorted, 0.5).toFixed(1)),
-    p99ms: Number(pct(sorted, 0.99).toFixed(1)),
+    p50ms: Number(percentile(sorted, 0.5).toFixed(1)),
+    p99ms: Number(percentile(sorted, 0.99).toFixed(1)),
     note: times.length < 100 ? `p99 of ${times.length} polls is their maximum but one or the maximum itself` : undefined,
   };
 }

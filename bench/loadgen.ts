@@ -39,28 +39,42 @@ export interface Generator {
 const CLIENT_PROCESSES = 2; // the machine's cores; more would only share them
 
 /** The checkout's root (this file runs from dist/bench or, under the tests, from bench). */
-function root(): string {
+export function checkoutRoot(): string {
   let d = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(d, 'package.json')) && dirname(d) !== d) d = dirname(d);
   return d;
+}
+
+/** $CC, else /usr/bin/cc, else cc on the PATH. */
+export const defaultCompiler = (): string => process.env.CC ?? (existsSync('/usr/bin/cc') ? '/usr/bin/cc' : 'cc');
+
+/**
+ * Compiles bench/NAME.c into `dir` with `cc -O2` and `flags`: the executable's path, or a
+ * line saying why there is none (no source, no compiler, the compiler's first error).
+ */
+export function compileBenchC(name: string, dir: string, cc: string, flags: string[] = [], libs: string[] = []): { exe: string } | { why: string } {
+  const source = join(checkoutRoot(), 'bench', `${name}.c`);
+  const exe = join(dir, name);
+  if (!existsSync(source)) return { why: `bench/${name}.c not found` };
+  const built = spawnSync(cc, ['-O2', ...flags, '-o', exe, source, ...libs], { encoding: 'utf8' });
+  if (built.error) return { why: `no compiler (${cc}: ${built.error.message})` };
+  if (built.status !== 0) return { why: `${cc} failed: ${built.stderr.trim().split('\n')[0]}` };
+  return { exe };
 }
 
 /**
  * Compiles bench/loadgen.c into `dir` (with $CC, else /usr/bin/cc, else cc); without a
  * compiler, the Node generator in CLIENT_PROCESSES processes.
  */
-export function buildGenerator(dir: string, cc = process.env.CC ?? (existsSync('/usr/bin/cc') ? '/usr/bin/cc' : 'cc')): Generator {
-  const source = join(root(), 'bench', 'loadgen.c');
-  const exe = join(dir, 'loadgen');
-  const built = existsSync(source) ? spawnSync(cc, ['-O2', '-o', exe, source], { encoding: 'utf8' }) : undefined;
-  if (built && built.status === 0) {
-    return { kind: 'c', note: `bench/loadgen.c compiled with ${cc} -O2`, argv: (args) => [{ file: exe, args }] };
+export function buildGenerator(dir: string, cc = defaultCompiler()): Generator {
+  const built = compileBenchC('loadgen', dir, cc);
+  if ('exe' in built) {
+    return { kind: 'c', note: `bench/loadgen.c compiled with ${cc} -O2`, argv: (args) => [{ file: built.exe, args }] };
   }
-  const why = !built ? 'bench/loadgen.c not found' : built.error ? `no compiler (${cc}: ${built.error.message})` : `${cc} failed: ${built.stderr.trim().split('\n')[0]}`;
-  const script = join(root(), 'dist', 'bench', 'loadgen-node.js');
+  const script = join(checkoutRoot(), 'dist', 'bench', 'loadgen-node.js');
   return {
     kind: 'node',
-    note: `${why}: the Node generator (bench/loadgen-node.ts) in ${CLIENT_PROCESSES} processes instead; its figures are bounded by the client`,
+    note: `${built.why}: the Node generator (bench/loadgen-node.ts) in ${CLIENT_PROCESSES} processes instead; its figures are bounded by the client`,
     argv: (args) => {
       // HOST PORT MODE CONNS MS …: the connections split between the processes.
       const n = Number(args[3]);
@@ -73,18 +87,25 @@ export function buildGenerator(dir: string, cc = process.env.CC ?? (existsSync('
   };
 }
 
-function runOne(file: string, args: string[]): Promise<LoadRun> {
+/**
+ * Runs a generator that prints one JSON document on stdout: the document, and its stderr
+ * when `keepStderr` (otherwise stderr goes to ours, the bench's progress). A non-zero exit
+ * or no JSON rejects.
+ */
+export function runJson<T>(file: string, args: string[], keepStderr = false): Promise<{ json: T; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', keepStderr ? 'pipe' : 'inherit'] });
     let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
     child.on('error', reject);
     child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`load generator exited with ${code}: ${out.slice(0, 200)}`));
+      if (code !== 0) return reject(new Error(`${file} exited with ${code}: ${err.trim() || out.slice(0, 200)}`));
       try {
-        resolve(JSON.parse(out) as LoadRun);
+        resolve({ json: JSON.parse(out) as T, stderr: err });
       } catch (e) {
-        reject(new Error(`load generator printed no JSON: ${(e as Error).message}: ${out.slice(0, 200)}`));
+        reject(new Error(`${file} printed no JSON: ${(e as Error).message}: ${out.slice(0, 200)}`));
       }
     });
   });
@@ -101,7 +122,7 @@ export async function load(gen: Generator, host: string, port: number, mode: 'ca
   const args = [host, String(port), mode, String(connections), String(Math.round(ms))];
   if (o.warmMs) args.push('--warm', String(o.warmMs));
   if (o.sources) args.push('--src', o.sources.net, String(o.sources.count));
-  const runs = await Promise.all(gen.argv(args).map((a) => runOne(a.file, a.args)));
+  const runs = await Promise.all(gen.argv(args).map(async (a) => (await runJson<LoadRun>(a.file, a.args)).json));
   return merge(runs, true);
 }
 

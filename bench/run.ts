@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { percentile, startNode } from './child.js';
 import { fileURLToPath } from 'node:url';
 import { RpcClient } from '../src/client/rpc-client.js';
 import { activate, release } from '../src/client/activation.js';
@@ -54,30 +54,12 @@ process.on('exit', () => {
 });
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
-async function startChild(script: string, args: string[], ready: RegExp): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  const match = await new Promise<RegExpMatchArray>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = out.match(ready);
-      if (m) resolve(m);
-    });
-    child.on('exit', (code) => reject(new Error(`${script} exited with ${code}: ${out}`)));
-  });
-  return { child, match };
-}
-
 interface LoadResult {
   connections: number;
   calls: number;
   callsPerSecond: number;
   p50us: number;
   p99us: number;
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
 
 interface Target {
@@ -268,7 +250,7 @@ async function adminChanges(stateDir: string | undefined) {
   progress(`admin API changes, ${stateDir ? 'with a state directory (each change fsynced)' : 'in memory'}`);
   const tokenFile = join(tempFolder('scmp-bench-'), 'token');
   writeFileSync(tokenFile, ADMIN_TOKEN);
-  const server = await startChild(
+  const server = await startNode(
     here('../src/cli/scmpd.js'),
     ['--listen', '127.0.0.1', '--port', '0', '--log-level', 'error', '--admin-port', '0', '--admin-token-file', tokenFile, ...(stateDir ? ['--state-dir', stateDir] : ['--in-memory'])],
     /admin API (http:\/\/\S+)/,
@@ -336,7 +318,7 @@ function memoryPerObject() {
 async function captureCost(plainPort: number) {
   const dir = tempFolder('scmp-bench-capture-');
   const file = join(dir, 'bench.pcapng');
-  const capturing = await startChild(
+  const capturing = await startNode(
     here('../src/cli/scmpd.js'),
     ['--listen', '127.0.0.1', '--port', '0', '--log-level', 'error', '--no-admin', '--in-memory', '--account', `${BENCH_ACCOUNT.user}:${BENCH_ACCOUNT.password}:admin`, '--capture', file, '--capture-keys', join(dir, 'keys')],
     /127\.0\.0\.1:(\d+)/,
@@ -410,7 +392,7 @@ async function generatorFigures(gen: ReturnType<typeof buildGenerator>, samba: S
 async function enumerationAndPoll(results: Record<string, unknown>) {
   const points = [];
   // The round trips' floor: an echo answering each call with as many octets as scmpd did.
-  const echo = await startChild(here('./echo-server.js'), ['sized'], /ready (\d+)/);
+  const echo = await startNode(here('./echo-server.js'), ['sized'], /ready (\d+)/);
   const echoPort = Number(echo.match[1]);
   for (const perVolume of [10, 100, 512]) {
     for (const volumes of [1, 10, 100]) {
@@ -473,12 +455,12 @@ async function enumerationAndPoll(results: Record<string, unknown>) {
 
 async function main(): Promise<void> {
   // is_server_listening: a 24-byte request, a 32-byte response (status + boolean).
-  const scmpd = await startChild(
+  const scmpd = await startNode(
     here('../src/cli/scmpd.js'),
     ['--listen', '127.0.0.1', '--port', '0', '--log-level', 'error', '--no-admin', '--in-memory', '--account', `${BENCH_ACCOUNT.user}:${BENCH_ACCOUNT.password}:admin`],
     /127\.0\.0\.1:(\d+)/,
   );
-  const echo = await startChild(here('./echo-server.js'), ['32'], /ready (\d+)/);
+  const echo = await startNode(here('./echo-server.js'), ['32'], /ready (\d+)/);
   const scmpPort = Number(scmpd.match[1]);
   const echoPort = Number(echo.match[1]);
 

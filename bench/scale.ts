@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { startNode } from './child.js';
 import { fileURLToPath } from 'node:url';
 import { figure, hold, load, type Generator } from './loadgen.js';
 import { alternate } from './peers.js';
@@ -19,17 +20,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function startServer(host: string, rpc: object): Promise<{ port: number; child: ChildProcess }> {
   const script = fileURLToPath(new URL('./scale-server.js', import.meta.url));
-  const child = spawn(process.execPath, [script, host, JSON.stringify(rpc)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = out.match(/ready (\d+)/);
-      if (m) resolve(Number(m[1]));
-    });
-    child.on('exit', (code) => reject(new Error(`scale-server exited with ${code}`)));
-  });
-  return { port, child };
+  const { child, match } = await startNode(script, [host, JSON.stringify(rpc)], /ready (\d+)/);
+  return { port: Number(match[1]), child };
 }
 
 /**

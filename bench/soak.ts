@@ -11,7 +11,7 @@
  * and the first-minute versus last-minute RSS); progress on stderr every 10 s.
  * Flat memory is the result to show: the server holds nothing per finished session.
  */
-import { spawn } from 'node:child_process';
+import { startNode } from './child.js';
 import { fileURLToPath } from 'node:url';
 import { ScmpClient } from '../src/client/scmp.js';
 import { rssBytes } from './proc.js';
@@ -23,22 +23,13 @@ const ACCOUNT = { user: 'soak', password: 'Soak-Pass-1' };
 const SCMPD = fileURLToPath(new URL('../src/cli/scmpd.js', import.meta.url));
 
 async function startScmpd(): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
-  const child = spawn(
-    process.execPath,
-    [SCMPD, '--in-memory', '--listen', '127.0.0.1', '--port', '0', '--no-admin', '--log-level', 'error', '--account', `${ACCOUNT.user}:${ACCOUNT.password}:admin`],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+  const { child, match } = await startNode(
+    SCMPD,
+    ['--in-memory', '--listen', '127.0.0.1', '--port', '0', '--no-admin', '--log-level', 'error', '--account', `${ACCOUNT.user}:${ACCOUNT.password}:admin`],
+    /127\.0\.0\.1:(\d+) \(epmap\)/,
   );
-  let out = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /127\.0\.0\.1:(\d+) \(epmap\)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.on('exit', (code) => reject(new Error(`scmpd exited (${code}) before it was ready`)));
-  });
   return {
-    port,
+    port: Number(match[1]),
     pid: child.pid!,
     stop: () =>
       new Promise<void>((resolve) => {

@@ -6,6 +6,7 @@
  */
 import type { CaptureProblem } from './streams.js';
 import type { ReadSettings } from './read-settings.js';
+import { BYTE_ORDER_MAGIC as BOM, EPB_TYPE as EPB, IDB_TYPE as IDB, PB_TYPE as PB, PCAP_MAGIC_NS as PCAP_NS, PCAP_MAGIC_US as PCAP_US, SHB_TYPE as SHB, SPB_TYPE as SPB } from './pcapng-blocks.js';
 
 /** One captured packet as the file holds it. */
 export interface CapturedPacket {
@@ -36,8 +37,6 @@ interface Interface {
   div: bigint;
   offsetNs: bigint;
 }
-
-import { BYTE_ORDER_MAGIC as BOM, EPB_TYPE as EPB, IDB_TYPE as IDB, PB_TYPE as PB, PCAP_MAGIC_NS as PCAP_NS, PCAP_MAGIC_US as PCAP_US, SHB_TYPE as SHB, SPB_TYPE as SPB } from './pcapng-blocks.js';
 
 /** Sniffs the format from the first bytes; undefined when not (yet) known. */
 export function sniffFormat(head: Buffer): 'pcap' | 'pcapng' | 'unknown' {

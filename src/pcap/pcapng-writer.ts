@@ -3,10 +3,10 @@
  * Block, one Interface Description Block, Enhanced Packet Blocks. Little endian, as the
  * machines this runs on; readers take either order from the byte-order magic.
  */
+import { BYTE_ORDER_MAGIC, EPB_TYPE, IDB_TYPE, SHB_TYPE } from './pcapng-blocks.js';
 
 /** LINKTYPE_RAW: each packet starts at its IP header; readers tell IPv4 from IPv6 by the version nibble. */
 export const LINKTYPE_RAW = 101;
-import { BYTE_ORDER_MAGIC, EPB_TYPE, IDB_TYPE, SHB_TYPE } from './pcapng-blocks.js';
 const OPT_ENDOFOPT = 0;
 const SHB_USERAPPL = 4;
 const IF_TSRESOL = 9;

@@ -247,7 +247,6 @@ export class FaultRules {
   } {
     return {
       beforeOpnum: (iface, opnum) => {
-        if (!this.held.some((h) => h.rule.opnum !== undefined)) return undefined; // the common case: no such rule, nothing to walk
         const hit = this.matchOpnum(iface, opnum);
         // An opnum rule never answers an HRESULT: parseFaultRule refuses it, on every way in.
         if (!hit || 'hresult' in hit.verdict) return undefined;

@@ -127,10 +127,10 @@ export function md5js(...parts: Uint8Array[]): Buffer {
  */
 const NATIVE_ABOVE = 2048;
 
-/** HMAC-MD5 (RFC 2104) under one key, its padded-key states computed once. */
 /** The padded key of an HMAC being set up (scratch: a constructor runs to completion). */
 const PADDED = new Uint8Array(64);
 
+/** HMAC-MD5 (RFC 2104) under one key, its padded-key states computed once. */
 export class HmacMd5 {
   private readonly inner = new Int32Array(4);
   private readonly outer = new Int32Array(4);
