@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { startNode } from '../../bench/child.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,15 +29,9 @@ beforeAll(async () => {
   c = buildGenerator(dir);
   node = buildGenerator(dir, join(dir, 'no-such-compiler'));
   server = await startScmp({ listen: ['127.0.0.1'], port: 0, log: silentLogger });
-  echo = spawn(process.execPath, ['dist/bench/echo-server.js', '32'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  echoPort = await new Promise<number>((resolve) => {
-    let out = '';
-    echo.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = out.match(/ready (\d+)/);
-      if (m) resolve(Number(m[1]));
-    });
-  });
+  const started = await startNode('dist/bench/echo-server.js', ['32'], /ready (\d+)/);
+  echo = started.child;
+  echoPort = Number(started.match[1]);
 });
 
 afterAll(async () => {

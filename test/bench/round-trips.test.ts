@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { startNode } from '../../bench/child.js';
 import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replayRoundTrips } from '../../bench/round-trips.js';
@@ -12,15 +13,9 @@ let echo: ChildProcess;
 let port: number;
 
 beforeAll(async () => {
-  echo = spawn(process.execPath, ['dist/bench/echo-server.js', 'sized'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  port = await new Promise<number>((resolve) => {
-    let out = '';
-    echo.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = out.match(/ready (\d+)/);
-      if (m) resolve(Number(m[1]));
-    });
-  });
+  const started = await startNode('dist/bench/echo-server.js', ['sized'], /ready (\d+)/);
+  echo = started.child;
+  port = Number(started.match[1]);
 });
 
 afterAll(() => {
