@@ -7,7 +7,7 @@
  *      package-lock.json (npm ci deletes node_modules first: never run it on a tree that is
  *      already right, which other processes may be using);
  *   2. the build (dist/), only when a source is newer than the last build;
- *   3. with --system, the Debian packages of the interop tests (scripts/system-packages.mjs),
+ *   3. with --system, the Debian packages the tests use (scripts/system-packages.mjs),
  *      installed with apt-get when running as root on Debian; otherwise one line per
  *      missing package says how to install it, and the tests that need it fail saying so.
  *
@@ -91,7 +91,7 @@ function ensureSystemPackages() {
   const debian = existsSync('/etc/debian_version') && (existsSync('/usr/bin/apt-get') || onPath('apt-get'));
   const rootUser = process.getuid?.() === 0;
   if (debian && rootUser) {
-    say(`installing ${names.join(', ')} for the interop tests (apt-get)`);
+    say(`installing ${names.join(', ')} for the tests (apt-get)`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     const aptGet = existsSync('/usr/bin/apt-get') ? '/usr/bin/apt-get' : 'apt-get';
     try {
@@ -99,13 +99,13 @@ function ensureSystemPackages() {
       run(aptGet, ['install', '-y', '-q', ...names], env);
     } catch (e) {
       // The tests still run: those that need nothing more pass, the others name what is missing.
-      say(`apt-get failed (${e.message}); the interop tests that need ${names.join(', ')} will fail`);
+      say(`apt-get failed (${e.message}); the tests that need ${names.join(', ')} will fail`);
     }
     for (const p of missing.filter((x) => !x.present())) say(`${p.what} is still missing: install ${p.name} with \`${installCommand(p.name)}\``);
     return;
   }
   const why = !debian ? 'this is not a Debian system' : 'not running as root';
-  for (const p of missing) say(`${p.what} is missing and ${why}: install ${p.name} with \`${installCommand(p.name)}\`; the interop tests that need it will fail until then`);
+  for (const p of missing) say(`${p.what} is missing and ${why}: install ${p.name} with \`${installCommand(p.name)}\`; the tests that need it will fail until then`);
 }
 
 try {

@@ -1,5 +1,6 @@
 /**
- * The Debian packages the interop tests use, each with how to tell it is there. One list for
+ * The Debian packages the interop tests use (and the C compiler the bench's load generators
+ * are built with, which their tests build too), each with how to tell it is there. One list for
  * scripts/ensure.mjs (which installs them) and for the test helpers (which name the missing
  * one in a single line instead of failing obscurely).
  */
@@ -40,6 +41,8 @@ export const SYSTEM_PACKAGES = [
   },
   { name: 'tshark', what: 'tshark', present: () => onPath('tshark') },
   { name: 'samba-testsuite', what: 'smbtorture', present: () => onPath('smbtorture') },
+  { name: 'gcc', what: 'a C compiler (cc) for bench/loadgen.c and bench/activation-gen.c', present: () => existsSync('/usr/bin/cc') || onPath('cc') },
+  { name: 'libc6-dev', what: "the C library's headers for bench/*.c", present: () => existsSync('/usr/include/stdio.h') },
 ];
 
 /** The command that installs `name`, as a user would type it. */

@@ -10,6 +10,7 @@ import { CLSID_ShadowCopyProvider, IID_IVssSnapshotMgmt } from '../../src/interf
 import { parseAccountSpec } from '../../src/security/accounts.js';
 import { NtlmRpcClientContext } from '../../src/security/ntlm/rpc.js';
 import { testServer } from '../helpers/server.js';
+import { requirePackage } from '../helpers/prerequisites.js';
 
 /**
  * The activation load generator does real activations: scmpd accepts its NTLMv2 handshakes
@@ -25,6 +26,8 @@ let server: Awaited<ReturnType<typeof testServer>>;
 let ipidRemUnknown: string;
 
 beforeAll(async () => {
+  requirePackage('gcc');
+  requirePackage('libc6-dev');
   dir = mkdtempSync(join(tmpdir(), 'scmp-actgen-test-'));
   const built = buildActivationGenerator(dir);
   if (typeof built === 'string') throw new Error(built);

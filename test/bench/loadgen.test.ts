@@ -9,6 +9,7 @@ import { silentLogger } from '../../src/log.js';
 import { buildGenerator, hold, load, merge, type Generator, type LoadRun } from '../../bench/loadgen.js';
 import { axes, linearFit } from '../../bench/full-poll.js';
 import { alternate } from '../../bench/peers.js';
+import { requirePackage } from '../helpers/prerequisites.js';
 
 /**
  * The benchmark's load generator speaks real DCE/RPC: against scmpd its binds are accepted
@@ -25,6 +26,8 @@ let node: Generator;
 const sum = (r: LoadRun) => r.hist.reduce((s, [, n]) => s + n, 0);
 
 beforeAll(async () => {
+  requirePackage('gcc');
+  requirePackage('libc6-dev');
   dir = mkdtempSync(join(tmpdir(), 'scmp-loadgen-test-'));
   c = buildGenerator(dir);
   node = buildGenerator(dir, join(dir, 'no-such-compiler'));

@@ -22,6 +22,6 @@ test('a program missing from PATH is one line naming its Debian package and the 
     rmSync(empty, { recursive: true });
   }
   expect(installCommand(['a', 'b'])).toMatch(/apt-get install a b$/);
-  expect(SYSTEM_PACKAGES.map((p) => p.name)).toEqual(['python3-impacket', 'tshark', 'samba-testsuite']);
+  expect(SYSTEM_PACKAGES.map((p) => p.name)).toEqual(['python3-impacket', 'tshark', 'samba-testsuite', 'gcc', 'libc6-dev']);
   expect(() => missingLine('cowsay')).toThrow(TypeError);
 });

@@ -8,6 +8,7 @@ import { startScmp, type ScmpServer } from '../../src/app.js';
 import { silentLogger } from '../../src/log.js';
 import { buildGenerator, load } from '../../bench/loadgen.js';
 import { dissect, startCapture } from '../helpers/tshark.js';
+import { requirePackage } from '../helpers/prerequisites.js';
 
 /**
  * The benchmark's C load generator, read back by tshark: its binds and requests and
@@ -30,6 +31,8 @@ afterAll(async () => {
 
 describe('bench load generator on the wire', () => {
   it('speaks DCE/RPC tshark dissects cleanly, each PDU answered, each connection closed with a FIN', async () => {
+    requirePackage('gcc');
+    requirePackage('libc6-dev');
     const gen = buildGenerator(dir);
     expect(gen.kind).toBe('c');
     const port = server.main.port;
